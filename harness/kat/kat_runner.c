@@ -1,0 +1,403 @@
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "kat/kat.h"
+#include "shim/shim.h"
+
+#define VECTOR_FORMAT_PREFIX "mtprobe-vectors/"
+
+json_t *kat_target_call(struct kat_target *t, const json_t *req, char *why, size_t why_len)
+{
+    if (t->proc)
+        return shim_proc_call(t->proc, req, why, why_len);
+    json_t *ans = mtp_shim_handle(req);
+    if (ans == NULL)
+        snprintf(why, why_len, "the reference implementation ran out of memory");
+    return ans;
+}
+
+/* --- collecting files ------------------------------------------------------ */
+
+struct file_list {
+    char **paths;
+    char **names; /* relative name for reports, without ".json" */
+    size_t n, cap;
+};
+
+static int list_add(struct file_list *l, const char *path, const char *name)
+{
+    if (l->n == l->cap) {
+        size_t ncap = l->cap ? l->cap * 2 : 32;
+        char **np = realloc(l->paths, ncap * sizeof *np), **nn;
+        if (np == NULL)
+            return -1;
+        l->paths = np;
+        nn = realloc(l->names, ncap * sizeof *nn);
+        if (nn == NULL)
+            return -1;
+        l->names = nn;
+        l->cap = ncap;
+    }
+    size_t nl = strlen(name);
+    l->paths[l->n] = strdup(path);
+    l->names[l->n] = strndup(name, nl > 5 && strcmp(name + nl - 5, ".json") == 0 ? nl - 5 : nl);
+    if (l->paths[l->n] == NULL || l->names[l->n] == NULL)
+        return -1;
+    l->n++;
+    return 0;
+}
+
+static void list_free(struct file_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->paths[i]);
+        free(l->names[i]);
+    }
+    free(l->paths);
+    free(l->names);
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Recursively adds every *.json under dir, in sorted order so runs are reproducible. */
+static int walk(struct file_list *l, const char *dir, const char *rel, FILE *out)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        fprintf(out, "mtprobe kat: cannot read directory %s: %s\n", dir, strerror(errno));
+        return -1;
+    }
+    char **entries = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+    int rc = 0;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **ne = realloc(entries, cap * sizeof *ne);
+            if (ne == NULL) {
+                rc = -1;
+                break;
+            }
+            entries = ne;
+        }
+        if ((entries[n] = strdup(e->d_name)) == NULL) {
+            rc = -1;
+            break;
+        }
+        n++;
+    }
+    closedir(d);
+    if (n)
+        qsort(entries, n, sizeof *entries, cmp_str);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        char path[4096], sub[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, entries[i]);
+        snprintf(sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", entries[i]);
+        struct stat st;
+        if (stat(path, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode))
+            rc = walk(l, path, sub, out);
+        else if (strlen(entries[i]) > 5 && strcmp(entries[i] + strlen(entries[i]) - 5, ".json") == 0)
+            rc = list_add(l, path, sub);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(entries[i]);
+    free(entries);
+    return rc;
+}
+
+/* --- running one file ------------------------------------------------------ */
+
+static void say(char *why, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(char *why, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, n, fmt, ap);
+    va_end(ap);
+}
+
+/* Checks the shape of a vector file so that a typo in a vector is reported
+ * as such, not as an implementation failure. */
+static int validate(const json_t *doc, char *why, size_t why_len)
+{
+    if (!json_is_string(json_object_get(doc, "source"))) {
+        say(why, why_len, "missing string \"source\" (every vector file names where its values come from)");
+        return -1;
+    }
+    json_t *groups = json_object_get(doc, "testGroups");
+    if (!json_is_array(groups)) {
+        say(why, why_len, "missing array \"testGroups\"");
+        return -1;
+    }
+    size_t gi, ti;
+    json_t *g, *t;
+    json_array_foreach(groups, gi, g)
+    {
+        if (!json_is_string(json_object_get(g, "op"))) {
+            say(why, why_len, "testGroups[%zu]: missing string \"op\"", gi);
+            return -1;
+        }
+        json_t *ga = json_object_get(g, "args");
+        if (ga && !json_is_object(ga)) {
+            say(why, why_len, "testGroups[%zu].args: not an object", gi);
+            return -1;
+        }
+        json_t *tests = json_object_get(g, "tests");
+        if (!json_is_array(tests)) {
+            say(why, why_len, "testGroups[%zu]: missing array \"tests\"", gi);
+            return -1;
+        }
+        json_array_foreach(tests, ti, t)
+        {
+            const char *res = json_string_value(json_object_get(t, "result"));
+            json_t *args = json_object_get(t, "args"), *expect = json_object_get(t, "expect");
+            if (!json_is_integer(json_object_get(t, "tcId"))) {
+                say(why, why_len, "testGroups[%zu].tests[%zu]: missing integer \"tcId\"", gi, ti);
+                return -1;
+            }
+            if (res == NULL ||
+                (strcmp(res, "valid") != 0 && strcmp(res, "invalid") != 0 && strcmp(res, "acceptable") != 0)) {
+                say(why, why_len, "testGroups[%zu].tests[%zu] (tcId %lld): \"result\" must be valid, invalid or acceptable",
+                    gi, ti, (long long)json_integer_value(json_object_get(t, "tcId")));
+                return -1;
+            }
+            if ((args && !json_is_object(args)) || (expect && !json_is_object(expect))) {
+                say(why, why_len, "testGroups[%zu].tests[%zu]: \"args\" and \"expect\" must be objects", gi, ti);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+static json_t *build_request(json_int_t id, const char *op, const json_t *gargs, const json_t *targs)
+{
+    json_t *req = json_pack("{s:I, s:s}", "id", id, "op", op);
+    if (req == NULL)
+        return NULL;
+    if (gargs)
+        json_object_update(req, (json_t *)gargs);
+    if (targs)
+        json_object_update(req, (json_t *)targs);
+    /* The test's id and op win over any args that happen to carry those names. */
+    json_object_set_new(req, "id", json_integer(id));
+    json_object_set_new(req, "op", json_string(op));
+    return req;
+}
+
+static void print_clipped(FILE *out, const char *label, const json_t *v)
+{
+    char *s = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER) : NULL;
+    const char *text = s ? s : "(nothing)";
+    size_t n = strlen(text);
+    if (n > 400)
+        fprintf(out, "      %-9s %.400s... (%zu chars)\n", label, text, n);
+    else
+        fprintf(out, "      %-9s %s\n", label, text);
+    free(s);
+}
+
+struct file_counts {
+    size_t vectors, passed, acceptable, unsupported, failed;
+};
+
+static void run_file(const struct kat_options *o, struct kat_target *target, const json_t *doc, const char *name,
+                     json_t *suite, struct file_counts *fc, json_int_t *next_id)
+{
+    json_t *cases = json_object_get(suite, "cases");
+    size_t gi, ti;
+    json_t *g, *t;
+    json_array_foreach(json_object_get(doc, "testGroups"), gi, g)
+    {
+        const char *op = json_string_value(json_object_get(g, "op"));
+        json_t *gargs = json_object_get(g, "args");
+        json_array_foreach(json_object_get(g, "tests"), ti, t)
+        {
+            json_int_t tc = json_integer_value(json_object_get(t, "tcId"));
+            const char *result = json_string_value(json_object_get(t, "result"));
+            json_t *expect = json_object_get(t, "expect");
+            json_t *empty = NULL;
+            if (expect == NULL)
+                expect = empty = json_object();
+            const char *comment = json_string_value(json_object_get(t, "comment"));
+            char id[512], why[1024];
+            snprintf(id, sizeof id, "%s#%lld", name, (long long)tc);
+            json_t *req = build_request((*next_id)++, op, gargs, json_object_get(t, "args"));
+            json_t *ans = req ? kat_target_call(target, req, why, sizeof why) : NULL;
+            enum kat_status st;
+            if (req == NULL) {
+                st = KAT_FAIL;
+                snprintf(why, sizeof why, "out of memory building the request");
+            } else if (ans == NULL) {
+                st = KAT_FAIL; /* crash, hang or protocol violation: why[] says which */
+            } else {
+                st = kat_judge(result, expect, ans, why, sizeof why);
+            }
+            fc->vectors++;
+            fc->passed += st == KAT_PASS;
+            fc->acceptable += st == KAT_ACCEPTABLE;
+            fc->unsupported += st == KAT_UNSUPPORTED;
+            fc->failed += st == KAT_FAIL;
+
+            json_t *c = json_pack("{s:s, s:s, s:s, s:s, s:s, s:O}", "id", id, "name", comment ? comment : "", "op", op,
+                                  "result", result, "status", kat_status_name(st), "flags",
+                                  json_object_get(t, "flags") ? json_object_get(t, "flags") : json_null());
+            if (c && why[0])
+                json_object_set_new(c, "message", json_string(why));
+            if (c && (st == KAT_FAIL || o->keep_passing)) {
+                if (req)
+                    json_object_set(c, "request", req);
+                json_object_set(c, "expected", expect);
+                json_object_set(c, "observed", ans ? ans : json_null());
+            }
+            if (c)
+                json_array_append_new(cases, c);
+
+            if (st == KAT_FAIL || (o->verbose && st != KAT_PASS)) {
+                fprintf(o->out, "    %s %s (%s%s%s): %s\n", st == KAT_FAIL ? "FAIL" : kat_status_name(st), id, op,
+                        comment ? ": " : "", comment ? comment : "", why);
+                if (st == KAT_FAIL) {
+                    print_clipped(o->out, "sent:", req);
+                    fprintf(o->out, "      %-9s result \"%s\", ", "expected:", result);
+                    print_clipped(o->out, "", expect);
+                    print_clipped(o->out, "got:", ans);
+                }
+            } else if (o->verbose) {
+                fprintf(o->out, "    pass %s (%s)\n", id, op);
+            }
+            json_decref(req);
+            json_decref(ans);
+            json_decref(empty);
+        }
+    }
+}
+
+static json_t *suite_for(const json_t *doc, const char *name)
+{
+    json_t *s = json_pack("{s:s, s:s, s:s, s:[]}", "name", name, "title",
+                          json_string_value(json_object_get(doc, "title")) ? json_string_value(json_object_get(doc, "title"))
+                                                                            : name,
+                          "source", json_string_value(json_object_get(doc, "source")), "cases");
+    if (s == NULL)
+        return NULL;
+    static const char *const copy[] = {"generator", "spec", "requirements"};
+    for (size_t i = 0; i < sizeof copy / sizeof copy[0]; i++) {
+        json_t *v = json_object_get(doc, copy[i]);
+        if (v)
+            json_object_set(s, copy[i], v);
+    }
+    return s;
+}
+
+int kat_run(const struct kat_options *o, struct kat_target *target, json_t *report, struct kat_totals *tot)
+{
+    memset(tot, 0, sizeof *tot);
+    struct file_list files = {0};
+    int rc = 0;
+    for (size_t i = 0; i < o->n_paths && rc == 0; i++) {
+        struct stat st;
+        if (stat(o->paths[i], &st) != 0) {
+            fprintf(o->out, "mtprobe kat: %s: %s\n", o->paths[i], strerror(errno));
+            rc = -1;
+        } else if (S_ISDIR(st.st_mode)) {
+            rc = walk(&files, o->paths[i], "", o->out);
+        } else {
+            const char *base = strrchr(o->paths[i], '/');
+            rc = list_add(&files, o->paths[i], base ? base + 1 : o->paths[i]);
+        }
+    }
+    json_t *suites = json_object_get(report, "suites");
+    json_int_t next_id = 1;
+    for (size_t i = 0; i < files.n && rc == 0; i++) {
+        if (o->filter && strstr(files.names[i], o->filter) == NULL)
+            continue;
+        json_error_t jerr;
+        json_t *doc = json_load_file(files.paths[i], JSON_REJECT_DUPLICATES, &jerr);
+        if (doc == NULL) {
+            fprintf(o->out, "mtprobe kat: %s:%d:%d: not valid JSON: %s\n", files.paths[i], jerr.line, jerr.column,
+                    jerr.text);
+            rc = -1;
+            break;
+        }
+        const char *format = json_string_value(json_object_get(doc, "format"));
+        if (format == NULL || strncmp(format, VECTOR_FORMAT_PREFIX, strlen(VECTOR_FORMAT_PREFIX)) != 0) {
+            /* Data files beside the vectors (raw transcripts, generator inputs) are not vector files. */
+            if (o->verbose)
+                fprintf(o->out, "  %-44s skipped: not a vector file (no \"format\": \"%s1\")\n", files.names[i],
+                        VECTOR_FORMAT_PREFIX);
+            json_decref(doc);
+            continue;
+        }
+        char why[512];
+        if (strcmp(format, VECTOR_FORMAT_PREFIX "1") != 0) {
+            fprintf(o->out, "mtprobe kat: %s: unsupported format \"%s\" (this mtprobe reads %s1)\n", files.paths[i],
+                    format, VECTOR_FORMAT_PREFIX);
+            json_decref(doc);
+            rc = -1;
+            break;
+        }
+        if (validate(doc, why, sizeof why) != 0) {
+            fprintf(o->out, "mtprobe kat: %s: malformed vector file: %s\n", files.paths[i], why);
+            json_decref(doc);
+            rc = -1;
+            break;
+        }
+        json_t *suite = suite_for(doc, files.names[i]);
+        struct file_counts fc = {0};
+        if (suite == NULL) {
+            json_decref(doc);
+            rc = -1;
+            break;
+        }
+        fprintf(o->out, "  %-44s", files.names[i]);
+        fflush(o->out);
+        /* Failure details are printed under the file's line, so end the line first when there are any. */
+        struct kat_options quiet = *o;
+        char *details = NULL;
+        size_t details_len = 0;
+        FILE *mem = open_memstream(&details, &details_len);
+        quiet.out = mem ? mem : o->out;
+        run_file(&quiet, target, doc, files.names[i], suite, &fc, &next_id);
+        if (mem)
+            fclose(mem);
+        fprintf(o->out, " %4zu vectors %4zu passed", fc.vectors, fc.passed);
+        if (fc.acceptable)
+            fprintf(o->out, " %4zu acceptable", fc.acceptable);
+        if (fc.unsupported)
+            fprintf(o->out, " %4zu unsupported", fc.unsupported);
+        if (fc.failed)
+            fprintf(o->out, " %4zu FAILED", fc.failed);
+        fprintf(o->out, "\n");
+        if (details_len)
+            fputs(details, o->out);
+        free(details);
+        json_t *counts = json_pack("{s:I, s:I, s:I, s:I, s:I}", "total", (json_int_t)fc.vectors, "passed",
+                                   (json_int_t)fc.passed, "acceptable", (json_int_t)fc.acceptable, "unsupported",
+                                   (json_int_t)fc.unsupported, "failed", (json_int_t)fc.failed);
+        json_object_set_new(suite, "summary", counts);
+        json_array_append_new(suites, suite);
+        tot->files++;
+        tot->vectors += fc.vectors;
+        tot->passed += fc.passed;
+        tot->acceptable += fc.acceptable;
+        tot->unsupported += fc.unsupported;
+        tot->failed += fc.failed;
+        json_decref(doc);
+    }
+    list_free(&files);
+    json_t *summary = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "files", (json_int_t)tot->files, "total",
+                                (json_int_t)tot->vectors, "passed", (json_int_t)tot->passed, "acceptable",
+                                (json_int_t)tot->acceptable, "unsupported", (json_int_t)tot->unsupported, "failed",
+                                (json_int_t)tot->failed);
+    json_object_set_new(report, "summary", summary);
+    return rc;
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Configures and builds one flavour of mtprobe.
+#   scripts/build.sh            build/        gcc, RelWithDebInfo
+#   scripts/build.sh asan       build-asan/   clang, ASan + UBSan, Debug
+#   scripts/build.sh fuzz       build-fuzz/   clang, libFuzzer targets (+ ASan + UBSan)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc 2>/dev/null || echo 2)
+case "${1:-release}" in
+  release) dir=build;      args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
+  asan)    dir=build-asan; args=(-DCMAKE_BUILD_TYPE=Debug -DMTPROBE_SANITIZE=ON -DCMAKE_C_COMPILER=clang) ;;
+  fuzz)    dir=build-fuzz; args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DMTPROBE_FUZZ=ON -DMTPROBE_TESTS=OFF
+                                 -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++) ;;
+  *) echo "usage: $0 [release|asan|fuzz]" >&2; exit 2 ;;
+esac
+cmake -S . -B "$dir" "${args[@]}" >/dev/null
+cmake --build "$dir" -j"$jobs"
