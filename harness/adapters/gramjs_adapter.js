@@ -322,12 +322,14 @@ async function runClient(a, rep, key) {
     }
     rep.step(`auth ${state.attempt}: -> ${tlName(request)}${extra}`);
     let answer;
+    state.awaiting = tlName(request);
     try {
       answer = await origPlainSend.call(this, request);
     } catch (e) {
       rep.step(`auth ${state.attempt}: no answer to ${tlName(request)}: ${describe(e)}`);
       throw e;
     }
+    state.awaiting = undefined;
     rep.step(`auth ${state.attempt}: <- ${tlName(answer)}`);
     return answer;
   };
@@ -339,7 +341,9 @@ async function runClient(a, rep, key) {
     try {
       return await origAuth(sender, log);
     } catch (e) {
-      state.lastError = `auth_key (attempt ${state.attempt}): ${describe(e)}`;
+      const waiting = state.awaiting ? `, waiting for the answer to ${state.awaiting}` : "";
+      state.awaiting = undefined;
+      state.lastError = `auth_key (attempt ${state.attempt}${waiting}): ${describe(e)}`;
       rep.step(state.lastError);
       throw e;
     }
@@ -481,7 +485,9 @@ function workerMain(a) {
   process.on("unhandledRejection", (e) => process.stderr.write(`[adapter] unhandled rejection: ${describe(e)}\n`));
   process.on("uncaughtException", (e) => process.stderr.write(`[adapter] uncaught exception: ${describe(e)}\n`));
   const soft = Math.max(a.timeout - Math.min(1, a.timeout * 0.2), a.timeout * 0.5);
-  setTimeout(() => rep.finish({ fail: `timeout after ${soft.toFixed(1)}s`, timed_out: true }, EXIT_FAILED), soft * 1000).unref();
+  // Counted from process start, so that loading the library does not eat into the parent's margin.
+  const left = Math.max(0.1, soft - process.uptime());
+  setTimeout(() => rep.finish({ fail: `timeout after ${soft.toFixed(1)}s`, timed_out: true }, EXIT_FAILED), left * 1000);
   runClient(a, rep, key).then(
     () => rep.finish({ done: true }, EXIT_OK),
     (e) => rep.finish({ fail: e instanceof StepError ? e.message : `adapter: ${describe(e)}` }, EXIT_FAILED),
@@ -521,7 +527,13 @@ function listTransports() {
   for (const t of TRANSPORTS) {
     out[t] = NATIVE[t] || null;
   }
-  emit({ client: "gramjs", transports: out, with_secret: NATIVE_WITH_SECRET }, EXIT_OK);
+  let client = "gramjs";
+  try {
+    client = `gramjs ${require("telegram/package.json").version}`;
+  } catch (e) {
+    /* listed anyway: the table does not depend on the installed package */
+  }
+  emit({ client, transports: out, with_secret: NATIVE_WITH_SECRET }, EXIT_OK);
 }
 
 function parentMain(a, argv) {
@@ -601,6 +613,7 @@ function parentMain(a, argv) {
     } else if (final.fail !== undefined) {
       res.error = final.fail;
       res.timed_out = !!final.timed_out;
+      if (res.timed_out) res.error += ` (last step: ${res.steps.length ? res.steps[res.steps.length - 1] : "start"})`;
       rc = EXIT_FAILED;
     } else {
       res.error = `client process ended (${signal ? "signal " + signal : "status " + code}) without a result`;

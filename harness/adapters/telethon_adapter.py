@@ -34,7 +34,10 @@ import signal
 import struct
 import subprocess
 import sys
+import threading
 import time
+
+_T0 = time.monotonic()  # the soft deadline counts from process start (importing Telethon is slow)
 
 TRANSPORTS = (
     "full",
@@ -227,12 +230,21 @@ def check_args(a):
 class Reporter:
     def __init__(self, fd):
         self._f = os.fdopen(fd, "w", buffering=1)
+        self._lock = threading.Lock()  # the watchdog thread reports too
 
     def send(self, **msg):
-        try:
-            self._f.write(json.dumps(msg) + "\n")
-        except (OSError, ValueError):
-            pass  # the parent has gone away: nothing left to tell
+        with self._lock:
+            try:
+                self._f.write(json.dumps(msg) + "\n")
+            except (OSError, ValueError):
+                pass  # the parent has gone away: nothing left to tell
+
+    def close(self):
+        with self._lock:
+            try:
+                self._f.flush()
+            except (OSError, ValueError):
+                pass
 
     def step(self, text):
         self.send(step=text)
@@ -369,12 +381,16 @@ async def run_client(args, rep, key):
             rep.set(fingerprint_used=struct.pack("<q", fpu)[::-1].hex())
             extra = " (fingerprint %s)" % struct.pack("<q", fpu)[::-1].hex()
         rep.step("auth %d: -> %s%s" % (state["attempt"], tl_name(request), extra))
+        state["awaiting"] = tl_name(request)
         try:
             answer = await orig_plain_send(self, request)
-        except BaseException as exc:
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
             rep.step("auth %d: no answer to %s: %s" % (state["attempt"], tl_name(request),
                                                        describe(exc)))
             raise
+        state["awaiting"] = None
         rep.step("auth %d: <- %s" % (state["attempt"], tl_name(answer)))
         return answer
 
@@ -387,8 +403,14 @@ async def run_client(args, rep, key):
         rep.set(auth_attempts=state["attempt"])
         try:
             return await orig_auth(plain)
-        except BaseException as exc:
-            state["last_error"] = "auth_key (attempt %d): %s" % (state["attempt"], describe(exc))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            waiting = (", waiting for the answer to %s" % state["awaiting"]
+                       if state.get("awaiting") else "")
+            state["awaiting"] = None
+            state["last_error"] = "auth_key (attempt %d%s): %s" % (state["attempt"], waiting,
+                                                                   describe(exc))
             rep.step(state["last_error"])
             raise
 
@@ -419,7 +441,9 @@ async def run_client(args, rep, key):
         rep.step("tcp: connecting to %s:%d" % (args.host, args.port))
         try:
             await orig_conn_connect(*a, **kw)
-        except BaseException as exc:
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
             state["last_error"] = "connect: %s" % describe(exc)
             rep.step(state["last_error"])
             raise
@@ -429,7 +453,9 @@ async def run_client(args, rep, key):
 
     try:
         await sender.connect(conn)
-    except BaseException as exc:
+    except asyncio.CancelledError:
+        raise  # the soft deadline: asyncio.wait_for turns this into a timeout
+    except Exception as exc:
         raise StepError(state["last_error"] or "connect: %s" % describe(exc))
 
     key_bytes = sender.auth_key.key
@@ -454,7 +480,9 @@ async def run_client(args, rep, key):
             rep.step("request %s: sending" % name)
             try:
                 answer = await sender.send(req)
-            except BaseException as exc:
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
                 raise StepError("request %s: %s" % (name, describe(exc)))
             finally:
                 rep.set(server_salt=s64_wire(sender._state.salt),
@@ -499,22 +527,35 @@ def worker_main(args):
         return EXIT_CANNOT
 
     # A soft deadline inside the worker gives a precise message; the parent's kill is the backstop.
+    # A timer thread rather than asyncio.wait_for: it fires even if the library ignores
+    # cancellation or blocks the event loop.
     soft = max(args.timeout - min(1.0, args.timeout * 0.2), args.timeout * 0.5)
+    watchdog = threading.Timer(max(0.1, soft - (time.monotonic() - _T0)), lambda: finish(rep, EXIT_FAILED,
+                                                    fail="timeout after %.1fs" % soft,
+                                                    timed_out=True))
+    watchdog.daemon = True
+    watchdog.start()
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
-        loop.run_until_complete(asyncio.wait_for(run_client(args, rep, key), soft))
-    except asyncio.TimeoutError:
-        rep.send(fail="timeout after %.1fs" % soft, timed_out=True)
-        return EXIT_FAILED
+        loop.run_until_complete(run_client(args, rep, key))
     except StepError as exc:
-        rep.send(fail=str(exc))
-        return EXIT_FAILED
+        finish(rep, EXIT_FAILED, fail=str(exc))
     except Exception as exc:
-        rep.send(fail="adapter: %s" % describe(exc))
-        return EXIT_FAILED
-    rep.send(done=True)
-    return EXIT_OK
+        finish(rep, EXIT_FAILED, fail="adapter: %s" % describe(exc))
+    finish(rep, EXIT_OK, done=True)
+
+
+_FINISHING = threading.Lock()
+
+
+def finish(rep, code, **msg):
+    """Report and leave at once: the library's leftover tasks must not delay or alter the end."""
+    _FINISHING.acquire()  # first caller wins; a second one waits here until the process is gone
+    rep.send(**msg)
+    rep.close()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 # --------------------------------------------------------------------------------------------
@@ -640,6 +681,8 @@ def parent_main(args):
     elif "fail" in final:
         res["error"] = final["fail"]
         res["timed_out"] = bool(final.get("timed_out"))
+        if res["timed_out"]:
+            res["error"] += " (last step: %s)" % (res["steps"][-1] if res["steps"] else "start")
         code = EXIT_FAILED
     else:
         how = "signal %d" % -rc if rc < 0 else "status %d" % rc

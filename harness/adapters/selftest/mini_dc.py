@@ -11,8 +11,10 @@ Modes (--mode):
   respq    answer req_pq_multi with resPQ naming the key's fingerprint, decrypt req_DH_params with
            the private key, record what the client used (RSA scheme, inner data), then close
   full     complete the auth-key exchange, then serve encrypted messages: bad_server_salt for a
-           wrong salt, new_session_created for a new session, pong for ping, rpc_result(nearestDc)
-           for help.getNearestDc inside invokeWithLayer/initConnection, rpc_error for anything else
+           wrong salt, new_session_created for a new session, msgs_ack for the client's requests,
+           pong for ping, rpc_result(nearestDc) for help.getNearestDc inside
+           invokeWithLayer/initConnection, rpc_error for anything else
+  badhash  as full, but the first dh_gen_ok carries a wrong new_nonce_hash1 (and no msgs_ack)
 
 Every event goes to --events (JSON lines) so the selftest driver can check it.
 """
@@ -320,17 +322,21 @@ def kdf(auth_key, msg_key, x):
 
 
 class Session:
-    def __init__(self, t, ev, priv, mode):
+    def __init__(self, t, ev, priv, mode, dump_first_bytes):
         self.t, self.ev, self.priv, self.mode = t, ev, priv, mode
+        self.dump_first_bytes = dump_first_bytes
         self.ids = MsgIds()
         self.seq = 0
         self.sessions = set()
+        self.sent = {}  # msg_id -> constructor name, to name what the client acknowledges
+        self.exchanges = 0
 
     def run(self):
         t, ev = self.t, self.ev
         payload = t.recv()
         ev("first_frame", transport=t.kind, obfuscated=t.obfuscated, payload=payload.hex(), **t.info)
         if self.mode == "silent":
+            self.dump_first_bytes()
             time.sleep(3600)
         if self.mode == "close":
             return
@@ -402,6 +408,9 @@ class Session:
             auth_key = be(pow(g_b, a, DH_PRIME), 256)
             aux = hashlib.sha1(auth_key).digest()[:8]
             nnh1 = hashlib.sha1(new_nonce + b"\x01" + aux).digest()[4:20]
+            self.exchanges += 1
+            if self.mode == "badhash" and self.exchanges == 1:
+                nnh1 = bytes(16)  # the client must reject this exchange and may start over
             t.send(plain_msg(self.ids, struct.pack("<I", C["dh_gen_ok"]) + nonce + server_nonce
                              + nnh1))
             self.salt = bytes(x ^ y for x, y in zip(new_nonce[:8], server_nonce[:8]))
@@ -422,7 +431,9 @@ class Session:
             seq = self.seq * 2 + (1 if content else 0)
             if content:
                 self.seq += 1
-            return struct.pack("<qii", self.ids.next(True), seq, len(body)) + body
+            mid = self.ids.next(True)
+            self.sent[mid] = NAMES.get(struct.unpack("<I", body[:4])[0], "?")
+            return struct.pack("<qii", mid, seq, len(body)) + body
 
         msgs = [wrap(b, c) for b, c in items]
         if len(msgs) == 1:
@@ -463,8 +474,16 @@ class Session:
             self.sessions.add(session_id)
             out.append((struct.pack("<Iq", C["new_session_created"], msg_id) + os.urandom(8)
                         + self.salt, False))
+        content = []
         for mid, inner in self.unpack(msg_id, body):
-            out.extend(self.answer(mid, inner))
+            answers = self.answer(mid, inner)
+            if answers:
+                content.append(mid)
+            out.extend(answers)
+        if content and self.mode != "badhash":
+            # Acknowledge the client's requests alongside the answers, as servers may.
+            out.insert(0, (struct.pack("<III", C["msgs_ack"], C["vector"], len(content))
+                           + b"".join(struct.pack("<q", m) for m in content), False))
         if out:
             self.send_enc(auth_key, session_id, out)
             ev("enc_sent", names=[NAMES.get(struct.unpack("<I", b[:4])[0], "?") for b, _ in out])
@@ -506,6 +525,10 @@ class Session:
     def answer(self, msg_id, body):
         cons = struct.unpack("<I", body[:4])[0]
         if cons == C["msgs_ack"]:
+            r = Reader(body[4:])
+            r.u32()
+            acked = [r.i64() for _ in range(r.u32())]
+            self.ev("client_acks", names=[self.sent.get(m, "unknown:%d" % m) for m in acked])
             return []
         if cons in (C["ping"], C["ping_delay_disconnect"]):
             return [(struct.pack("<Iq", C["pong"], msg_id) + body[4:12], True)]
@@ -530,7 +553,8 @@ class Session:
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--key", required=True, help="PEM RSA private key")
-    ap.add_argument("--mode", choices=("close", "silent", "respq", "full"), default="close")
+    ap.add_argument("--mode", choices=("close", "silent", "respq", "full", "badhash"),
+                    default="close")
     ap.add_argument("--secret", help="MTProxy secret (hex) for obfuscated clients")
     ap.add_argument("--events", required=True)
     ap.add_argument("--port-file", required=True)
@@ -552,6 +576,7 @@ def main():
 
     def handle(conn, num):
         first = bytearray()
+        dumped = []
 
         def ev(kind, **kw):
             with lock:
@@ -562,15 +587,20 @@ def main():
             if len(first) < 256:
                 first.extend(chunk[:256 - len(first)])
 
+        def dump():
+            if not dumped:
+                dumped.append(True)
+                ev("first_bytes", hex=bytes(first).hex())
+
         try:
             t = Transport(conn, record, secret)
-            Session(t, ev, priv, a.mode).run()
+            Session(t, ev, priv, a.mode, dump).run()
         except EOFError as exc:
             ev("closed_by_client", error=str(exc))
         except Exception as exc:  # a throwaway server: report and drop the connection
             ev("server_error", error="%s: %s" % (type(exc).__name__, exc))
         finally:
-            ev("first_bytes", hex=bytes(first).hex())
+            dump()
             conn.close()
 
     num = 0
