@@ -15,6 +15,7 @@ Modes (--mode):
            pong for ping, rpc_result(nearestDc) for help.getNearestDc inside
            invokeWithLayer/initConnection, rpc_error for anything else
   badhash  as full, but the first dh_gen_ok carries a wrong new_nonce_hash1 (and no msgs_ack)
+  err404   answer req_pq_multi with the 4-byte transport error -404
 
 Every event goes to --events (JSON lines) so the selftest driver can check it.
 """
@@ -340,6 +341,10 @@ class Session:
             time.sleep(3600)
         if self.mode == "close":
             return
+        if self.mode == "err404":
+            self.t.send(struct.pack("<i", -404))  # a transport error instead of resPQ
+            time.sleep(2)
+            return
         auth_key = self.handshake(payload)
         if auth_key is None:
             return
@@ -553,7 +558,7 @@ class Session:
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--key", required=True, help="PEM RSA private key")
-    ap.add_argument("--mode", choices=("close", "silent", "respq", "full", "badhash"),
+    ap.add_argument("--mode", choices=("close", "silent", "respq", "full", "badhash", "err404"),
                     default="close")
     ap.add_argument("--secret", help="MTProxy secret (hex) for obfuscated clients")
     ap.add_argument("--events", required=True)
