@@ -213,8 +213,9 @@ function implFor(a) {
 
 function makeReporter() {
   return {
+    finished: false,
     send(msg) {
-      if (process.connected) process.send(msg);
+      if (process.connected && !this.finished) process.send(msg);
     },
     step(text) {
       this.send({ step: text });
@@ -223,6 +224,8 @@ function makeReporter() {
       this.send({ set: fields });
     },
     finish(msg, code) {
+      if (this.finished) return; // first outcome wins (e.g. the deadline vs. a late answer)
+      this.finished = true;
       // Exit only once the last message has left: process.send is asynchronous.
       if (process.connected) process.send(msg, () => process.exit(code));
       else process.exit(code);

@@ -52,6 +52,7 @@ REQUESTS = ("ping", "nearest_dc", "config")
 # Transports Telethon has the parts for but no ready class (without an MTProxy secret).
 COMPOSED = ("padded", "obfuscated-intermediate", "obfuscated-padded")
 
+DEBIAN_PYTHON = "/usr/bin/python3"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANNOT, EXIT_UNSUPPORTED = 0, 1, 2, 3, 4
 
 
@@ -384,8 +385,6 @@ async def run_client(args, rep, key):
         state["awaiting"] = tl_name(request)
         try:
             answer = await orig_plain_send(self, request)
-        except asyncio.CancelledError:
-            raise
         except Exception as exc:
             rep.step("auth %d: no answer to %s: %s" % (state["attempt"], tl_name(request),
                                                        describe(exc)))
@@ -403,8 +402,6 @@ async def run_client(args, rep, key):
         rep.set(auth_attempts=state["attempt"])
         try:
             return await orig_auth(plain)
-        except asyncio.CancelledError:
-            raise
         except Exception as exc:
             waiting = (", waiting for the answer to %s" % state["awaiting"]
                        if state.get("awaiting") else "")
@@ -441,8 +438,6 @@ async def run_client(args, rep, key):
         rep.step("tcp: connecting to %s:%d" % (args.host, args.port))
         try:
             await orig_conn_connect(*a, **kw)
-        except asyncio.CancelledError:
-            raise
         except Exception as exc:
             state["last_error"] = "connect: %s" % describe(exc)
             rep.step(state["last_error"])
@@ -453,8 +448,6 @@ async def run_client(args, rep, key):
 
     try:
         await sender.connect(conn)
-    except asyncio.CancelledError:
-        raise  # the soft deadline: asyncio.wait_for turns this into a timeout
     except Exception as exc:
         raise StepError(state["last_error"] or "connect: %s" % describe(exc))
 
@@ -480,8 +473,6 @@ async def run_client(args, rep, key):
             rep.step("request %s: sending" % name)
             try:
                 answer = await sender.send(req)
-            except asyncio.CancelledError:
-                raise
             except Exception as exc:
                 raise StepError("request %s: %s" % (name, describe(exc)))
             finally:
@@ -587,6 +578,14 @@ def base_result(args=None):
     }
 
 
+def worker_python():
+    """This interpreter if it has Telethon, else Debian's (pyenv shims often come first on PATH)."""
+    import importlib.util
+    if importlib.util.find_spec("telethon") is None and os.path.exists(DEBIAN_PYTHON):
+        return DEBIAN_PYTHON
+    return sys.executable
+
+
 def parent_main(args):
     res = base_result(args)
     if args.secret is not None:
@@ -604,7 +603,7 @@ def parent_main(args):
         return emit(res, EXIT_UNSUPPORTED)
 
     rfd, wfd = os.pipe()
-    cmd = [sys.executable, os.path.abspath(__file__), "--worker-fd", str(wfd)] + sys.argv[1:]
+    cmd = [worker_python(), os.path.abspath(__file__), "--worker-fd", str(wfd)] + sys.argv[1:]
     start = time.monotonic()
     try:
         child = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -713,6 +712,8 @@ def list_transports():
         import telethon
         from telethon.network import connection as conn_mod
     except ImportError as exc:
+        if worker_python() != sys.executable:
+            os.execv(DEBIAN_PYTHON, [DEBIAN_PYTHON, os.path.abspath(__file__)] + sys.argv[1:])
         res = base_result()
         res["error"] = "cannot import telethon under %s (%s)" % (sys.executable, exc)
         return emit(res, EXIT_CANNOT)

@@ -28,7 +28,6 @@ import os
 import re
 import socket
 import struct
-import sys
 import threading
 import time
 import zlib
@@ -352,7 +351,7 @@ class Session:
             self.encrypted(auth_key, t.recv())
 
     def handshake(self, payload):
-        t, ev, (n, e, d) = self.t, self.ev, self.priv
+        t, ev, (n, e, _) = self.t, self.ev, self.priv
         while True:  # a client may start over on the same connection
             _, body = parse_plain(payload)
             r = Reader(body)
