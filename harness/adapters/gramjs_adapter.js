@@ -455,7 +455,7 @@ async function runClient(a, rep, key) {
     }
   } finally {
     try {
-      await Promise.race([sender.disconnect(), new Promise((r) => setTimeout(r, 2000))]);
+      await Promise.race([sender.disconnect(), new Promise((r) => setTimeout(r, 1000))]);
     } catch (e) {
       /* the result is already known */
     }

@@ -483,7 +483,7 @@ async def run_client(args, rep, key):
             rep.set(result=results[0] if len(results) == 1 else results)
     finally:
         try:
-            await asyncio.wait_for(sender.disconnect(), 2)
+            await asyncio.wait_for(sender.disconnect(), 1)
         except BaseException:
             pass
 

@@ -425,6 +425,9 @@ class Session:
             if payload[:8] == b"\0" * 8:  # the client rejected dh_gen_ok and starts over
                 ev("auth_restart")
                 continue
+            if self.mode == "authclose":
+                ev("closing_after_auth")
+                return None
             self.encrypted(auth_key, payload)
             return auth_key
 
@@ -557,7 +560,8 @@ class Session:
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--key", required=True, help="PEM RSA private key")
-    ap.add_argument("--mode", choices=("close", "silent", "respq", "full", "badhash", "err404"),
+    ap.add_argument("--mode", choices=("close", "silent", "respq", "full", "badhash", "err404",
+                                      "authclose"),
                     default="close")
     ap.add_argument("--secret", help="MTProxy secret (hex) for obfuscated clients")
     ap.add_argument("--events", required=True)
