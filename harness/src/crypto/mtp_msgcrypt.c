@@ -3,12 +3,14 @@
 #include "mtp/msgcrypt.h"
 
 #include <openssl/evp.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mtp/aes_ige.h"
 
-/* One SHA-256 context per top-level call, reused for every digest of the call:
- * OpenSSL 3 fetches the algorithm once instead of at every init. */
+/* SHA-256 fetched once and one digest context, reused for every digest of a
+ * call (or of a struct mtp_msgcrypt's life): OpenSSL 3 would otherwise fetch
+ * the algorithm at every init, which costs more than hashing a small input. */
 struct sha256_ctx {
     EVP_MD *md;
     EVP_MD_CTX *ctx;
@@ -113,31 +115,28 @@ static int output_error(struct mtp_error *err, int rc, size_t need)
     return mtp_error_set(err, rc, MTP_NO_OFFSET, "output: cannot take %zu more bytes", need);
 }
 
-int mtp_msg_encrypt(const uint8_t auth_key[MTP_AUTH_KEY_LEN], enum mtp_sender s, const uint8_t *plain, size_t len,
-                    struct mtp_wr *out, struct mtp_error *err)
+static int encrypt_with(struct sha256_ctx *h, const uint8_t *auth_key, const uint8_t id[MTP_AUTH_KEY_ID_LEN],
+                        enum mtp_sender s, const uint8_t *plain, size_t len, struct mtp_wr *out, struct mtp_error *err)
 {
     if (len == 0 || len % MTP_AES_BLOCK_LEN != 0)
         return mtp_error_set(err, MTP_ERR_BAD_PLAINTEXT_LENGTH, MTP_NO_OFFSET,
                              "plaintext: %zu bytes, need a positive multiple of 16", len);
-    uint8_t id[MTP_AUTH_KEY_ID_LEN], msg_key[MTP_MSG_KEY_LEN], aes_key[32], aes_iv[32];
+    uint8_t msg_key[MTP_MSG_KEY_LEN], aes_key[32], aes_iv[32];
     uint8_t *ct = NULL;
     size_t start = out->len;
-    struct sha256_ctx h;
     int rc = MTP_OK;
-    if (sha256_open(&h) != MTP_OK || msg_key_with(&h, auth_key, s, plain, len, msg_key) != MTP_OK ||
-        kdf_with(&h, auth_key, s, msg_key, aes_key, aes_iv) != MTP_OK) {
+    if (msg_key_with(h, auth_key, s, plain, len, msg_key) != MTP_OK ||
+        kdf_with(h, auth_key, s, msg_key, aes_key, aes_iv) != MTP_OK) {
         rc = ossl_error(err, "msg_encrypt");
         goto out;
     }
-    mtp_auth_key_id(auth_key, id);
-    if ((rc = mtp_wr_raw(out, id, sizeof id)) < 0 || (rc = mtp_wr_raw(out, msg_key, sizeof msg_key)) < 0 ||
+    if ((rc = mtp_wr_raw(out, id, MTP_AUTH_KEY_ID_LEN)) < 0 || (rc = mtp_wr_raw(out, msg_key, sizeof msg_key)) < 0 ||
         (rc = mtp_wr_reserve(out, len, &ct)) < 0) {
         rc = output_error(err, rc, MTP_MSG_OUTER_HEADER_LEN + len);
         goto out;
     }
     MTP_TRY(mtp_aes_ige_encrypt(aes_key, sizeof aes_key, aes_iv, plain, ct, len, err));
 out:
-    sha256_close(&h);
     mtp_wipe(aes_key, sizeof aes_key);
     mtp_wipe(aes_iv, sizeof aes_iv);
     if (rc < 0) {
@@ -177,15 +176,16 @@ static void check_plaintext(const uint8_t *plain, size_t len, struct mtp_error *
         mtp_error_set(first, MTP_ERR_BAD_PADDING_LENGTH, at + 4 + mdl, "padding: %zu bytes, must be 12..1024", pad);
 }
 
-int mtp_msg_decrypt(const uint8_t auth_key[MTP_AUTH_KEY_LEN], enum mtp_sender s, const uint8_t *packet, size_t len,
-                    struct mtp_wr *plain_out, struct mtp_error *err)
+static int decrypt_with(struct sha256_ctx *h, const uint8_t *auth_key, const uint8_t want_id[MTP_AUTH_KEY_ID_LEN],
+                        enum mtp_sender s, const uint8_t *packet, size_t len, struct mtp_wr *plain_out,
+                        struct mtp_error *err)
 {
     /* Failed checks go to `first` (the earliest one stays); the work continues regardless. */
     struct mtp_error first;
     mtp_error_clear(&first);
     struct mtp_rd r;
     mtp_rd_init(&r, packet, len, NULL);
-    uint8_t got_id[MTP_AUTH_KEY_ID_LEN] = {0}, want_id[MTP_AUTH_KEY_ID_LEN];
+    uint8_t got_id[MTP_AUTH_KEY_ID_LEN] = {0};
     uint8_t got_key[MTP_MSG_KEY_LEN] = {0}, calc_key[MTP_MSG_KEY_LEN];
     bool have_id = mtp_rd_copy(&r, got_id, sizeof got_id, "auth_key_id") == MTP_OK;
     bool have_key = have_id && mtp_rd_copy(&r, got_key, sizeof got_key, "msg_key") == MTP_OK;
@@ -195,10 +195,9 @@ int mtp_msg_decrypt(const uint8_t auth_key[MTP_AUTH_KEY_LEN], enum mtp_sender s,
     if (whole > 0 && mtp_rd_raw(&r, whole, &ct, "ciphertext") != MTP_OK)
         return mtp_error_set(err, MTP_ERR_INTERNAL, MTP_NO_OFFSET, "msg_decrypt: ciphertext read failed");
 
-    mtp_auth_key_id(auth_key, want_id);
     if (!have_id)
         mtp_error_set(&first, MTP_ERR_AUTH_KEY_ID_MISMATCH, 0, "auth_key_id: packet of %zu bytes is too short", len);
-    else if (memcmp(got_id, want_id, sizeof want_id) != 0)
+    else if (memcmp(got_id, want_id, MTP_AUTH_KEY_ID_LEN) != 0)
         mtp_error_set(&first, MTP_ERR_AUTH_KEY_ID_MISMATCH, 0, "auth_key_id: 0x%016llx, expected 0x%016llx",
                       (unsigned long long)mtp_load_u64(got_id), (unsigned long long)mtp_load_u64(want_id));
     if (!have_key)
@@ -210,9 +209,8 @@ int mtp_msg_decrypt(const uint8_t auth_key[MTP_AUTH_KEY_LEN], enum mtp_sender s,
     uint8_t aes_key[32], aes_iv[32];
     uint8_t *plain = NULL;
     size_t start = plain_out->len;
-    struct sha256_ctx h;
     int rc = MTP_OK;
-    if (sha256_open(&h) != MTP_OK || kdf_with(&h, auth_key, s, got_key, aes_key, aes_iv) != MTP_OK) {
+    if (kdf_with(h, auth_key, s, got_key, aes_key, aes_iv) != MTP_OK) {
         rc = ossl_error(err, "msg_decrypt");
         goto out;
     }
@@ -221,7 +219,7 @@ int mtp_msg_decrypt(const uint8_t auth_key[MTP_AUTH_KEY_LEN], enum mtp_sender s,
         goto out;
     }
     MTP_TRY(mtp_aes_ige_decrypt(aes_key, sizeof aes_key, aes_iv, ct, plain, whole, err));
-    if (msg_key_with(&h, auth_key, s, plain, whole, calc_key) != MTP_OK) {
+    if (msg_key_with(h, auth_key, s, plain, whole, calc_key) != MTP_OK) {
         rc = ossl_error(err, "msg_decrypt");
         goto out;
     }
@@ -233,7 +231,6 @@ int mtp_msg_decrypt(const uint8_t auth_key[MTP_AUTH_KEY_LEN], enum mtp_sender s,
     if (first.code != MTP_OK)
         rc = mtp_error_set(err, first.code, first.offset, "%s", first.msg);
 out:
-    sha256_close(&h);
     mtp_wipe(aes_key, sizeof aes_key);
     mtp_wipe(aes_iv, sizeof aes_iv);
     mtp_wipe(calc_key, sizeof calc_key);
@@ -244,6 +241,84 @@ out:
             plain_out->len = start;
     }
     return rc;
+}
+
+int mtp_msg_encrypt(const uint8_t auth_key[MTP_AUTH_KEY_LEN], enum mtp_sender s, const uint8_t *plain, size_t len,
+                    struct mtp_wr *out, struct mtp_error *err)
+{
+    struct sha256_ctx h;
+    uint8_t id[MTP_AUTH_KEY_ID_LEN];
+    int rc = sha256_open(&h);
+    if (rc == MTP_OK) {
+        mtp_auth_key_id(auth_key, id);
+        rc = encrypt_with(&h, auth_key, id, s, plain, len, out, err);
+    } else {
+        rc = ossl_error(err, "msg_encrypt");
+    }
+    sha256_close(&h);
+    return rc;
+}
+
+int mtp_msg_decrypt(const uint8_t auth_key[MTP_AUTH_KEY_LEN], enum mtp_sender s, const uint8_t *packet, size_t len,
+                    struct mtp_wr *plain_out, struct mtp_error *err)
+{
+    struct sha256_ctx h;
+    uint8_t id[MTP_AUTH_KEY_ID_LEN];
+    int rc = sha256_open(&h);
+    if (rc == MTP_OK) {
+        mtp_auth_key_id(auth_key, id);
+        rc = decrypt_with(&h, auth_key, id, s, packet, len, plain_out, err);
+    } else {
+        rc = ossl_error(err, "msg_decrypt");
+    }
+    sha256_close(&h);
+    return rc;
+}
+
+struct mtp_msgcrypt {
+    uint8_t auth_key[MTP_AUTH_KEY_LEN];
+    uint8_t id[MTP_AUTH_KEY_ID_LEN];
+    struct sha256_ctx h;
+};
+
+int mtp_msgcrypt_new(const uint8_t auth_key[MTP_AUTH_KEY_LEN], struct mtp_msgcrypt **out, struct mtp_error *err)
+{
+    *out = NULL;
+    struct mtp_msgcrypt *c = malloc(sizeof *c);
+    if (c == NULL)
+        return mtp_error_set(err, MTP_ERR_NOMEM, MTP_NO_OFFSET, "msgcrypt: out of memory");
+    if (sha256_open(&c->h) != MTP_OK) {
+        sha256_close(&c->h);
+        free(c);
+        return ossl_error(err, "msgcrypt");
+    }
+    memcpy(c->auth_key, auth_key, MTP_AUTH_KEY_LEN);
+    mtp_auth_key_id(auth_key, c->id);
+    *out = c;
+    return MTP_OK;
+}
+
+void mtp_msgcrypt_del(struct mtp_msgcrypt *c)
+{
+    if (c == NULL)
+        return;
+    sha256_close(&c->h);
+    mtp_wipe(c, sizeof *c);
+    free(c);
+}
+
+const uint8_t *mtp_msgcrypt_auth_key_id(const struct mtp_msgcrypt *c) { return c->id; }
+
+int mtp_msgcrypt_encrypt(struct mtp_msgcrypt *c, enum mtp_sender s, const uint8_t *plain, size_t len,
+                         struct mtp_wr *out, struct mtp_error *err)
+{
+    return encrypt_with(&c->h, c->auth_key, c->id, s, plain, len, out, err);
+}
+
+int mtp_msgcrypt_decrypt(struct mtp_msgcrypt *c, enum mtp_sender s, const uint8_t *packet, size_t len,
+                         struct mtp_wr *plain_out, struct mtp_error *err)
+{
+    return decrypt_with(&c->h, c->auth_key, c->id, s, packet, len, plain_out, err);
 }
 
 int mtp_msg_pad(struct mtp_wr *plain, size_t max_padding, const struct mtp_env *env, struct mtp_error *err)
