@@ -105,6 +105,10 @@ AESNI_INLINE void sched_decrypt(struct aesni_sched *s, const uint8_t *key, size_
     mtp_wipe(&e, sizeof e);
 }
 
+/* Compilers reassociate (in ^ rk0) ^ prev into (prev ^ rk0) ^ in, which puts
+ * both XORs on the chain; an empty asm makes the first result opaque. */
+#define KEEP_OFF_CHAIN(v) __asm__("" : "+x"(v))
+
 /* y: previous ciphertext block, x: previous plaintext block.  nr is a
  * constant at each call site, so the round loop unrolls. */
 AESNI_INLINE void ige_enc_blocks(const __m128i *rk, int nr, __m128i y, __m128i x, const uint8_t *in, uint8_t *out,
@@ -113,6 +117,7 @@ AESNI_INLINE void ige_enc_blocks(const __m128i *rk, int nr, __m128i y, __m128i x
     for (size_t i = 0; i < nblocks; i++) {
         __m128i p = _mm_loadu_si128((const __m128i *)(in + 16 * i));
         __m128i s = _mm_xor_si128(p, rk[0]);
+        KEEP_OFF_CHAIN(s);
         s = _mm_xor_si128(s, y);
         for (int r = 1; r < nr; r++)
             s = _mm_aesenc_si128(s, rk[r]);
@@ -128,6 +133,7 @@ AESNI_INLINE void ige_dec_blocks(const __m128i *dk, int nr, __m128i y, __m128i x
     for (size_t i = 0; i < nblocks; i++) {
         __m128i c = _mm_loadu_si128((const __m128i *)(in + 16 * i));
         __m128i s = _mm_xor_si128(c, dk[0]);
+        KEEP_OFF_CHAIN(s);
         s = _mm_xor_si128(s, x);
         for (int r = 1; r < nr; r++)
             s = _mm_aesdec_si128(s, dk[r]);
