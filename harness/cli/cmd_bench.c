@@ -14,7 +14,7 @@
 #include "cli/cli.h"
 #include "report/report.h"
 
-#define MTP_REGISTRY_ENTRY(sym) int sym(const struct mtp_bench_sink *sink);
+#define MTP_REGISTRY_ENTRY(sym, name) int sym(const struct mtp_bench_sink *sink);
 #include "benches.inc"
 #undef MTP_REGISTRY_ENTRY
 
@@ -24,7 +24,7 @@ struct bench_entry {
 };
 
 static const struct bench_entry benches[] = {
-#define MTP_REGISTRY_ENTRY(sym) {#sym + sizeof "mtp_bench_" - 1, sym},
+#define MTP_REGISTRY_ENTRY(sym, name) {#name, sym},
 #include "benches.inc"
 #undef MTP_REGISTRY_ENTRY
     {NULL, NULL},
