@@ -294,11 +294,12 @@ START_TEST(padded_streams_keep_padding_and_find_server_acks)
     uint8_t *srv = mtp_test_hex("08000000ffffffff78563492"
                                 "10000000ffffffff0102a3ff0000000000000000"
                                 "0600000044feffff9999"
-                                "11000000ffffffff00000000000000000000000000",
+                                "11000000ffffffff00000000000000000000000000"
+                                "08000000ffffffff01020300",
                                 &len);
     check_every_split(MTP_TR_PADDED, MTP_TR_SERVER, NULL, srv, len, &ref);
     ck_assert_int_eq(ref.rc, MTP_OK);
-    ck_assert_uint_eq(ref.n, 4);
+    ck_assert_uint_eq(ref.n, 5);
     ck_assert(ref.is_ack[0]);
     ck_assert_uint_eq(ref.token[0], 0x92345678u);
     ck_assert(ref.is_ack[1]);
@@ -307,6 +308,9 @@ START_TEST(padded_streams_keep_padding_and_find_server_acks)
     ck_assert_hex_eq(ref.data[2], ref.len[2], "44feffff9999");
     ck_assert(!ref.is_ack[3]);
     ck_assert_uint_eq(ref.len[3], 17);
+    /* FFFFFFFF and a "token" without its MSB: no quick ack, just a (useless) data frame */
+    ck_assert(!ref.is_ack[4]);
+    ck_assert_hex_eq(ref.data[4], ref.len[4], "ffffffff01020300");
     seen_free(&ref);
 }
 END_TEST

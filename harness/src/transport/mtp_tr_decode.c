@@ -232,11 +232,14 @@ static int finish_frame(struct mtp_tr_decoder *d, const uint8_t *body, struct mt
      * no valid transport error code. */
     if (d->kind == MTP_TR_PADDED && d->from == MTP_TR_SERVER && d->body_len >= 8 &&
         d->body_len <= 8 + MTP_TR_ACK_PADDING_MAX) {
-        uint32_t marker;
-        MTP_GUARD(mtp_rd_peek_u32(&r, &marker, "padded.quick_ack_marker"));
-        if (marker == 0xffffffffu) {
-            MTP_GUARD(mtp_rd_skip(&r, 4, "padded.quick_ack_marker"));
-            MTP_GUARD(mtp_rd_u32(&r, &f->ack_token, "padded.quick_ack_token"));
+        struct mtp_rd peek = r;
+        uint32_t marker, token;
+        MTP_GUARD(mtp_rd_u32(&peek, &marker, "padded.quick_ack_marker"));
+        MTP_GUARD(mtp_rd_u32(&peek, &token, "padded.quick_ack_token"));
+        /* A token without its MSB is no token: such a frame goes up as
+         * data, where it is too short for any MTProto packet. */
+        if (marker == 0xffffffffu && (token & MTP_TR_QUICK_ACK_BIT)) {
+            f->ack_token = token;
             f->is_ack = true;
             return MTP_OK;
         }
