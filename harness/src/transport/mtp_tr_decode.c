@@ -70,6 +70,9 @@ void mtp_tr_decoder_init(struct mtp_tr_decoder *d, enum mtp_tr_kind kind, enum m
         d->opts = *opts;
     if (d->opts.max_frame == 0)
         d->opts.max_frame = MTP_TR_MAX_FRAME_DEFAULT;
+    /* No transport can announce more than 4 GiB; this also keeps + 4 below from wrapping. */
+    if (d->opts.max_frame > 0xffffffffu)
+        d->opts.max_frame = 0xffffffffu;
     size_t tag_len = 0;
     (void)kind_tag(kind, &tag_len);
     d->tag_left = (from == MTP_TR_CLIENT && !d->opts.no_tag) ? (uint8_t)tag_len : 0;
