@@ -178,8 +178,11 @@ int mtp_session_server_recv(struct mtp_session *s, const struct mtp_msg_header *
     int64_t now = mtp_session_now(s);
     maintain_salts(s, now);
     /* Routing a message to the right session is the caller's job; a message
-     * of another session is not this core's to judge. */
-    if (s->session_id != 0 && h->session_id != s->session_id) {
+     * of another session is not this core's to judge.  The first message
+     * names the session, so that even a notification about it goes there. */
+    if (s->session_id == 0)
+        s->session_id = h->session_id;
+    if (h->session_id != s->session_id) {
         int rc = mtp_error_set(err, MTP_ERR_SES_WRONG_SESSION, 8,
                                "message.session_id: %#llx at offset 8 is not this session (%#llx)",
                                (unsigned long long)h->session_id, (unsigned long long)s->session_id);
