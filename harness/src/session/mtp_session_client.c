@@ -32,12 +32,15 @@ static bool time_exempt(uint32_t ctor, const struct mtp_rd *body)
     return svc.u.bad_msg.error_code == MTP_BADMSG_ID_TOO_LOW || svc.u.bad_msg.error_code == MTP_BADMSG_ID_TOO_HIGH;
 }
 
-/* Checks one message (top level or nested) against parity and the window;
- * returns 0 to accept or the error code it was dropped with. */
-static int check_id(struct mtp_session *s, uint64_t msg_id, int32_t seqno, size_t at, struct mtp_error *err)
+static int check_parity(struct mtp_session *s, uint64_t msg_id, int32_t seqno, size_t at, struct mtp_error *err)
 {
     if (!mtp_msgid_parity_ok(msg_id, true))
         return drop(s, msg_id, seqno, err, MTP_ERR_SES_MSG_ID_PARITY, at, "message.msg_id");
+    return MTP_OK;
+}
+
+static int check_window(struct mtp_session *s, uint64_t msg_id, int32_t seqno, size_t at, struct mtp_error *err)
+{
     switch (mtp_msgwin_check(&s->window, msg_id)) {
     case MTP_MSGWIN_DUPLICATE:
         return drop(s, msg_id, seqno, err, MTP_ERR_SES_DUPLICATE, at, "message.msg_id");
@@ -65,7 +68,7 @@ int mtp_session_client_recv(struct mtp_session *s, const struct mtp_msg_header *
         mtp_session_dropped(s, h->msg_id, h->seqno, rc, err);
         return rc;
     }
-    MTP_GUARD(check_id(s, h->msg_id, h->seqno, 16, err));
+    MTP_GUARD(check_parity(s, h->msg_id, h->seqno, 16, err));
     int tc = 0;
     if (s->ids.synced && s->cfg.client_time_check)
         tc = mtp_msgid_time_cmp(h->msg_id, mtp_msgid_now(&s->ids, mtp_session_now(s)), s->cfg.max_past_ms,
@@ -74,6 +77,7 @@ int mtp_session_client_recv(struct mtp_session *s, const struct mtp_msg_header *
     if (tc != 0 && !is_container && !time_exempt(ctor, body))
         return drop(s, h->msg_id, h->seqno, err, tc < 0 ? MTP_ERR_SES_MSG_ID_TOO_OLD : MTP_ERR_SES_MSG_ID_TOO_NEW, 16,
                     "message.msg_id");
+    MTP_GUARD(check_window(s, h->msg_id, h->seqno, 16, err));
     if (!is_container) {
         mtp_msgwin_insert(&s->window, h->msg_id, h->seqno);
         struct mtp_session_msg msg = {h->msg_id, h->seqno, ctor, *body, false};
@@ -90,7 +94,7 @@ int mtp_session_client_recv(struct mtp_session *s, const struct mtp_msg_header *
     while (mtp_container_next(&c, &m) == 1) {
         struct mtp_error e;
         mtp_error_clear(&e);
-        if (check_id(s, m.msg_id, m.seqno, m.offset, &e) < 0)
+        if (check_parity(s, m.msg_id, m.seqno, m.offset, &e) < 0)
             continue;
         /* With the container's time out of range, only the exempt messages inside count. */
         if (tc != 0 && !time_exempt(m.ctor, &m.body)) {
@@ -98,6 +102,8 @@ int mtp_session_client_recv(struct mtp_session *s, const struct mtp_msg_header *
                        16, "message.msg_id (of the container)");
             continue;
         }
+        if (check_window(s, m.msg_id, m.seqno, m.offset, &e) < 0)
+            continue;
         mtp_msgwin_insert(&s->window, m.msg_id, m.seqno);
         struct mtp_session_msg msg = {m.msg_id, m.seqno, m.ctor, m.body, true};
         mtp_session_dispatch(s, &msg, 0);
