@@ -147,11 +147,10 @@ void mtp_session_ack_later(struct mtp_session *s, uint64_t msg_id)
 {
     if (s->acks_n == 0)
         s->acks_since_ms = mtp_session_now(s);
-    if (s->acks_n == s->cfg.ack_max) {
-        /* Full: the oldest gives way (the peer can ask with msgs_state_req). */
-        memmove(&s->acks[0], &s->acks[1], (s->acks_n - 1) * sizeof *s->acks);
-        s->acks_n--;
-    }
+    /* Full (the caller has not flushed for ack_max messages): this one goes
+     * unacknowledged, which only makes the peer ask or resend later. */
+    if (s->acks_n == s->cfg.ack_max)
+        return;
     s->acks[s->acks_n++] = msg_id;
 }
 
