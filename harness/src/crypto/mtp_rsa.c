@@ -308,7 +308,7 @@ int mtp_rsa_fingerprint(const uint8_t *n, size_t n_len, const uint8_t *e, size_t
 int mtp_rsa_key_fingerprint(const struct mtp_rsa_key *k, uint8_t fp[MTP_RSA_FINGERPRINT], struct mtp_error *err)
 {
     uint8_t e[64];
-    size_t e_len;
+    size_t e_len = 0;
     MTP_GUARD(mtp_rsa_key_e(k, e, sizeof e, &e_len, err));
     return mtp_rsa_fingerprint(k->n_be, MTP_RSA_BYTES, e, e_len, fp, err);
 }
