@@ -495,7 +495,7 @@ START_TEST(res_pq_rejections)
     const uint8_t *pq = mtp_test_hex("7fffffffffffffe7", NULL); /* 2^63 - 25, prime */
     m = (uint8_t *)make_res_pq(pq, 8, fp_of("new"), &len);
     assert_rejects(&a, m, len, MTP_ERR_PQ_PRIME, NULL);
-    ck_assert_str_eq(a.err.msg, "resPQ.pq: pq: 9223372036854775783 is prime");
+    ck_assert_str_eq(a.err.msg, "resPQ: pq: 9223372036854775783 is prime");
 
     client_at(&a, 0, NULL, 0, 5, 0);
     m = (uint8_t *)make_res_pq(mtp_test_hex("01130b7475669feb8b", NULL), 9, fp_of("new"), &len);

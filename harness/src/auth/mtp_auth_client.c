@@ -222,7 +222,7 @@ static int on_res_pq(struct mtp_auth_client *c, struct mtp_rd *r, struct mtp_wr 
     memcpy(c->server_nonce, rp.server_nonce, sizeof c->server_nonce);
 
     uint64_t p, q;
-    MTP_GUARD(prefixed(mtp_pq_factor_be(rp.pq.p, rp.pq.len, &p, &q, e), e, "resPQ.pq"));
+    MTP_GUARD(prefixed(mtp_pq_factor_be(rp.pq.p, rp.pq.len, &p, &q, e), e, "resPQ"));
     const struct mtp_rsa_key *key = NULL;
     MTP_GUARD(choose_key(c, &rp, &key, e));
 

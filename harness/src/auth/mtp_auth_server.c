@@ -305,12 +305,19 @@ static int make_g_a(struct mtp_auth_server *s, int32_t g, uint8_t g_a[MTP_DH_BYT
         int rc = mtp_env_rand(&s->env, s->a, sizeof s->a);
         if (rc < 0)
             return mtp_error_set(e, rc, MTP_NO_OFFSET, "a: no randomness");
+        /* Plain modular exponentiation: mtp_dh_public insists on sane parameters. */
+        uint32_t ug = (uint32_t)g;
+        const uint8_t g_be[4] = {(uint8_t)(ug >> 24), (uint8_t)(ug >> 16), (uint8_t)(ug >> 8), (uint8_t)ug};
+        size_t len = 0;
         struct mtp_error ignored;
         mtp_error_clear(&ignored);
-        if (mtp_dh_public(s->dh_prime.p, s->dh_prime.len, g, s->a, g_a, &ignored) < 0 && s->bh.g_a == NULL)
+        rc = mtp_dh_modexp(g_be, sizeof g_be, s->a, sizeof s->a, s->dh_prime.p, s->dh_prime.len, g_a, MTP_DH_BYTES,
+                           &len, &ignored);
+        if (rc < 0 && s->bh.g_a == NULL)
             return mtp_error_set(e, MTP_ERR_AUTH_CONFIG, MTP_NO_OFFSET,
                                  "server behaviour: no g_a can be computed with this dh_prime and g (%s); give g_a",
                                  ignored.msg);
+        *sent = (struct mtp_auth_bytes){g_a, rc < 0 ? 0 : len};
     }
     if (s->bh.g_a != NULL)
         *sent = (struct mtp_auth_bytes){s->bh.g_a, s->bh.g_a_len};
