@@ -1,5 +1,5 @@
 /* Shim ops over the TL engine (docs/tl-json.md):
- *   tl_decode {schema, data, type?, result_type?, strict?} -> {json}
+ *   tl_decode {schema, data, type?, result_type?, strict?, max_gzip?} -> {json}
  *   tl_encode {schema, json, type?}                        -> {data}
  * `schema` is "mtproto" (default), "api" (API + MTProto), a file path, or a
  * list of these.  Schemas are loaded per request: no state between requests
@@ -62,6 +62,14 @@ static int op_tl_decode(const json_t *req, json_t *ans, struct mtp_error *err)
     struct mtp_tl_decode_opts o = {0};
     MTP_TRY(mtp_shim_arg_hex(req, "data", &data, err));
     MTP_TRY(mtp_shim_arg_bool_opt(req, "strict", &strict, &present, err));
+    int64_t max_gzip = 0;
+    MTP_TRY(mtp_shim_arg_int_opt(req, "max_gzip", &max_gzip, &present, err));
+    if (present && (max_gzip < 1 || max_gzip > (int64_t)MTP_TL_DEFAULT_GZIP * 16)) {
+        rc = mtp_error_set(err, MTP_ERR_ARG, MTP_NO_OFFSET, "max_gzip: expected 1..%u bytes",
+                           MTP_TL_DEFAULT_GZIP * 16);
+        goto out;
+    }
+    o.max_gzip = (size_t)max_gzip;
     MTP_TRY(load(req, &s, err));
     MTP_TRY(type_arg(req, "result_type", s, &a, &o.rpc_result_type, err));
     const struct mtp_tl_tref *type;

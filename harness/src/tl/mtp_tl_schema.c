@@ -479,6 +479,9 @@ static int lex(struct parser *ps, struct tok *t)
             while (k < ps->len && isxdigit((unsigned char)p[k])) {
                 if (k - j > 8) {
                     advance(ps, j - i);
+                    t->off = ps->pos;
+                    t->line = ps->line;
+                    t->col = ps->col;
                     t->kind = T_EOF;
                     return perr(ps, t, MTP_ERR_SCHEMA_SYNTAX, "constructor id '%.*s' has more than 8 hex digits",
                                 (int)(k - j + 1), p + j);
@@ -489,6 +492,9 @@ static int lex(struct parser *ps, struct tok *t)
             }
             if (k < ps->len && is_ident_char(p[k])) {
                 advance(ps, j - i);
+                t->off = ps->pos;
+                t->line = ps->line;
+                t->col = ps->col;
                 t->kind = T_EOF;
                 return perr(ps, t, MTP_ERR_SCHEMA_SYNTAX, "constructor id is not a hex number");
             }
