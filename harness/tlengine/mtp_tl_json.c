@@ -165,16 +165,17 @@ static int jfail(struct jb *b, int code, const char *fmt, ...)
     return code;
 }
 
+/* Path segments are added while an error unwinds; a success adds nothing. */
 static int jseg_key(struct jb *b, const char *key, int rc)
 {
-    if (b->npath < JSON_PATH_SEGS)
+    if (rc < 0 && b->npath < JSON_PATH_SEGS)
         b->path[b->npath++] = (struct jseg){.key = key};
     return rc;
 }
 
 static int jseg_index(struct jb *b, uint32_t i, int rc)
 {
-    if (b->npath < JSON_PATH_SEGS)
+    if (rc < 0 && b->npath < JSON_PATH_SEGS)
         b->path[b->npath++] = (struct jseg){.index = i, .is_index = true};
     return rc;
 }

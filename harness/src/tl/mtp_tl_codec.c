@@ -87,6 +87,8 @@ static int dfail(struct dec *d, const struct mtp_rd *r, int code, const char *fm
 
 static int seg_add(struct failure *f, enum seg_kind kind, const char *name, uint32_t index, int rc)
 {
+    if (rc >= 0)
+        return rc;
     if (f->npath < PATH_MAX_SEGS)
         f->path[f->npath++] = (struct seg){.kind = (uint8_t)kind, .index = index, .name = name};
     else
