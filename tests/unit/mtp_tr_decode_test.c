@@ -503,6 +503,15 @@ START_TEST(oversized_claims_fail_before_buffering)
     ck_assert_rc(mtp_tr_decode(&d, hdr, &n, &f, &err), MTP_ERR_TR_BAD_LENGTH);
     ck_assert_uint_eq(d.buf.cap, 0);
     mtp_tr_decoder_free(&d);
+
+    /* A claim within the limit costs what arrives, not what it claims */
+    mtp_tr_decoder_init(&d, MTP_TR_INTERMEDIATE, MTP_TR_SERVER, NULL);
+    uint8_t claim[5] = {0x00, 0x00, 0x00, 0x01, 0xaa}; /* 16 MiB, then one byte */
+    n = sizeof claim;
+    ck_assert_rc(mtp_tr_decode(&d, claim, &n, &f, NULL), MTP_ERR_NEED_MORE);
+    ck_assert_uint_eq(n, 5);
+    ck_assert_uint_le(d.buf.cap, 64);
+    mtp_tr_decoder_free(&d);
 }
 END_TEST
 

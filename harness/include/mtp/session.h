@@ -132,6 +132,8 @@ struct mtp_session_event {
 
 typedef void (*mtp_session_event_fn)(void *ctx, const struct mtp_session_event *ev);
 
+struct mtp_msgcrypt;
+
 /* One kept outgoing message (internal; public only so that the session can
  * live in caller storage). */
 struct mtp_session_out {
@@ -178,7 +180,11 @@ struct mtp_session {
     uint32_t last_quick_ack;  /* client: token of the last flushed message (0 without a key) */
     bool have_key;
     uint8_t auth_key[256];
-    struct mtp_wr scratch; /* gzip_packed inflation */
+    struct mtp_wr scratch;       /* gzip_packed inflation */
+    struct mtp_msgcrypt *crypt;  /* packet helpers: created on first use */
+    struct mtp_wr packet_out;    /* packet helpers: flushed plaintext not yet encrypted out */
+    bool packet_pending;
+    struct mtp_wr packet_in;     /* packet helpers: decrypted plaintext */
 };
 
 void mtp_session_cfg_default(struct mtp_session_cfg *cfg);
@@ -258,5 +264,21 @@ void mtp_session_tick(struct mtp_session *s);
 static inline uint32_t mtp_session_last_quick_ack(const struct mtp_session *s) { return s->last_quick_ack; }
 /* Client: the transport received quick-ack token; true if it matched a sent message. */
 bool mtp_session_quick_ack(struct mtp_session *s, uint32_t token);
+
+/* Encrypted packets (auth_key_id | msg_key | ciphertext), a thin step on top
+ * of the plaintext calls above using MTProto 2.0 message crypto (msgcrypt.h)
+ * with the key from mtp_session_set_auth_key (MTP_ERR_SES_STATE without one).
+ *
+ * mtp_session_flush_packet is mtp_session_flush followed by encryption (x = 0
+ * from a client, 8 from a server); same return values.  When out cannot take
+ * the packet the flushed message is kept and goes out at the next call.
+ * mtp_session_recv_packet decrypts a packet from the peer and passes the
+ * plaintext to mtp_session_recv.  A packet that fails a crypto check is
+ * discarded whole with that check's code (security_guidelines: "completely
+ * discard the message").  Server: when quick_ack is not NULL it receives the
+ * token to answer a transport quick-ack request with. */
+MTP_MUST_USE int mtp_session_flush_packet(struct mtp_session *s, struct mtp_wr *out);
+MTP_MUST_USE int mtp_session_recv_packet(struct mtp_session *s, const uint8_t *packet, size_t len,
+                                         uint32_t *quick_ack, struct mtp_error *err);
 
 #endif

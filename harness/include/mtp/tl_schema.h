@@ -103,6 +103,18 @@ struct mtp_tl_arg {
     bool is_flags;                 /* a `#` argument that later arguments are conditional on */
 };
 
+/* The decoder's program for one combinator: its arguments that take bytes
+ * (`true` flags take none), with what the hot loop needs packed together. */
+struct mtp_tl_step {
+    uint8_t kind;      /* enum mtp_tl_kind of the argument */
+    uint8_t cond_slot; /* nat slot of the flags it depends on; MTP_TL_MAX_NATS (always all ones) if unconditional */
+    int8_t nat_slot;   /* `#` arguments: where the value goes, else -1 */
+    bool is_flags;
+    uint32_t cond_mask; /* 1 << flag bit (1 when unconditional) */
+    uint16_t arg;      /* argument index */
+    const struct mtp_tl_tref *type;
+};
+
 struct mtp_tl_param {
     const char *name;
     bool is_nat; /* {n:#} rather than {X:Type} */
@@ -123,10 +135,13 @@ struct mtp_tl_combinator {
     bool is_function;
     bool builtin;                /* declared `name ? = Type;` */
     uint8_t special;             /* enum mtp_tl_special */
+    bool fixed_fields;           /* no conditional arguments: every step always takes a slot */
     uint16_t nargs;
     uint16_t nparams;
     uint8_t nnats;
+    uint16_t nsteps;
     const struct mtp_tl_arg *args;
+    const struct mtp_tl_step *steps;
     const struct mtp_tl_param *params;
     const struct mtp_tl_type *type;     /* constructors: the result type */
     const struct mtp_tl_tref *result;   /* functions: the result type (may be a VAR) */

@@ -27,7 +27,9 @@
 
 struct mtp_tl_chunk;
 struct mtp_tl_arena {
-    struct mtp_tl_chunk *head;
+    struct mtp_tl_chunk *chunks;  /* every block, newest first */
+    struct mtp_tl_chunk *current; /* the block allocations are carved from */
+    unsigned char *cur, *end;     /* free space in current */
     size_t used;   /* bytes handed out (plus adopted blocks) */
     size_t limit;  /* budget for used; 0 means none */
     bool over;     /* the last failure was the budget, not malloc */
@@ -35,8 +37,22 @@ struct mtp_tl_arena {
 
 void mtp_tl_arena_init(struct mtp_tl_arena *a, size_t limit);
 void mtp_tl_arena_free(struct mtp_tl_arena *a);
+/* Forgets every allocation but keeps the current block for reuse (decoding
+ * many messages one after another); the limit stays. */
+void mtp_tl_arena_reset(struct mtp_tl_arena *a);
+void *mtp_tl_arena_alloc_slow(struct mtp_tl_arena *a, size_t n);
 /* 8-byte aligned, uninitialised; NULL when the budget or malloc runs out. */
-void *mtp_tl_arena_alloc(struct mtp_tl_arena *a, size_t n);
+static inline void *mtp_tl_arena_alloc(struct mtp_tl_arena *a, size_t n)
+{
+    n = n ? (n + 7) & ~(size_t)7 : 8;
+    if (n <= (size_t)(a->end - a->cur) && (a->limit == 0 || n <= a->limit - a->used)) {
+        void *p = a->cur;
+        a->cur += n;
+        a->used += n;
+        return p;
+    }
+    return mtp_tl_arena_alloc_slow(a, n);
+}
 void *mtp_tl_arena_memdup(struct mtp_tl_arena *a, const void *p, size_t n);
 /* Takes ownership of a malloc'ed block (freed with the arena); false (and the
  * block freed) when the budget does not allow it. */

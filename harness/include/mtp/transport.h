@@ -98,8 +98,7 @@ struct mtp_tr_decoder {
     bool quick_ack;
     bool buffered;        /* the body is being collected in buf */
     size_t body_len, body_have;
-    struct mtp_wr buf;    /* bodies that arrive split, grown up to the frame size */
-    uint8_t *body;        /* reserved space in buf for the current body */
+    struct mtp_wr buf;    /* bodies that arrive split, grown as their bytes arrive */
     uint32_t seq;         /* full: next expected sequence number */
     uint64_t offset;      /* bytes consumed since the start of the stream */
     uint64_t frame_offset;

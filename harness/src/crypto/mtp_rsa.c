@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypto/mtp_ige_tmp.h"
+#include "mtp/aes_ige.h"
 #include "mtp/buf.h"
 #include "mtp/tl_prim.h"
 
@@ -382,10 +382,8 @@ int mtp_rsa_pad_encrypt(const struct mtp_rsa_key *k, const uint8_t *data, size_t
     for (size_t i = 0; i < MTP_RSA_PAD_PADDED; i++)
         with_hash[i] = buf[MTP_RSA_PAD_TEMP_KEY + MTP_RSA_PAD_PADDED - 1 - i];
     SHA256(buf, sizeof buf, with_hash + MTP_RSA_PAD_PADDED);
-    if ((rc = mtp_igetmp_crypt(temp_key, zero_iv, with_hash, sizeof with_hash, key_aes + 32, 1)) < 0) {
-        rc = mtp_error_set(err, rc, MTP_NO_OFFSET, "RSA_PAD: AES-256-IGE failed");
+    if ((rc = mtp_aes_ige_encrypt(temp_key, 32, zero_iv, with_hash, key_aes + 32, sizeof with_hash, err)) < 0)
         goto out;
-    }
     SHA256(key_aes + 32, sizeof with_hash, h);
     for (size_t i = 0; i < 32; i++)
         key_aes[i] = temp_key[i] ^ h[i];
@@ -449,10 +447,8 @@ int mtp_rsa_pad_decrypt(const struct mtp_rsa_key *k, const uint8_t *in, size_t i
     SHA256(key_aes + 32, sizeof with_hash, h);
     for (size_t i = 0; i < 32; i++)
         buf[i] = key_aes[i] ^ h[i];
-    if ((rc = mtp_igetmp_crypt(buf, zero_iv, key_aes + 32, sizeof with_hash, with_hash, 0)) < 0) {
-        rc = mtp_error_set(err, rc, MTP_NO_OFFSET, "RSA_PAD: AES-256-IGE failed");
+    if ((rc = mtp_aes_ige_decrypt(buf, 32, zero_iv, key_aes + 32, with_hash, sizeof with_hash, err)) < 0)
         goto out;
-    }
     for (size_t i = 0; i < MTP_RSA_PAD_PADDED; i++)
         buf[MTP_RSA_PAD_TEMP_KEY + i] = with_hash[MTP_RSA_PAD_PADDED - 1 - i];
     SHA256(buf, sizeof buf, h);

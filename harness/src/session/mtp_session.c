@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "mtp/gzip.h"
+#include "mtp/msgcrypt.h"
 #include "mtp/quickack.h"
 #include "mtp/tl_prim.h"
 #include "session/mtp_session_internal.h"
@@ -75,6 +76,10 @@ int mtp_session_init(struct mtp_session *s, enum mtp_session_role role, const st
     mtp_seqno_init(&s->seq);
     mtp_salts_clear(&s->salts);
     mtp_wr_init_dyn(&s->scratch, s->cfg.gzip_max, NULL);
+    /* The largest plaintext: a message of max_body (or a full container) plus header and padding. */
+    size_t biggest = s->cfg.max_body > s->cfg.container.max_bytes ? s->cfg.max_body : s->cfg.container.max_bytes;
+    mtp_wr_init_dyn(&s->packet_out, biggest + MTP_MSG_HEADER_LEN + MTP_MSG_MAX_PADDING + 64, NULL);
+    mtp_wr_init_dyn(&s->packet_in, biggest + MTP_MSG_HEADER_LEN + MTP_MSG_MAX_PADDING + 64, NULL);
     int rc = MTP_OK;
     MTP_TRY(mtp_msgwin_init(&s->window, s->cfg.window));
     MTP_TRY(mtp_outbox_init(s));
@@ -99,6 +104,11 @@ void mtp_session_free(struct mtp_session *s)
     s->acks = NULL;
     s->acks_n = 0;
     mtp_wr_free(&s->scratch);
+    mtp_wr_free(&s->packet_out);
+    mtp_wr_free(&s->packet_in);
+    s->packet_pending = false;
+    mtp_msgcrypt_del(s->crypt);
+    s->crypt = NULL;
     mtp_wipe(s->auth_key, sizeof s->auth_key);
     s->have_key = false;
 }
@@ -121,6 +131,9 @@ void mtp_session_set_auth_key(struct mtp_session *s, const uint8_t auth_key[256]
 {
     memcpy(s->auth_key, auth_key, sizeof s->auth_key);
     s->have_key = true;
+    /* A context for another key must not survive. */
+    mtp_msgcrypt_del(s->crypt);
+    s->crypt = NULL;
 }
 
 void mtp_session_sync_time(struct mtp_session *s, int64_t server_time_s)

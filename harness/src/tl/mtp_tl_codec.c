@@ -56,6 +56,7 @@ struct dec {
     struct mtp_tl_arena *a;
     struct mtp_tl_value *stack;
     size_t top, cap;
+    bool stack_on_heap;
     size_t gzip_left;
     size_t max_elems;
     uint32_t max_depth;
@@ -86,6 +87,8 @@ static int dfail(struct dec *d, const struct mtp_rd *r, int code, const char *fm
 
 static int seg_add(struct failure *f, enum seg_kind kind, const char *name, uint32_t index, int rc)
 {
+    if (rc >= 0)
+        return rc;
     if (f->npath < PATH_MAX_SEGS)
         f->path[f->npath++] = (struct seg){.kind = (uint8_t)kind, .index = index, .name = name};
     else
@@ -177,48 +180,58 @@ static int rd_raw(struct dec *d, struct mtp_rd *r, size_t n, const uint8_t **p, 
 }
 
 /* bytes/string, keeping the length form and padding for an exact re-encoding. */
+static int dfail_at(struct dec *d, size_t offset, int code, const char *fmt, ...) MTP_PRINTF(4, 5);
+static int dfail_at(struct dec *d, size_t offset, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    record(&d->f, code, offset, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
 static int rd_bytes(struct dec *d, struct mtp_rd *r, struct mtp_tl_value *v, const char *what)
 {
-    struct mtp_rd start = *r;
+    size_t at = mtp_rd_offset(r);
     uint8_t first;
     if (mtp_rd_u8(r, &first, what) != MTP_OK)
         return short_input(d, r, 1, what);
-    size_t n, head;
-    if (first == 0xff)
-        return dfail(d, &start, MTP_ERR_TL_BAD_LENGTH, "%s: 0xff is not a length prefix (offset %zu%s)", what,
-                     mtp_rd_offset(&start), where(d));
-    if (first == 0xfe) {
+    size_t n = first, head = 1;
+    if (first >= 0xfe) {
+        if (first == 0xff)
+            return dfail_at(d, at, MTP_ERR_TL_BAD_LENGTH, "%s: 0xff is not a length prefix (offset %zu%s)", what, at,
+                            where(d));
         uint32_t n24;
         if (mtp_rd_u24(r, &n24, what) != MTP_OK)
-            return short_input(d, &start, 4, what);
+            return dfail_at(d, at, MTP_ERR_TL_SHORT, "expected %s (4-byte length) at offset %zu%s, only %zu left", what,
+                            at, where(d), mtp_rd_left(r) + 1);
         n = n24;
         head = 4;
         if (n < 254) {
             if (d->o->strict)
-                return dfail(d, &start, MTP_ERR_TL_NON_CANONICAL,
-                             "%s: length %zu in the 4-byte form (offset %zu%s), canonical is one byte", what, n,
-                             mtp_rd_offset(&start), where(d));
+                return dfail_at(d, at, MTP_ERR_TL_NON_CANONICAL,
+                                "%s: length %zu in the 4-byte form (offset %zu%s), canonical is one byte", what, n, at,
+                                where(d));
             v->flags |= MTP_TL_VF_LONG_LEN;
         }
-    } else {
-        n = first;
-        head = 1;
     }
-    size_t pad = (4 - (head + n) % 4) % 4;
-    if (n > mtp_rd_left(r) || pad > mtp_rd_left(r) - n)
-        return dfail(d, &start, MTP_ERR_TL_SHORT, "%s: length %zu (+%zu padding) at offset %zu%s exceeds the %zu bytes left",
-                     what, n, pad, mtp_rd_offset(&start), where(d), mtp_rd_left(r));
-    if (rd_raw(d, r, n, &v->u.p, what) < 0)
-        return MTP_ERR_TL_SHORT;
+    size_t pad = (4 - ((head + n) & 3)) & 3;
+    if (n + pad > mtp_rd_left(r))
+        return dfail_at(d, at, MTP_ERR_TL_SHORT, "%s: length %zu (+%zu padding) at offset %zu%s exceeds the %zu bytes left",
+                        what, n, pad, at, where(d), mtp_rd_left(r));
+    if (mtp_rd_raw(r, n, &v->u.p, what) != MTP_OK)
+        return short_input(d, r, n, what);
     v->len = (uint32_t)n;
     if (pad) {
-        if (mtp_rd_copy(r, v->pad, pad, what) != MTP_OK)
+        uint8_t pb[3] = {0, 0, 0};
+        if (mtp_rd_copy(r, pb, pad, what) != MTP_OK)
             return short_input(d, r, pad, what);
-        if (v->pad[0] | (pad > 1 ? v->pad[1] : 0) | (pad > 2 ? v->pad[2] : 0)) {
+        if (pb[0] | pb[1] | pb[2]) {
             if (d->o->strict)
-                return dfail(d, r, MTP_ERR_TL_BAD_PADDING, "%s: non-zero padding %02x%02x%02x after %zu bytes at offset %zu%s",
-                             what, v->pad[0], pad > 1 ? v->pad[1] : 0, pad > 2 ? v->pad[2] : 0, n,
-                             mtp_rd_offset(r) - pad, where(d));
+                return dfail(d, r, MTP_ERR_TL_BAD_PADDING,
+                             "%s: non-zero padding %02x%02x%02x after %zu bytes at offset %zu%s", what, pb[0], pb[1],
+                             pb[2], n, mtp_rd_offset(r) - pad, where(d));
+            memcpy(v->pad, pb, sizeof pb);
             v->flags |= MTP_TL_VF_PAD;
         }
     }
@@ -265,6 +278,8 @@ static size_t min_size(const struct mtp_tl_tref *t, unsigned depth)
 
 static int dec_value(struct dec *d, struct mtp_rd *r, const struct mtp_tl_tref *t, const struct env *env,
                      const uint32_t *nat, unsigned depth, struct mtp_tl_value *out);
+static int dec_boxed(struct dec *d, struct mtp_rd *r, const struct mtp_tl_tref *t, const struct env *env,
+                     unsigned depth, struct mtp_tl_value *out);
 static int dec_fields(struct dec *d, struct mtp_rd *r, const struct mtp_tl_combinator *c, const struct env *env,
                       unsigned depth, struct mtp_tl_object **out);
 
@@ -274,20 +289,6 @@ static int nomem(struct dec *d, const struct mtp_rd *r)
         return dfail(d, r, MTP_ERR_TL_LIMIT, "decoded tree exceeds the memory budget of %zu bytes (offset %zu%s)",
                      d->a->limit, mtp_rd_offset(r), where(d));
     return dfail(d, r, MTP_ERR_NOMEM, "out of memory at offset %zu", mtp_rd_offset(r));
-}
-
-static int push_field(struct dec *d, const struct mtp_rd *r, const struct mtp_tl_value *v)
-{
-    if (d->top == d->cap) {
-        size_t ncap = d->cap ? d->cap * 2 : 256;
-        struct mtp_tl_value *ns = realloc(d->stack, ncap * sizeof *ns);
-        if (ns == NULL)
-            return dfail(d, r, MTP_ERR_NOMEM, "out of memory at offset %zu", mtp_rd_offset(r));
-        d->stack = ns;
-        d->cap = ncap;
-    }
-    d->stack[d->top++] = *v;
-    return MTP_OK;
 }
 
 static int count_check(struct dec *d, const struct mtp_rd *r, uint32_t count, const struct mtp_tl_tref *elem,
@@ -315,13 +316,43 @@ static int dec_items(struct dec *d, struct mtp_rd *r, const struct mtp_tl_tref *
         if (items == NULL)
             return nomem(d, r);
     }
-    for (uint32_t i = 0; i < count; i++) {
-        items[i].flags = 0;
-        items[i].arg = 0;
-        int rc = dec_value(d, r, elem, env, nat, depth, &items[i]);
-        if (rc < 0)
-            return seg_add(&d->f, SEG_INDEX, NULL, i, rc);
+    uint32_t i = 0;
+    int rc = MTP_OK;
+    /* Vectors of ints and longs (acks, ids) skip the general dispatch. */
+    if (elem->kind == MTP_TL_LONG) {
+        for (; i < count && rc == MTP_OK; i++) {
+            uint64_t l;
+            items[i].offset = (uint32_t)mtp_rd_offset(r);
+            rc = rd_u64(d, r, &l, "long");
+            items[i].kind = MTP_TL_V_LONG;
+            items[i].flags = 0;
+            items[i].arg = 0;
+            items[i].u.l = (int64_t)l;
+        }
+    } else if (elem->kind == MTP_TL_INT) {
+        for (; i < count && rc == MTP_OK; i++) {
+            items[i].offset = (uint32_t)mtp_rd_offset(r);
+            rc = rd_u32(d, r, &items[i].u.nat, "int");
+            items[i].kind = MTP_TL_V_INT;
+            items[i].flags = 0;
+            items[i].arg = 0;
+        }
+    } else if (elem->kind == MTP_TL_BOXED && depth < d->max_depth) {
+        for (; i < count && rc == MTP_OK; i++) {
+            items[i].offset = (uint32_t)mtp_rd_offset(r);
+            items[i].flags = 0;
+            items[i].arg = 0;
+            rc = dec_boxed(d, r, elem, env, depth + 1, &items[i]);
+        }
+    } else {
+        for (; i < count && rc == MTP_OK; i++) {
+            items[i].flags = 0;
+            items[i].arg = 0;
+            rc = dec_value(d, r, elem, env, nat, depth, &items[i]);
+        }
     }
+    if (rc < 0)
+        return seg_add(&d->f, SEG_INDEX, NULL, i - 1, rc);
     out->kind = MTP_TL_V_VECTOR;
     out->len = count;
     out->u.items = items;
@@ -426,14 +457,16 @@ static int dec_gzip(struct dec *d, struct mtp_rd *r, const struct mtp_rd *at, co
                     const struct env *env, unsigned depth, struct mtp_tl_value *out)
 {
     struct mtp_tl_value packed = {0};
+    if (t == NULL)
+        t = mtp_tl_builtin(MTP_TL_OBJECT);
     int rc = rd_bytes(d, r, &packed, "gzip_packed.packed_data");
     if (rc < 0)
         return rc;
     struct mtp_tl_gzip *gz = mtp_tl_arena_alloc(d->a, sizeof *gz);
     if (gz == NULL)
         return nomem(d, at);
-    uint8_t *data;
-    size_t n;
+    uint8_t *data = NULL;
+    size_t n = 0;
     MTP_GUARD(inflate_limited(d, at, packed.u.p, packed.len, &data, &n));
     if (n > UINT32_MAX) {
         free(data);
@@ -642,7 +675,7 @@ static int dec_value(struct dec *d, struct mtp_rd *r, const struct mtp_tl_tref *
     case MTP_TL_INT:
     case MTP_TL_NAT: {
         uint32_t v;
-        MTP_GUARD(rd_u32(d, r, &v, kind_name((enum mtp_tl_kind)t->kind)));
+        MTP_GUARD(rd_u32(d, r, &v, t->kind == MTP_TL_INT ? "int" : "#"));
         out->kind = t->kind == MTP_TL_INT ? MTP_TL_V_INT : MTP_TL_V_NAT;
         out->u.nat = v;
         return MTP_OK;
@@ -650,7 +683,7 @@ static int dec_value(struct dec *d, struct mtp_rd *r, const struct mtp_tl_tref *
     case MTP_TL_LONG:
     case MTP_TL_DOUBLE: {
         uint64_t v;
-        MTP_GUARD(rd_u64(d, r, &v, kind_name((enum mtp_tl_kind)t->kind)));
+        MTP_GUARD(rd_u64(d, r, &v, t->kind == MTP_TL_LONG ? "long" : "double"));
         if (t->kind == MTP_TL_LONG) {
             out->kind = MTP_TL_V_LONG;
             out->u.l = (int64_t)v;
@@ -669,7 +702,7 @@ static int dec_value(struct dec *d, struct mtp_rd *r, const struct mtp_tl_tref *
     case MTP_TL_BYTES:
     case MTP_TL_STRING:
         out->kind = t->kind == MTP_TL_BYTES ? MTP_TL_V_BYTES : MTP_TL_V_STRING;
-        return rd_bytes(d, r, out, kind_name((enum mtp_tl_kind)t->kind));
+        return rd_bytes(d, r, out, t->kind == MTP_TL_BYTES ? "bytes" : "string");
     case MTP_TL_BOOL: {
         uint32_t id;
         MTP_GUARD(rd_u32(d, r, &id, "Bool"));
@@ -827,52 +860,160 @@ static uint32_t used_bits(const struct mtp_tl_combinator *c, unsigned flags_arg)
     return m;
 }
 
+static int grow_stack(struct dec *d, const struct mtp_rd *r, size_t need)
+{
+    size_t ncap = d->cap ? d->cap : 256;
+    while (ncap - d->top < need)
+        ncap *= 2;
+    struct mtp_tl_value *ns = d->stack_on_heap ? realloc(d->stack, ncap * sizeof *ns) : malloc(ncap * sizeof *ns);
+    if (ns == NULL)
+        return dfail(d, r, MTP_ERR_NOMEM, "out of memory at offset %zu", mtp_rd_offset(r));
+    if (!d->stack_on_heap && d->top)
+        memcpy(ns, d->stack, d->top * sizeof *ns);
+    d->stack = ns;
+    d->cap = ncap;
+    d->stack_on_heap = true;
+    return MTP_OK;
+}
+
+static int flags_check(struct dec *d, const struct mtp_rd *r, const struct mtp_tl_combinator *c, unsigned arg,
+                       uint32_t v)
+{
+    uint32_t extra = v & ~used_bits(c, arg);
+    if (extra == 0)
+        return MTP_OK;
+    return dfail(d, r, MTP_ERR_TL_BAD_FLAGS, "flags 0x%08x set bits 0x%08x no field uses (offset %zu%s)", v, extra,
+                 mtp_rd_offset(r) - 4, where(d));
+}
+
+/* One field.  Primitives are read in place; the rest go through dec_value
+ * into a temporary, because decoding them may move the scratch stack. */
+#define NOT_PRIMITIVE 1
+
+static inline __attribute__((always_inline)) int dec_step(struct dec *d, struct mtp_rd *r, const struct mtp_tl_combinator *c,
+                           const struct mtp_tl_step *st, uint32_t *nat, struct mtp_tl_value *v)
+{
+    int rc;
+    v->offset = (uint32_t)mtp_rd_offset(r);
+    v->flags = 0;
+    v->arg = st->arg;
+    switch (st->kind) {
+    case MTP_TL_INT:
+        v->kind = MTP_TL_V_INT;
+        return rd_u32(d, r, &v->u.nat, "int");
+    case MTP_TL_NAT:
+        v->kind = MTP_TL_V_NAT;
+        rc = rd_u32(d, r, &v->u.nat, "#");
+        if (rc == MTP_OK && st->nat_slot >= 0) {
+            nat[st->nat_slot] = v->u.nat;
+            if (st->is_flags && d->o->strict)
+                rc = flags_check(d, r, c, st->arg, v->u.nat);
+        }
+        return rc;
+    case MTP_TL_LONG: {
+        uint64_t l;
+        v->kind = MTP_TL_V_LONG;
+        rc = rd_u64(d, r, &l, "long");
+        v->u.l = (int64_t)l;
+        return rc;
+    }
+    case MTP_TL_INT128:
+        v->kind = MTP_TL_V_INT128;
+        return rd_raw(d, r, 16, &v->u.p, "int128");
+    case MTP_TL_INT256:
+        v->kind = MTP_TL_V_INT256;
+        return rd_raw(d, r, 32, &v->u.p, "int256");
+    case MTP_TL_BYTES:
+        v->kind = MTP_TL_V_BYTES;
+        return rd_bytes(d, r, v, "bytes");
+    case MTP_TL_STRING:
+        v->kind = MTP_TL_V_STRING;
+        return rd_bytes(d, r, v, "string");
+    default:
+        return NOT_PRIMITIVE;
+    }
+}
+
+/* Boxed objects, the most common non-primitive field, skip dec_value's dispatch. */
+static inline __attribute__((always_inline)) int dec_complex(struct dec *d, struct mtp_rd *r,
+                                                             const struct mtp_tl_tref *t, const struct env *env,
+                                                             const uint32_t *nat, unsigned depth,
+                                                             struct mtp_tl_value *out)
+{
+    if (t->kind != MTP_TL_BOXED || depth >= d->max_depth)
+        return dec_value(d, r, t, env, nat, depth, out);
+    out->offset = (uint32_t)mtp_rd_offset(r);
+    out->flags = 0;
+    return dec_boxed(d, r, t, env, depth + 1, out);
+}
+
+static int dec_special(struct dec *d, struct mtp_rd *r, const struct mtp_tl_combinator *c, unsigned depth,
+                       struct mtp_tl_object **out)
+{
+    unsigned n = c->special == MTP_TL_SPECIAL_MESSAGE ? 4 : 2;
+    struct mtp_tl_object *o = mtp_tl_arena_alloc(d->a, sizeof *o + n * sizeof o->fields[0]);
+    if (o == NULL)
+        return nomem(d, r);
+    o->ctor = c;
+    o->nfields = n;
+    memset(o->fields, 0, n * sizeof o->fields[0]);
+    MTP_GUARD(c->special == MTP_TL_SPECIAL_MESSAGE ? dec_message(d, r, depth, o->fields)
+                                                    : dec_rpc_result(d, r, depth, o->fields));
+    *out = o;
+    return MTP_OK;
+}
+
+/* The hot loop: one step per argument that takes bytes.  Without flags the
+ * field count is known, so fields go straight into the object; with flags
+ * they collect on the scratch stack and are copied once the count is known. */
 static int dec_fields(struct dec *d, struct mtp_rd *r, const struct mtp_tl_combinator *c, const struct env *env,
                       unsigned depth, struct mtp_tl_object **out)
 {
     struct mtp_tl_object *o;
-    if (c->special == MTP_TL_SPECIAL_MESSAGE || c->special == MTP_TL_SPECIAL_RPC_RESULT) {
-        unsigned n = c->special == MTP_TL_SPECIAL_MESSAGE ? 4 : 2;
-        o = mtp_tl_arena_alloc(d->a, sizeof *o + n * sizeof o->fields[0]);
+    const struct mtp_tl_step *st = c->steps, *end = st + c->nsteps;
+    if (c->special != MTP_TL_SPECIAL_NONE && c->special != MTP_TL_SPECIAL_GZIP)
+        return dec_special(d, r, c, depth, out);
+    if (c->fixed_fields) {
+        o = mtp_tl_arena_alloc(d->a, sizeof *o + c->nsteps * sizeof o->fields[0]);
         if (o == NULL)
             return nomem(d, r);
         o->ctor = c;
-        o->nfields = n;
-        memset(o->fields, 0, n * sizeof o->fields[0]);
-        MTP_GUARD(c->special == MTP_TL_SPECIAL_MESSAGE ? dec_message(d, r, depth, o->fields)
-                                                        : dec_rpc_result(d, r, depth, o->fields));
+        o->nfields = c->nsteps;
+        uint32_t nat[MTP_TL_MAX_NATS + 1];
+        struct mtp_tl_value *v = o->fields;
+        for (; st < end; st++, v++) {
+            int rc = dec_step(d, r, c, st, nat, v);
+            if (rc == NOT_PRIMITIVE) {
+                rc = dec_complex(d, r, st->type, env, nat, depth, v);
+                v->arg = st->arg;
+            }
+            if (rc < 0)
+                return seg_field(&d->f, c, st->arg, rc);
+        }
         *out = o;
         return MTP_OK;
     }
-    uint32_t nat[MTP_TL_MAX_NATS] = {0};
+    /* One extra slot, all ones, that unconditional steps test. */
+    uint32_t nat[MTP_TL_MAX_NATS + 1] = {0};
+    nat[MTP_TL_MAX_NATS] = UINT32_MAX;
     size_t base = d->top;
-    for (unsigned i = 0; i < c->nargs; i++) {
-        const struct mtp_tl_arg *a = &c->args[i];
-        if (a->cond_slot >= 0 && !(nat[a->cond_slot] >> a->cond_bit & 1u))
+    if (d->cap - base < c->nsteps)
+        MTP_GUARD(grow_stack(d, r, c->nsteps));
+    for (; st < end; st++) {
+        if (!(nat[st->cond_slot] & st->cond_mask))
             continue;
-        if (a->type->kind == MTP_TL_TRUE)
-            continue;
-        struct mtp_tl_value v;
-        int rc = dec_value(d, r, a->type, env, nat, depth, &v);
+        int rc = dec_step(d, r, c, st, nat, &d->stack[d->top]);
+        if (rc == NOT_PRIMITIVE) {
+            struct mtp_tl_value tmp;
+            rc = dec_complex(d, r, st->type, env, nat, depth, &tmp);
+            tmp.arg = st->arg;
+            d->stack[d->top] = tmp;
+        }
         if (rc < 0) {
             d->top = base;
-            return seg_field(&d->f, c, i, rc);
+            return seg_field(&d->f, c, st->arg, rc);
         }
-        v.arg = (uint16_t)i;
-        if (a->nat_slot >= 0) {
-            nat[a->nat_slot] = v.u.nat;
-            if (a->is_flags && d->o->strict && (v.u.nat & ~used_bits(c, i))) {
-                d->top = base;
-                dfail(d, r, MTP_ERR_TL_BAD_FLAGS, "flags 0x%08x set bits 0x%08x no field uses (offset %zu%s)",
-                      v.u.nat, v.u.nat & ~used_bits(c, i), mtp_rd_offset(r) - 4, where(d));
-                return seg_field(&d->f, c, i, MTP_ERR_TL_BAD_FLAGS);
-            }
-        }
-        int prc = push_field(d, r, &v);
-        if (prc < 0) {
-            d->top = base;
-            return prc;
-        }
+        d->top++;
     }
     size_t n = d->top - base;
     o = mtp_tl_arena_alloc(d->a, sizeof *o + n * sizeof o->fields[0]);
@@ -882,8 +1023,8 @@ static int dec_fields(struct dec *d, struct mtp_rd *r, const struct mtp_tl_combi
     }
     o->ctor = c;
     o->nfields = (uint32_t)n;
-    if (n)
-        memcpy(o->fields, d->stack + base, n * sizeof o->fields[0]);
+    for (size_t i = 0; i < n; i++)
+        o->fields[i] = d->stack[base + i];
     d->top = base;
     *out = o;
     return MTP_OK;
@@ -894,12 +1035,20 @@ int mtp_tl_decode(const struct mtp_tl_schema *s, const struct mtp_tl_tref *type,
                   size_t *consumed, struct mtp_error *err)
 {
     static const struct mtp_tl_decode_opts defaults = {0};
-    struct dec d = {
-        .s = s,
-        .ids = mtp_tl_schema_idmap(s),
-        .o = opts ? opts : &defaults,
-        .a = a,
-    };
+    struct dec d;
+    d.s = s;
+    d.ids = mtp_tl_schema_idmap(s);
+    d.o = opts ? opts : &defaults;
+    d.a = a;
+    d.top = 0;
+    d.gz_level = 0;
+    d.speculating = 0;
+    /* The failure record is filled only when something fails. */
+    d.f.code = MTP_OK;
+    d.f.offset = MTP_NO_OFFSET;
+    d.f.npath = 0;
+    d.f.truncated = false;
+    d.f.msg[0] = '\0';
     d.max_depth = d.o->max_depth ? d.o->max_depth : MTP_TL_DEFAULT_DEPTH;
     d.gzip_left = d.o->max_gzip ? d.o->max_gzip : MTP_TL_DEFAULT_GZIP;
     d.max_elems = d.o->max_elems ? d.o->max_elems : DEFAULT_MAX_ELEMS;
@@ -908,13 +1057,19 @@ int mtp_tl_decode(const struct mtp_tl_schema *s, const struct mtp_tl_tref *type,
         return mtp_error_set(err, MTP_ERR_TL_LIMIT, MTP_NO_OFFSET, "input of %zu bytes is over 4 GiB", len);
     if (type == NULL)
         type = mtp_tl_builtin(MTP_TL_OBJECT);
+    /* Most messages fit this scratch; bigger ones move to the heap. */
+    struct mtp_tl_value scratch[96];
+    d.stack = scratch;
+    d.cap = sizeof scratch / sizeof scratch[0];
+    d.stack_on_heap = false;
     struct mtp_rd r;
     mtp_rd_init(&r, p, len, NULL);
     int rc = dec_value(&d, &r, type, NULL, NULL, 0, out);
     if (rc == MTP_OK && !d.o->allow_trailing && mtp_rd_left(&r) != 0)
         rc = dfail(&d, &r, MTP_ERR_TRAILING, "%zu bytes after the end of the value at offset %zu", mtp_rd_left(&r),
                    mtp_rd_offset(&r));
-    free(d.stack);
+    if (d.stack_on_heap)
+        free(d.stack);
     if (rc < 0) {
         const char *root = tref_name(type);
         if (out->kind == MTP_TL_V_OBJECT && out->u.obj && out->u.obj->ctor->name)

@@ -479,6 +479,9 @@ static int lex(struct parser *ps, struct tok *t)
             while (k < ps->len && isxdigit((unsigned char)p[k])) {
                 if (k - j > 8) {
                     advance(ps, j - i);
+                    t->off = ps->pos;
+                    t->line = ps->line;
+                    t->col = ps->col;
                     t->kind = T_EOF;
                     return perr(ps, t, MTP_ERR_SCHEMA_SYNTAX, "constructor id '%.*s' has more than 8 hex digits",
                                 (int)(k - j + 1), p + j);
@@ -489,6 +492,9 @@ static int lex(struct parser *ps, struct tok *t)
             }
             if (k < ps->len && is_ident_char(p[k])) {
                 advance(ps, j - i);
+                t->off = ps->pos;
+                t->line = ps->line;
+                t->col = ps->col;
                 t->kind = T_EOF;
                 return perr(ps, t, MTP_ERR_SCHEMA_SYNTAX, "constructor id is not a hex number");
             }
@@ -1112,7 +1118,7 @@ static int push_decl(struct parser *ps, const struct tok *at, struct decl **out)
 
 static int parse_decl(struct parser *ps, const struct tok *name, unsigned flags)
 {
-    struct decl *d;
+    struct decl *d = NULL;
     MTP_GUARD(push_decl(ps, name, &d));
     struct mtp_tl_combinator *c = palloc(ps, sizeof *c);
     if (c == NULL)
@@ -1522,6 +1528,7 @@ static int find_nat_arg(const struct scope *sc, const char *name)
 
 static int link_args(struct scope *sc, const struct aarg *src, unsigned n, const struct mtp_tl_arg **out,
                      uint8_t *nnats);
+static int make_steps(struct mtp_tl_arena *a, struct mtp_tl_combinator *c);
 
 static int link_array(struct scope *sc, const struct aarg *aa, struct mtp_tl_arg *dst)
 {
@@ -1566,6 +1573,7 @@ static int link_array(struct scope *sc, const struct aarg *aa, struct mtp_tl_arg
     rec->schema = (uint16_t)sc->schema;
     MTP_GUARD(link_args(&sub, aa->sub, aa->nsub, &rec->args, &rec->nnats));
     rec->nargs = aa->nsub;
+    MTP_GUARD(make_steps(sc->a, rec));
     arr->record = rec;
     dst->type = t;
     return MTP_OK;
@@ -1625,6 +1633,38 @@ static int link_args(struct scope *sc, const struct aarg *src, unsigned n, const
     }
     *out = args;
     *nnats = (uint8_t)slots;
+    return MTP_OK;
+}
+
+static int make_steps(struct mtp_tl_arena *a, struct mtp_tl_combinator *c)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < c->nargs; i++)
+        n += c->args[i].type->kind != MTP_TL_TRUE;
+    struct mtp_tl_step *st = n ? salloc(a, n * sizeof *st) : NULL;
+    if (n && st == NULL)
+        return MTP_ERR_NOMEM;
+    n = 0;
+    for (unsigned i = 0; i < c->nargs; i++) {
+        const struct mtp_tl_arg *g = &c->args[i];
+        if (g->type->kind == MTP_TL_TRUE)
+            continue;
+        st[n++] = (struct mtp_tl_step){
+            .kind = g->type->kind,
+            .cond_slot = g->cond_slot >= 0 ? (uint8_t)g->cond_slot : MTP_TL_MAX_NATS,
+            .cond_mask = g->cond_slot >= 0 ? 1u << g->cond_bit : 1u,
+            .nat_slot = g->nat_slot,
+            .arg = (uint16_t)i,
+            .is_flags = g->is_flags,
+            .type = g->type,
+        };
+    }
+    c->steps = st;
+    c->nsteps = (uint16_t)n;
+    c->fixed_fields = true;
+    for (unsigned i = 0; i < n; i++)
+        if (st[i].cond_slot != MTP_TL_MAX_NATS)
+            c->fixed_fields = false;
     return MTP_OK;
 }
 
@@ -1758,6 +1798,7 @@ int mtp_tl_schema_link(struct mtp_tl_schema *s, struct mtp_error *err)
             }
         }
         mark_special(c);
+        MTP_GUARD(make_steps(&s->arena, c));
     }
     /* One wire id, one combinator. */
     s->all = calloc(s->ndecls ? s->ndecls : 1, sizeof *s->all);

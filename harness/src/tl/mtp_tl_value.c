@@ -9,9 +9,7 @@
 struct mtp_tl_chunk {
     struct mtp_tl_chunk *next;
     size_t cap;
-    size_t pos;
-    bool adopted; /* data is a separate malloc'ed block */
-    void *data;
+    void *adopted; /* a separate malloc'ed block, or NULL for a bump block */
     _Alignas(8) unsigned char mem[];
 };
 
@@ -20,23 +18,40 @@ struct mtp_tl_chunk {
 
 void mtp_tl_arena_init(struct mtp_tl_arena *a, size_t limit)
 {
-    a->head = NULL;
-    a->used = 0;
+    memset(a, 0, sizeof *a);
     a->limit = limit;
-    a->over = false;
 }
 
 void mtp_tl_arena_free(struct mtp_tl_arena *a)
 {
-    struct mtp_tl_chunk *c = a->head;
+    struct mtp_tl_chunk *c = a->chunks;
     while (c) {
         struct mtp_tl_chunk *n = c->next;
-        if (c->adopted)
-            free(c->data);
+        free(c->adopted);
         free(c);
         c = n;
     }
-    a->head = NULL;
+    mtp_tl_arena_init(a, a->limit);
+}
+
+void mtp_tl_arena_reset(struct mtp_tl_arena *a)
+{
+    struct mtp_tl_chunk *keep = a->current;
+    struct mtp_tl_chunk *c = a->chunks;
+    while (c) {
+        struct mtp_tl_chunk *n = c->next;
+        if (c != keep) {
+            free(c->adopted);
+            free(c);
+        }
+        c = n;
+    }
+    a->chunks = keep;
+    if (keep) {
+        keep->next = NULL;
+        a->cur = keep->mem;
+        a->end = keep->mem + keep->cap;
+    }
     a->used = 0;
     a->over = false;
 }
@@ -51,44 +66,40 @@ static bool budget(struct mtp_tl_arena *a, size_t n)
     return true;
 }
 
-void *mtp_tl_arena_alloc(struct mtp_tl_arena *a, size_t n)
+void *mtp_tl_arena_alloc_slow(struct mtp_tl_arena *a, size_t n)
 {
-    n = (n + 7) & ~(size_t)7;
-    if (n == 0)
-        n = 8;
-    struct mtp_tl_chunk *c = a->head;
-    if (c && !c->adopted && c->cap - c->pos >= n) {
-        if (!budget(a, n))
-            return NULL;
-        void *p = c->mem + c->pos;
-        c->pos += n;
-        return p;
-    }
+    n = n ? (n + 7) & ~(size_t)7 : 8;
     if (!budget(a, n))
         return NULL;
-    size_t last = c && !c->adopted ? c->cap : 0;
-    size_t cap = last ? (last * 2 > CHUNK_MAX ? CHUNK_MAX : last * 2) : CHUNK_MIN;
-    if (cap < n)
-        cap = n;
-    struct mtp_tl_chunk *nc = malloc(sizeof *nc + cap);
-    if (nc == NULL) {
+    if (n <= (size_t)(a->end - a->cur)) {
+        void *p = a->cur;
+        a->cur += n;
+        return p;
+    }
+    /* Big blocks get their own chunk; small ones start a new, larger current chunk. */
+    bool big = n > CHUNK_MAX / 4;
+    size_t cap = n;
+    if (!big) {
+        cap = a->current ? a->current->cap * 2 : CHUNK_MIN;
+        if (cap > CHUNK_MAX)
+            cap = CHUNK_MAX;
+    }
+    struct mtp_tl_chunk *c = malloc(sizeof *c + cap);
+    if (c == NULL) {
         a->used -= n;
         a->over = false;
         return NULL;
     }
-    nc->cap = cap;
-    nc->pos = n;
-    nc->adopted = false;
-    nc->data = NULL;
-    /* A chunk that is mostly free stays current; a big one-off block goes behind it. */
-    if (c && !c->adopted && cap == n && c->cap - c->pos > n / 4) {
-        nc->next = c->next;
-        c->next = nc;
-    } else {
-        nc->next = c;
-        a->head = nc;
+    c->cap = cap;
+    c->adopted = NULL;
+    c->next = a->chunks;
+    a->chunks = c;
+    if (!big) {
+        a->current = c;
+        a->cur = c->mem + n;
+        a->end = c->mem + cap;
     }
-    return nc->mem;
+    return c->mem;
 }
 
 void *mtp_tl_arena_memdup(struct mtp_tl_arena *a, const void *p, size_t n)
@@ -105,25 +116,17 @@ bool mtp_tl_arena_adopt(struct mtp_tl_arena *a, void *block, size_t n)
         free(block);
         return false;
     }
-    struct mtp_tl_chunk *nc = malloc(sizeof *nc);
-    if (nc == NULL) {
+    struct mtp_tl_chunk *c = malloc(sizeof *c);
+    if (c == NULL) {
         a->used -= n;
         a->over = false;
         free(block);
         return false;
     }
-    nc->cap = n;
-    nc->pos = n;
-    nc->adopted = true;
-    nc->data = block;
-    /* Keep the current bump chunk at the head. */
-    if (a->head) {
-        nc->next = a->head->next;
-        a->head->next = nc;
-    } else {
-        nc->next = NULL;
-        a->head = nc;
-    }
+    c->cap = 0;
+    c->adopted = block;
+    c->next = a->chunks;
+    a->chunks = c;
     return true;
 }
 

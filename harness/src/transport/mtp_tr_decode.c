@@ -55,7 +55,6 @@ static void start_frame(struct mtp_tr_decoder *d, uint64_t offset)
     d->in_body = false;
     d->quick_ack = false;
     d->buffered = false;
-    d->body = NULL;
     d->body_len = 0;
     d->body_have = 0;
     d->frame_offset = offset;
@@ -306,21 +305,22 @@ static int step(struct mtp_tr_decoder *d, struct mtp_rd *r, struct mtp_tr_frame 
     }
     if (mtp_rd_left(r) == 0)
         return MTP_ERR_NEED_MORE;
-    if (!d->buffered) {
-        int rc = mtp_wr_reserve(&d->buf, d->body_len, &d->body);
-        if (rc < 0)
-            return fail(err, rc, mtp_rd_offset(r), "%s: cannot buffer a %zu-byte frame", mtp_tr_kind_name(d->kind),
-                        d->body_len);
-        d->buffered = true;
-    }
+    /* The buffer grows with what arrives, not with what the header claims:
+     * a peer that announces 16 MiB and sends one byte costs one byte. */
+    d->buffered = true;
     size_t want = d->body_len - d->body_have;
     if (want > mtp_rd_left(r))
         want = mtp_rd_left(r);
-    MTP_GUARD(mtp_rd_copy(r, d->body + d->body_have, want, "body"));
+    const uint8_t *piece;
+    MTP_GUARD(mtp_rd_raw(r, want, &piece, "body"));
+    int rc = mtp_wr_raw(&d->buf, piece, want);
+    if (rc < 0)
+        return fail(err, rc, mtp_rd_offset(r), "%s: cannot buffer a %zu-byte frame", mtp_tr_kind_name(d->kind),
+                    d->body_len);
     d->body_have += want;
     if (d->body_have < d->body_len)
         return MTP_ERR_NEED_MORE;
-    MTP_GUARD(finish_frame(d, d->body, frame, err));
+    MTP_GUARD(finish_frame(d, d->buf.p, frame, err));
     start_frame(d, mtp_rd_offset(r));
     return MTP_OK;
 }
