@@ -843,11 +843,16 @@ void mtps_conn_feed(struct mtps_conn *c, uint8_t *buf, size_t len)
         }
         on_frame(c, &f);
     }
+    /* The clock of a frame starts at its first byte (the transport header
+     * belongs to the first frame) and stops when a frame completes. */
+    bool completed = c->frames_in != frames_before;
     if (mid_frame(c)) {
-        if (c->partial_since_ms == 0 || c->frames_in != frames_before)
+        if (c->partial_since_ms == 0 || completed)
             c->partial_since_ms = now_ms(c);
-    } else {
+    } else if (completed) {
         c->partial_since_ms = 0;
+    } else if (c->partial_since_ms == 0) {
+        c->partial_since_ms = now_ms(c);
     }
     account(c);
 }
