@@ -1,0 +1,976 @@
+/* One connection of the mock DC (see mtps_conn.h for the path of a frame). */
+#include "mtps_conn.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mtp/container.h"
+#include "mtp/service.h"
+#include "mtp/transport.h"
+#include "mtps_api.h"
+
+#define MAX_NAMES 12
+#define SCRATCH_KEEP (16u << 10) /* larger idle scratch buffers are given back after use */
+
+static int64_t now_ms(const struct mtps_conn *c) { return mtp_env_now_ms(&c->srv->env); }
+static const struct mtps_scenario *scen(const struct mtps_conn *c) { return c->srv->scenario; }
+static const struct mtps_limits *lim(const struct mtps_conn *c) { return &c->srv->limits; }
+
+/* --- closing --- */
+
+static void vclose_as(struct mtps_conn *c, enum mtps_conn_state st, int reason, const char *fmt, va_list ap)
+{
+    if (c->state != MTPS_CONN_OPEN) {
+        if (st == MTPS_CONN_CLOSED)
+            c->state = MTPS_CONN_CLOSED;
+        return;
+    }
+    c->state = st;
+    c->reason = reason;
+    c->closing_since_ms = now_ms(c);
+    vsnprintf(c->reason_text, sizeof c->reason_text, fmt, ap);
+}
+
+void mtps_conn_close(struct mtps_conn *c, int reason, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vclose_as(c, MTPS_CONN_DRAIN, reason, fmt, ap);
+    va_end(ap);
+}
+
+/* Without flushing: the output cannot or must not be sent any more. */
+static void abort_conn(struct mtps_conn *c, int reason, const char *fmt, ...) MTP_PRINTF(3, 4);
+static void abort_conn(struct mtps_conn *c, int reason, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vclose_as(c, MTPS_CONN_CLOSED, reason, fmt, ap);
+    va_end(ap);
+}
+
+/* Writes one payload through the transport (no rules). */
+static void transmit(struct mtps_conn *c, const uint8_t *data, size_t len)
+{
+    if (c->state == MTPS_CONN_CLOSED)
+        return;
+    struct mtp_error err;
+    mtp_error_clear(&err);
+    struct mtp_tr_send m = {.data = data, .len = len};
+    int rc = mtp_tr_conn_send(&c->tr, &m, &c->out, &err);
+    if (rc == MTP_ERR_OVERFLOW || rc == MTP_ERR_NOMEM) {
+        abort_conn(c, MTP_ERR_SRV_SLOW_READER, "more than %u bytes of output queued", lim(c)->max_output);
+        return;
+    }
+    if (rc < 0) {
+        abort_conn(c, rc, "cannot send: %s", err.msg);
+        return;
+    }
+    c->frames_out++;
+    c->srv->stats.frames_out++;
+}
+
+/* Sends a transport error (when the transport is known) and closes. */
+static void fail_with(struct mtps_conn *c, int32_t code, int reason, const char *fmt, ...) MTP_PRINTF(4, 5);
+static void fail_with(struct mtps_conn *c, int32_t code, int reason, const char *fmt, ...)
+{
+    if (c->state != MTPS_CONN_OPEN)
+        return;
+    if (c->tr.state == MTP_TR_CONN_OPEN && c->tr.failed == MTP_OK) {
+        uint8_t p[4];
+        mtp_tr_error_payload(code, p);
+        transmit(c, p, sizeof p);
+        c->sent_error = code;
+        if (code == MTP_TR_ERROR_AUTH_KEY)
+            c->srv->stats.errors_404++;
+        else if (code == MTP_TR_ERROR_FLOOD)
+            c->srv->stats.errors_429++;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vclose_as(c, MTPS_CONN_DRAIN, reason, fmt, ap);
+    va_end(ap);
+}
+
+/* --- names for rules --- */
+
+static const char *ctor_name(const struct mtps_conn *c, uint32_t id, char buf[12])
+{
+    const struct mtp_tl_schema *s = mtps_api_log_schema(&c->srv->api);
+    const struct mtp_tl_combinator *comb = s ? mtp_tl_find_id(s, id) : NULL;
+    if (comb && comb->name)
+        return comb->name;
+    return mtp_svc_name(id, buf);
+}
+
+struct names {
+    const char *v[MAX_NAMES];
+    char bufs[MAX_NAMES][12];
+    size_t n;
+};
+
+static void add_name(struct names *nm, const char *s)
+{
+    if (nm->n < MAX_NAMES)
+        nm->v[nm->n++] = s;
+}
+
+static void add_ctor(const struct mtps_conn *c, struct names *nm, uint32_t id)
+{
+    if (nm->n < MAX_NAMES) {
+        nm->v[nm->n] = ctor_name(c, id, nm->bufs[nm->n]);
+        nm->n++;
+    }
+}
+
+/* Constructors in one message body: itself, its nested messages (container),
+ * and the result inside each rpc_result. */
+static void body_names(const struct mtps_conn *c, struct names *nm, const uint8_t *body, size_t len, uint64_t msg_id,
+                       int32_t seqno)
+{
+    struct mtp_rd r;
+    mtp_rd_init(&r, body, len, NULL);
+    uint32_t id;
+    if (mtp_rd_peek_u32(&r, &id, "ctor") < 0)
+        return;
+    add_ctor(c, nm, id);
+    if (id == MTP_SVC_rpc_result && len >= 16)
+        add_ctor(c, nm, mtp_load_u32(body + 12));
+    if (id != MTP_SVC_msg_container)
+        return;
+    struct mtp_container ct;
+    struct mtp_container_limits cl = {MTP_CONTAINER_MAX_MSGS, SIZE_MAX};
+    if (mtp_container_open(&ct, &r, msg_id, seqno, &cl) < 0)
+        return;
+    struct mtp_nested m;
+    while (mtp_container_next(&ct, &m) == 1) {
+        add_ctor(c, nm, m.ctor);
+        if (m.ctor == MTP_SVC_rpc_result && mtp_rd_left(&m.body) >= 16)
+            add_ctor(c, nm, mtp_load_u32(mtp_rd_cur(&m.body) + 12));
+    }
+}
+
+/* The message body of an inner plaintext, bounded by the plaintext. */
+static bool inner_body(const uint8_t *plain, size_t len, const uint8_t **body, size_t *blen)
+{
+    if (len < 32)
+        return false;
+    uint32_t n = mtp_load_u32(plain + 28);
+    if (n > len - 32)
+        return false;
+    *body = plain + 32;
+    *blen = n;
+    return true;
+}
+
+/* --- sending with the s2c rules --- */
+
+static void queue_delayed(struct mtps_conn *c, const uint8_t *data, size_t len, int64_t ms, bool close_after)
+{
+    if (c->ndelayed == MTPS_CONN_MAX_DELAYED) {
+        abort_conn(c, MTP_ERR_SRV_MEMORY, "more than %d delayed packets", MTPS_CONN_MAX_DELAYED);
+        return;
+    }
+    uint8_t *copy = malloc(len ? len : 1);
+    if (copy == NULL) {
+        abort_conn(c, MTP_ERR_NOMEM, "out of memory for a delayed packet");
+        return;
+    }
+    memcpy(copy, data, len);
+    c->delayed[c->ndelayed++] = (struct mtps_delayed){now_ms(c) + ms, copy, len, close_after};
+}
+
+static void send_payload(struct mtps_conn *c, uint8_t *data, size_t len, const struct names *nm)
+{
+    if (c->state != MTPS_CONN_OPEN)
+        return;
+    const struct mtps_rule *r = NULL;
+    if (scen(c)->nrules)
+        r = mtps_rules_eval(scen(c), &c->rules, MTPS_AT_S2C_PACKET, nm->v, nm->n);
+    if (r == NULL) {
+        transmit(c, data, len);
+        return;
+    }
+    mtps_logv(&c->srv->log, c->id, "rule: %s at s2c_packet (match \"%s\")", mtps_action_name(r->action), r->match);
+    switch (r->action) {
+    case MTPS_DO_DROP:
+        return;
+    case MTPS_DO_DELAY:
+        queue_delayed(c, data, len, r->ms, false);
+        return;
+    case MTPS_DO_CLOSE:
+        mtps_conn_close(c, MTP_ERR_SRV_FAULT_CLOSE, "scenario rule: close instead of sending");
+        return;
+    case MTPS_DO_CLOSE_AFTER:
+        transmit(c, data, len);
+        mtps_conn_close(c, MTP_ERR_SRV_FAULT_CLOSE, "scenario rule: close after sending");
+        return;
+    case MTPS_DO_TRANSPORT_ERROR:
+        fail_with(c, r->code, MTP_ERR_SRV_FAULT_CLOSE, "scenario rule: transport error %d", (int)r->code);
+        return;
+    case MTPS_DO_DUPLICATE:
+        transmit(c, data, len);
+        transmit(c, data, len);
+        return;
+    case MTPS_DO_CORRUPT:
+        /* Encrypted: a bit of msg_key, so the client's msg_key check fails;
+         * unencrypted: the last byte of the body. */
+        if (len > 8 && mtp_load_u64(data) != 0)
+            data[8] ^= 1;
+        else if (len > 0)
+            data[len - 1] ^= 1;
+        transmit(c, data, len);
+        return;
+    default:
+        transmit(c, data, len);
+        return;
+    }
+}
+
+/* --- keys and sessions bound to the connection --- */
+
+static void unbind_session(struct mtps_conn *c, struct mtps_sess *s)
+{
+    for (size_t i = 0; i < c->nsessions; i++)
+        if (c->sessions[i] == s) {
+            memmove(&c->sessions[i], &c->sessions[i + 1], (c->nsessions - i - 1) * sizeof c->sessions[0]);
+            c->nsessions--;
+            break;
+        }
+    if (s->conn == c)
+        s->conn = NULL;
+}
+
+static void bind_session(struct mtps_conn *c, struct mtps_sess *s)
+{
+    if (s->conn != c) {
+        if (s->conn)
+            unbind_session(s->conn, s);
+        if (c->nsessions == MTPS_CONN_MAX_SESSIONS)
+            unbind_session(c, c->sessions[c->nsessions - 1]);
+        s->conn = c;
+    } else {
+        unbind_session(c, s);
+        s->conn = c;
+    }
+    memmove(&c->sessions[1], &c->sessions[0], c->nsessions * sizeof c->sessions[0]);
+    c->sessions[0] = s;
+    c->nsessions++;
+    mtps_store_touch_session(&c->srv->store, s);
+}
+
+static void unbind_key(struct mtps_conn *c)
+{
+    while (c->nsessions)
+        unbind_session(c, c->sessions[0]);
+    if (c->key)
+        c->key->refs--;
+    c->key = NULL;
+    mtp_msgcrypt_del(c->mc);
+    c->mc = NULL;
+}
+
+static int bind_key(struct mtps_conn *c, struct mtps_key *k)
+{
+    mtps_store_touch_key(&c->srv->store, k);
+    if (c->key == k)
+        return MTP_OK;
+    unbind_key(c);
+    struct mtp_error err;
+    mtp_error_clear(&err);
+    int rc = mtp_msgcrypt_new(k->auth_key, &c->mc, &err);
+    if (rc < 0)
+        return rc;
+    c->key = k;
+    k->refs++;
+    return MTP_OK;
+}
+
+/* --- encrypted output --- */
+
+static void log_message(const struct mtps_conn *c, const char *dir, const uint8_t *plain, size_t len)
+{
+    if (!mtps_log_verbose(&c->srv->log))
+        return;
+    const uint8_t *body;
+    size_t blen;
+    if (!inner_body(plain, len, &body, &blen)) {
+        mtps_logv(&c->srv->log, c->id, "%s enc (%zu bytes, no message)", dir, len);
+        return;
+    }
+    char what[96];
+    snprintf(what, sizeof what, "enc msg_id=%#" PRIx64 " seqno=%" PRId32, mtp_load_u64(plain + 16),
+             (int32_t)mtp_load_u32(plain + 24));
+    mtps_log_tl(&c->srv->log, c->id, dir, what, body, blen);
+}
+
+static void flush_session(struct mtps_conn *c, struct mtps_sess *s)
+{
+    while (c->state == MTPS_CONN_OPEN && c->mc != NULL) {
+        mtp_wr_reset(&c->pkt);
+        int rc = mtp_session_flush(&s->core, &c->pkt);
+        if (rc == 0)
+            break;
+        if (rc < 0) {
+            mtps_log(&c->srv->log, c->id, "session %#" PRIx64 ": cannot flush: %s", s->session_id, mtp_err_name(rc));
+            break;
+        }
+        log_message(c, "s2c", c->pkt.p, c->pkt.len);
+        struct names nm = {.n = 0};
+        if (scen(c)->nrules) {
+            add_name(&nm, "encrypted");
+            const uint8_t *body;
+            size_t blen;
+            if (inner_body(c->pkt.p, c->pkt.len, &body, &blen))
+                body_names(c, &nm, body, blen, mtp_load_u64(c->pkt.p + 16), (int32_t)mtp_load_u32(c->pkt.p + 24));
+        }
+        struct mtp_error err;
+        mtp_error_clear(&err);
+        mtp_wr_reset(&c->plain);
+        rc = mtp_msgcrypt_encrypt(c->mc, MTP_SENDER_SERVER, c->pkt.p, c->pkt.len, &c->plain, &err);
+        if (rc < 0) {
+            abort_conn(c, rc, "cannot encrypt: %s", err.msg);
+            break;
+        }
+        send_payload(c, c->plain.p, c->plain.len, &nm);
+    }
+}
+
+/* --- session events --- */
+
+static void on_rpc(struct mtps_conn *c, struct mtps_sess *s, const struct mtp_session_event *ev)
+{
+    struct mtps_server *srv = c->srv;
+    srv->stats.rpcs++;
+    if (ev->ctor == MTP_SVC_rpc_drop_answer) {
+        /* Every query is answered at once, so there is never one to drop. */
+        uint8_t ans[4];
+        mtp_store_u32(ans, MTP_SVC_rpc_answer_unknown);
+        if (mtp_session_send_result(&s->core, ev->msg_id, ans, sizeof ans, 0) < 0)
+            mtps_log(&srv->log, c->id, "rpc_drop_answer: cannot queue the answer");
+        return;
+    }
+    struct mtps_rpc rpc;
+    mtps_api_parse(&srv->api, s->layer, ev->body, ev->body_len, &rpc);
+    if (rpc.layer)
+        s->layer = rpc.layer;
+    const struct mtps_rule *r = NULL;
+    if (scen(c)->nrules) {
+        const char *nm[1] = {rpc.method};
+        r = mtps_rules_eval(scen(c), &c->rules, MTPS_AT_RPC, nm, 1);
+    }
+    struct mtps_answer ans = {.error = false};
+    struct mtp_wr res;
+    mtp_wr_init_dyn(&res, s->core.cfg.max_body, NULL);
+    bool answer = true;
+    if (r) {
+        mtps_logv(&srv->log, c->id, "rule: %s at rpc (match \"%s\")", mtps_action_name(r->action), r->match);
+        answer = false;
+        if (r->action == MTPS_DO_RPC_ERROR) {
+            ans.error = true;
+            ans.code = r->code;
+            snprintf(ans.message, sizeof ans.message, "%s", r->message);
+            answer = true;
+        } else if (r->action == MTPS_DO_CLOSE) {
+            mtps_conn_close(c, MTP_ERR_SRV_FAULT_CLOSE, "scenario rule: close at %s", rpc.method);
+        } else if (r->action == MTPS_DO_TRANSPORT_ERROR) {
+            fail_with(c, r->code, MTP_ERR_SRV_FAULT_CLOSE, "scenario rule: transport error %d at %s", (int)r->code,
+                      rpc.method);
+        }
+    } else {
+        struct mtps_api_env env = {.this_dc = c->dc, .dcs = srv->dcs, .ndcs = srv->ndcs,
+                                   .now_s = mtp_env_now_ms(&srv->env) / 1000};
+        struct mtp_error err;
+        mtp_error_clear(&err);
+        if (mtps_api_answer(&srv->api, &rpc, &env, &res, &ans, &err) < 0)
+            mtps_log(&srv->log, c->id, "rpc %s: template failed: %s", rpc.method, err.msg);
+    }
+    if (answer) {
+        int rc = ans.error ? mtp_session_send_error(&s->core, ev->msg_id, ans.code, ans.message)
+                           : mtp_session_send_result(&s->core, ev->msg_id, res.p, res.len, 0);
+        if (rc < 0)
+            mtps_log(&srv->log, c->id, "rpc %s: cannot queue the answer: %s", rpc.method, mtp_err_name(rc));
+        if (ans.error)
+            mtps_logv(&srv->log, c->id, "rpc %s (layer %d) -> rpc_error %d %s", rpc.method, (int)rpc.layer,
+                      (int)ans.code, ans.message);
+        else
+            mtps_logv(&srv->log, c->id, "rpc %s (layer %d) -> %zu bytes from its template", rpc.method,
+                      (int)rpc.layer, res.len);
+    }
+    if (!rpc.decoded)
+        mtps_logv(&srv->log, c->id, "rpc %s: does not decode: %s", rpc.method, rpc.err.msg);
+    mtp_wr_free(&res);
+    mtps_rpc_free(&rpc);
+}
+
+static void on_destroy(struct mtps_conn *c, struct mtps_sess *s, const struct mtp_session_event *ev)
+{
+    uint64_t target = ev->value;
+    bool destroyed = false;
+    /* "The result of this being applied to the current session is undefined": kept. */
+    if (target != s->session_id && mtps_store_find_session(s->key, target) != NULL) {
+        destroyed = true;
+        bool listed = false;
+        for (size_t i = 0; i < c->ndestroy; i++)
+            listed |= c->destroy[i] == target;
+        if (!listed && c->ndestroy < MTPS_CONN_MAX_DESTROY)
+            c->destroy[c->ndestroy++] = target;
+    }
+    if (mtp_session_send_destroy_result(&s->core, ev->msg_id, target, destroyed) < 0)
+        mtps_log(&c->srv->log, c->id, "destroy_session: cannot queue the answer");
+}
+
+void mtps_conn_session_event(struct mtps_server *srv, struct mtps_sess *s, const struct mtp_session_event *ev)
+{
+    struct mtps_conn *c = s->conn;
+    if (c == NULL)
+        return;
+    const struct mtps_log *log = &srv->log;
+    switch (ev->type) {
+    case MTP_SESSION_EV_MESSAGE:
+        on_rpc(c, s, ev);
+        break;
+    case MTP_SESSION_EV_DESTROY_SESSION:
+        on_destroy(c, s, ev);
+        break;
+    case MTP_SESSION_EV_DISCONNECT:
+        mtps_conn_close(c, MTP_ERR_SRV_PING_DISCONNECT, "ping_delay_disconnect expired");
+        break;
+    case MTP_SESSION_EV_BAD_MSG:
+        mtps_logv(log, c->id, "session %#" PRIx64 ": bad_msg_notification %d (%s) for msg_id %#" PRIx64, s->session_id,
+                  (int)ev->code, mtp_bad_msg_code_text(ev->code) ? mtp_bad_msg_code_text(ev->code) : "?",
+                  ev->ref_msg_id);
+        break;
+    case MTP_SESSION_EV_BAD_SALT:
+        mtps_logv(log, c->id, "session %#" PRIx64 ": bad_server_salt for msg_id %#" PRIx64 ", salt now %#" PRIx64,
+                  s->session_id, ev->ref_msg_id, ev->value);
+        break;
+    case MTP_SESSION_EV_NEW_SESSION:
+        mtps_logv(log, c->id, "session %#" PRIx64 ": new_session_created first_msg_id=%#" PRIx64, s->session_id,
+                  ev->ref_msg_id);
+        break;
+    case MTP_SESSION_EV_DROPPED:
+        mtps_logv(log, c->id, "session %#" PRIx64 ": ignored msg_id %#" PRIx64 ": %s (%s)", s->session_id, ev->msg_id,
+                  mtp_err_name(ev->code), ev->text ? ev->text : "");
+        break;
+    case MTP_SESSION_EV_HTTP_WAIT:
+        mtps_logv(log, c->id, "session %#" PRIx64 ": http_wait ignored (TCP transport)", s->session_id);
+        break;
+    default:
+        break;
+    }
+}
+
+/* --- received frames --- */
+
+static bool apply_c2s_rule(struct mtps_conn *c, const struct mtps_rule *r, const char *where)
+{
+    if (r == NULL)
+        return false;
+    mtps_logv(&c->srv->log, c->id, "rule: %s at %s (match \"%s\")", mtps_action_name(r->action), where, r->match);
+    switch (r->action) {
+    case MTPS_DO_DROP:
+        return true;
+    case MTPS_DO_CLOSE:
+        mtps_conn_close(c, MTP_ERR_SRV_FAULT_CLOSE, "scenario rule: close at %s", where);
+        return true;
+    case MTPS_DO_TRANSPORT_ERROR:
+        fail_with(c, r->code, MTP_ERR_SRV_FAULT_CLOSE, "scenario rule: transport error %d at %s", (int)r->code, where);
+        return true;
+    default:
+        return false;
+    }
+}
+
+static bool key_exists(void *ctx, const uint8_t id[MTP_AUTH_KEY_ID_BYTES])
+{
+    struct mtps_server *srv = ctx;
+    return mtps_store_find_key(&srv->store, mtps_key_id_u64(id)) != NULL;
+}
+
+static struct mtp_auth_server_config auth_config(const struct mtps_conn *c)
+{
+    struct mtp_auth_server_config cfg = c->srv->auth.cfg;
+    cfg.keys = c->srv->rsa_keys;
+    cfg.n_keys = 1;
+    cfg.dc = c->srv->auth.dc_check ? c->dc : 0;
+    cfg.key_exists = key_exists;
+    cfg.key_exists_ctx = c->srv;
+    return cfg;
+}
+
+static void new_key(struct mtps_conn *c, const struct mtp_auth_result *res)
+{
+    struct mtps_server *srv = c->srv;
+    int32_t expires_at = res->temp ? res->server_time + res->expires_in : 0;
+    struct mtps_key *k;
+    struct mtp_error err;
+    mtp_error_clear(&err);
+    int rc = mtps_store_add_key(&srv->store, res->auth_key, res->temp, expires_at, mtp_load_u64(res->server_salt),
+                                &k, &err);
+    if (rc < 0) {
+        mtps_log(&srv->log, c->id, "auth key %016" PRIx64 " not stored: %s", mtp_load_u64(res->auth_key_id), err.msg);
+        return;
+    }
+    srv->stats.keys_created++;
+    mtps_keylog_auth_key(&srv->keylog, res->auth_key_id, res->auth_key, res->temp, expires_at);
+    mtps_keylog_auth_key(&srv->keysfile, res->auth_key_id, res->auth_key, res->temp, expires_at);
+    char fp[17];
+    mtps_fingerprint_hex(res->fingerprint, fp);
+    mtps_log(&srv->log, c->id, "auth key %016" PRIx64 " created (%s%s, %s, inner %s, dc %d, %u retries)",
+             k->id, res->temp ? "temporary" : "permanent", res->req_pq_multi ? "" : ", old req_pq",
+             mtp_auth_rsa_scheme_name(res->rsa_scheme), mtp_auth_inner_form_name(res->inner_form), (int)res->dc,
+             res->retries);
+}
+
+static void on_plain(struct mtps_conn *c, const uint8_t *data, size_t len)
+{
+    struct mtps_server *srv = c->srv;
+    struct mtp_error err;
+    mtp_error_clear(&err);
+    struct mtp_auth_plain pm;
+    int rc = mtp_auth_plain_unwrap(data, len, &pm, &err);
+    if (rc == MTP_OK)
+        rc = mtp_auth_msg_id_check(pm.msg_id, false, &err);
+    if (rc < 0) {
+        fail_with(c, MTP_TR_ERROR_AUTH_KEY, MTP_ERR_SRV_BAD_PACKET, "unencrypted message: %s", err.msg);
+        return;
+    }
+    if (mtps_log_verbose(&srv->log)) {
+        char what[48];
+        snprintf(what, sizeof what, "plain msg_id=%#" PRIx64, (uint64_t)pm.msg_id);
+        mtps_log_tl(&srv->log, c->id, "c2s", what, pm.body, pm.body_len);
+    }
+    struct mtp_auth_server_config cfg = auth_config(c);
+    struct mtp_auth_result res;
+    bool done = false;
+    mtp_wr_reset(&c->pkt);
+    rc = mtps_hs_recv(&c->hs, &srv->auth, &cfg, &srv->env, pm.body, pm.body_len, &c->pkt, &done, &res, &err);
+    if (rc < 0) {
+        fail_with(c, MTP_TR_ERROR_AUTH_KEY, MTP_ERR_SRV_HANDSHAKE, "auth-key exchange: %s: %s", mtp_err_name(rc),
+                  err.msg);
+        return;
+    }
+    if (c->pkt.len > 0) {
+        int64_t msg_id = mtp_auth_msg_id_next(&c->plain_ids, &srv->env, 0, true);
+        mtp_wr_reset(&c->plain);
+        if (mtp_auth_plain_wrap(&c->plain, msg_id, c->pkt.p, c->pkt.len) < 0) {
+            abort_conn(c, MTP_ERR_INTERNAL, "cannot wrap an unencrypted answer");
+            return;
+        }
+        if (mtps_log_verbose(&srv->log)) {
+            char what[48];
+            snprintf(what, sizeof what, "plain msg_id=%#" PRIx64, (uint64_t)msg_id);
+            mtps_log_tl(&srv->log, c->id, "s2c", what, c->pkt.p, c->pkt.len);
+        }
+        struct names nm = {.n = 0};
+        if (scen(c)->nrules) {
+            add_name(&nm, "plain");
+            add_ctor(c, &nm, mtp_load_u32(c->pkt.p));
+        }
+        send_payload(c, c->plain.p, c->plain.len, &nm);
+    }
+    if (done)
+        new_key(c, &res);
+    mtp_wipe(&res, sizeof res);
+}
+
+static void destroy_pending(struct mtps_conn *c)
+{
+    for (size_t i = 0; i < c->ndestroy; i++) {
+        struct mtps_sess *o = c->key ? mtps_store_find_session(c->key, c->destroy[i]) : NULL;
+        if (o == NULL)
+            continue;
+        if (o->conn)
+            unbind_session(o->conn, o);
+        mtps_logv(&c->srv->log, c->id, "session %#" PRIx64 " destroyed on request", o->session_id);
+        mtps_store_drop_session(&c->srv->store, o);
+    }
+    c->ndestroy = 0;
+}
+
+static void on_encrypted(struct mtps_conn *c, const uint8_t *data, size_t len, bool quick_ack)
+{
+    struct mtps_server *srv = c->srv;
+    uint64_t id = mtp_load_u64(data);
+    struct mtps_key *k = mtps_store_find_key(&srv->store, id);
+    if (k == NULL) {
+        fail_with(c, MTP_TR_ERROR_AUTH_KEY, MTP_ERR_SRV_UNKNOWN_KEY, "auth_key_id %016" PRIx64 " is not known", id);
+        return;
+    }
+    int rc = bind_key(c, k);
+    if (rc < 0) {
+        abort_conn(c, rc, "cannot set up the key's cipher");
+        return;
+    }
+    struct mtp_error err;
+    mtp_error_clear(&err);
+    mtp_wr_reset(&c->plain);
+    rc = mtp_msgcrypt_decrypt(c->mc, MTP_SENDER_CLIENT, data, len, &c->plain, &err);
+    if (rc < 0) {
+        if (scen(c)->bad_packet_closes)
+            fail_with(c, MTP_TR_ERROR_AUTH_KEY, MTP_ERR_SRV_BAD_PACKET, "encrypted message: %s", err.msg);
+        else
+            mtps_logv(&srv->log, c->id, "encrypted message ignored: %s", err.msg);
+        return;
+    }
+    const uint8_t *plain = c->plain.p;
+    size_t plen = c->plain.len;
+    log_message(c, "c2s", plain, plen);
+    if (scen(c)->nrules) {
+        struct names nm = {.n = 0};
+        const uint8_t *body;
+        size_t blen;
+        if (inner_body(plain, plen, &body, &blen))
+            body_names(c, &nm, body, blen, mtp_load_u64(plain + 16), (int32_t)mtp_load_u32(plain + 24));
+        const struct mtps_rule *r = mtps_rules_eval(scen(c), &c->rules, MTPS_AT_C2S_MESSAGE, nm.v, nm.n);
+        if (r && r->action == MTPS_DO_BAD_SALT) {
+            mtps_logv(&srv->log, c->id, "rule: bad_salt at c2s_message (match \"%s\")", r->match);
+            if (mtps_key_rotate_salt(&srv->store, k) < 0) {
+                abort_conn(c, MTP_ERR_INTERNAL, "no randomness for a salt");
+                return;
+            }
+        } else if (apply_c2s_rule(c, r, "c2s_message")) {
+            return;
+        }
+    }
+    struct mtps_sess *s;
+    bool created;
+    mtp_error_clear(&err);
+    rc = mtps_store_session(&srv->store, k, mtp_load_u64(plain + 8), &s, &created, &err);
+    if (rc < 0) {
+        fail_with(c, MTP_TR_ERROR_FLOOD, rc, "%s", err.msg);
+        return;
+    }
+    bind_session(c, s);
+    if (quick_ack && scen(c)->quick_ack) {
+        uint32_t token;
+        mtp_error_clear(&err);
+        if (mtp_tr_quick_ack_compute(k->auth_key, MTP_TR_CLIENT, plain, plen, &token) == MTP_OK &&
+            mtp_tr_conn_send_ack(&c->tr, token, &c->out, &err) == MTP_OK)
+            mtps_logv(&srv->log, c->id, "s2c quick ack %08" PRIx32, token);
+    }
+    c->cur = s;
+    mtp_error_clear(&err);
+    rc = mtps_sess_recv(s, plain, plen, &err);
+    c->cur = NULL;
+    if (rc == MTP_ERR_SES_FLOOD) {
+        fail_with(c, MTP_TR_ERROR_FLOOD, MTP_ERR_SRV_FLOOD, "session: %s", err.msg);
+        return;
+    }
+    if (rc < 0)
+        mtps_logv(&srv->log, c->id, "session %#" PRIx64 ": message ignored: %s: %s", s->session_id, mtp_err_name(rc),
+                  err.msg);
+    destroy_pending(c);
+    if (s->conn == c)
+        flush_session(c, s);
+}
+
+/* Flood control: counts per connection and interval. */
+static bool flooded(struct mtps_conn *c, uint32_t packets, size_t bytes)
+{
+    const struct mtps_limits *l = lim(c);
+    if (l->flood_packets == 0 && l->flood_bytes == 0)
+        return false;
+    int64_t now = now_ms(c);
+    if (now - c->flood_window_ms >= l->flood_interval_ms) {
+        c->flood_window_ms = now;
+        c->flood_packets = 0;
+        c->flood_bytes = 0;
+    }
+    c->flood_packets += packets;
+    c->flood_bytes += bytes;
+    if (l->flood_packets && c->flood_packets > l->flood_packets) {
+        fail_with(c, MTP_TR_ERROR_FLOOD, MTP_ERR_SRV_FLOOD, "more than %u packets in %lld ms", l->flood_packets,
+                  (long long)l->flood_interval_ms);
+        return true;
+    }
+    if (l->flood_bytes && c->flood_bytes > l->flood_bytes) {
+        fail_with(c, MTP_TR_ERROR_FLOOD, MTP_ERR_SRV_FLOOD, "more than %llu bytes in %lld ms",
+                  (unsigned long long)l->flood_bytes, (long long)l->flood_interval_ms);
+        return true;
+    }
+    return false;
+}
+
+static void on_frame(struct mtps_conn *c, const struct mtp_tr_frame *f)
+{
+    struct mtps_server *srv = c->srv;
+    c->frames_in++;
+    srv->stats.frames_in++;
+    c->last_frame_ms = now_ms(c);
+    if (flooded(c, 1, 0))
+        return;
+    size_t len = f->len;
+    if (c->tr.kind == MTP_TR_PADDED) {
+        struct mtp_error err;
+        mtp_error_clear(&err);
+        if (mtp_tr_padded_payload_len(f->data, f->len, &len, &err) < 0) {
+            fail_with(c, MTP_TR_ERROR_AUTH_KEY, MTP_ERR_SRV_BAD_PACKET, "padded frame: %s", err.msg);
+            return;
+        }
+    }
+    if (len < 8) {
+        fail_with(c, MTP_TR_ERROR_AUTH_KEY, MTP_ERR_SRV_BAD_PACKET, "a %zu-byte packet has no auth_key_id", len);
+        return;
+    }
+    bool plain = mtp_load_u64(f->data) == 0;
+    if (scen(c)->nrules) {
+        const char *nm[1] = {plain ? "plain" : "encrypted"};
+        if (apply_c2s_rule(c, mtps_rules_eval(scen(c), &c->rules, MTPS_AT_C2S_PACKET, nm, 1), "c2s_packet"))
+            return;
+    }
+    if (plain)
+        on_plain(c, f->data, len);
+    else
+        on_encrypted(c, f->data, len, f->quick_ack);
+}
+
+/* Logged once, when the transport becomes known. */
+static void transport_known(struct mtps_conn *c)
+{
+    struct mtps_server *srv = c->srv;
+    c->tr_known = true;
+    if (c->tr.obfuscated) {
+        struct mtp_obfs_keys keys;
+        if (c->tr.det.have == MTP_OBFS_INIT_LEN &&
+            mtp_obfs_derive(c->tr.det.buf, &srv->secret, MTP_TR_SERVER, &keys) == MTP_OK)
+            mtps_keylog_obfs2(&srv->keylog, c->tr.det.buf, &keys);
+        mtp_wipe(&keys, sizeof keys);
+    }
+    mtps_logv(&srv->log, c->id, "transport %s%s (dc field %d)", mtp_tr_kind_name(c->tr.kind),
+              c->tr.obfuscated ? ", obfuscated2" : "", (int)c->tr.dc);
+    if (c->refuse_code)
+        fail_with(c, c->refuse_code, c->refuse_code == MTP_TR_ERROR_FLOOD ? MTP_ERR_SRV_FLOOD : MTP_ERR_SRV_CONN_LIMIT,
+                  "refused: %s", c->refuse_code == MTP_TR_ERROR_FLOOD ? "too many connections from this address"
+                                                                      : "too many connections");
+}
+
+static bool mid_frame(const struct mtps_conn *c)
+{
+    if (c->tr.state == MTP_TR_CONN_DETECTING)
+        return c->tr.det.have > 0;
+    return c->tr.dec.hdr_have > 0 || c->tr.dec.in_body;
+}
+
+/* --- memory --- */
+
+static void trim(struct mtp_wr *w, size_t max)
+{
+    if (w->len == 0 && w->cap > SCRATCH_KEEP) {
+        mtp_wr_free(w);
+        mtp_wr_init_dyn(w, max, NULL);
+    }
+}
+
+static void account(struct mtps_conn *c)
+{
+    trim(&c->plain, c->plain.max);
+    trim(&c->pkt, c->pkt.max);
+    uint64_t m = c->out.cap + c->plain.cap + c->pkt.cap + c->queued_elsewhere;
+    if (c->tr.state == MTP_TR_CONN_OPEN)
+        m += c->tr.dec.buf.cap;
+    for (size_t i = 0; i < c->ndelayed; i++)
+        m += c->delayed[i].len;
+    struct mtps_server *srv = c->srv;
+    srv->mem_used = srv->mem_used - c->mem_accounted + m;
+    c->mem_accounted = m;
+    if (c->state != MTPS_CONN_CLOSED && srv->mem_used > lim(c)->max_memory && m > SCRATCH_KEEP)
+        abort_conn(c, MTP_ERR_SRV_MEMORY, "the server's buffers would take %llu bytes (limit %llu)",
+                   (unsigned long long)srv->mem_used, (unsigned long long)lim(c)->max_memory);
+}
+
+/* --- the public calls --- */
+
+int mtps_conn_init(struct mtps_conn *c, struct mtps_server *srv, int32_t dc, const char *peer, int32_t refuse_code,
+                   struct mtp_error *err)
+{
+    memset(c, 0, sizeof *c);
+    c->srv = srv;
+    c->dc = dc;
+    c->id = ++srv->next_conn_id;
+    snprintf(c->peer, sizeof c->peer, "%s", peer ? peer : "?");
+    c->refuse_code = refuse_code;
+    struct mtp_tr_conn_opts o = {
+        .side = MTP_TR_SERVER,
+        .secret = srv->secret,
+        .require_obfs = srv->scenario->require_obfs,
+        .tr = {.max_frame = srv->limits.max_frame},
+        .env = &srv->env,
+    };
+    MTP_GUARD(mtp_tr_conn_init(&c->tr, &o, err));
+    size_t scratch = (srv->limits.max_frame > srv->scenario->session.max_body ? srv->limits.max_frame
+                                                                                : srv->scenario->session.max_body) +
+                     8192;
+    mtp_wr_init_dyn(&c->out, srv->limits.max_output, NULL);
+    mtp_wr_init_dyn(&c->plain, scratch, NULL);
+    mtp_wr_init_dyn(&c->pkt, scratch, NULL);
+    c->state = MTPS_CONN_OPEN;
+    c->opened_ms = c->last_frame_ms = c->flood_window_ms = now_ms(c);
+    srv->nconns++;
+    srv->stats.conns_opened++;
+    mtps_log(&srv->log, c->id, "open from %s on dc %d", c->peer, (int)dc);
+    return MTP_OK;
+}
+
+void mtps_conn_feed(struct mtps_conn *c, uint8_t *buf, size_t len)
+{
+    if (c->state != MTPS_CONN_OPEN || len == 0)
+        return;
+    c->bytes_in += len;
+    c->srv->stats.bytes_in += len;
+    if (flooded(c, 0, len)) {
+        account(c);
+        return;
+    }
+    uint64_t frames_before = c->frames_in;
+    mtp_tr_conn_feed(&c->tr, buf, len);
+    while (c->state == MTPS_CONN_OPEN) {
+        struct mtp_tr_frame f;
+        struct mtp_error err;
+        mtp_error_clear(&err);
+        int rc = mtp_tr_conn_next(&c->tr, &f, &err);
+        if (!c->tr_known && c->tr.state == MTP_TR_CONN_OPEN)
+            transport_known(c);
+        if (c->state != MTPS_CONN_OPEN || rc == MTP_ERR_NEED_MORE)
+            break;
+        if (rc < 0) {
+            mtps_conn_close(c, rc, "transport: %s", err.msg);
+            break;
+        }
+        on_frame(c, &f);
+    }
+    /* The clock of a frame starts at its first byte (the transport header
+     * belongs to the first frame) and stops when a frame completes. */
+    bool completed = c->frames_in != frames_before;
+    if (mid_frame(c)) {
+        if (c->partial_since_ms == 0 || completed)
+            c->partial_since_ms = now_ms(c);
+    } else if (completed) {
+        c->partial_since_ms = 0;
+    } else if (c->partial_since_ms == 0) {
+        c->partial_since_ms = now_ms(c);
+    }
+    account(c);
+}
+
+void mtps_conn_eof(struct mtps_conn *c)
+{
+    if (c->state != MTPS_CONN_OPEN)
+        return;
+    if (mid_frame(c))
+        mtps_conn_close(c, MTP_ERR_TR_BAD_LENGTH, "the peer closed the connection inside a frame");
+    else
+        mtps_conn_close(c, MTP_ERR_SRV_EOF, "the peer closed the connection");
+}
+
+void mtps_conn_tick(struct mtps_conn *c)
+{
+    int64_t now = now_ms(c);
+    const struct mtps_limits *l = lim(c);
+    if (c->state == MTPS_CONN_DRAIN && now - c->closing_since_ms >= l->close_linger_ms)
+        c->state = MTPS_CONN_CLOSED;
+    if (c->state != MTPS_CONN_OPEN)
+        return;
+    if (c->partial_since_ms && now - c->partial_since_ms >= l->frame_timeout_ms) {
+        mtps_conn_close(c, MTP_ERR_SRV_FRAME_TIMEOUT, "a frame stayed incomplete for %lld ms",
+                        (long long)(now - c->partial_since_ms));
+        return;
+    }
+    if (now - c->last_frame_ms >= l->idle_timeout_ms) {
+        mtps_conn_close(c, MTP_ERR_SRV_IDLE, "no frame for %lld ms", (long long)(now - c->last_frame_ms));
+        return;
+    }
+    /* Delayed packets, in the order they were held back (ties keep their order). */
+    while (c->state == MTPS_CONN_OPEN) {
+        size_t best = SIZE_MAX;
+        for (size_t i = 0; i < c->ndelayed; i++)
+            if (c->delayed[i].due_ms <= now && (best == SIZE_MAX || c->delayed[i].due_ms < c->delayed[best].due_ms))
+                best = i;
+        if (best == SIZE_MAX)
+            break;
+        struct mtps_delayed d = c->delayed[best];
+        memmove(&c->delayed[best], &c->delayed[best + 1], (c->ndelayed - best - 1) * sizeof d);
+        c->ndelayed--;
+        transmit(c, d.data, d.len);
+        free(d.data);
+        if (d.close_after)
+            mtps_conn_close(c, MTP_ERR_SRV_FAULT_CLOSE, "scenario rule: close after a delayed packet");
+    }
+    for (size_t i = 0; i < c->nsessions && c->state == MTPS_CONN_OPEN; i++) {
+        struct mtps_sess *s = c->sessions[i];
+        mtp_session_tick(&s->core);
+        if (c->state == MTPS_CONN_OPEN && i < c->nsessions && c->sessions[i] == s && mtp_session_has_output(&s->core))
+            flush_session(c, s);
+    }
+    account(c);
+}
+
+int64_t mtps_conn_deadline(const struct mtps_conn *c)
+{
+    const struct mtps_limits *l = lim(c);
+    if (c->state == MTPS_CONN_CLOSED)
+        return INT64_MIN;
+    if (c->state == MTPS_CONN_DRAIN)
+        return c->closing_since_ms + l->close_linger_ms;
+    int64_t d = c->last_frame_ms + l->idle_timeout_ms;
+    if (c->partial_since_ms && c->partial_since_ms + l->frame_timeout_ms < d)
+        d = c->partial_since_ms + l->frame_timeout_ms;
+    for (size_t i = 0; i < c->ndelayed; i++)
+        if (c->delayed[i].due_ms < d)
+            d = c->delayed[i].due_ms;
+    for (size_t i = 0; i < c->nsessions; i++) {
+        int64_t s = mtp_session_next_deadline(&c->sessions[i]->core);
+        if (s < d)
+            d = s;
+    }
+    return d;
+}
+
+void mtps_conn_sent(struct mtps_conn *c, size_t queued)
+{
+    c->bytes_out += c->out.len;
+    c->srv->stats.bytes_out += c->out.len;
+    mtp_wr_reset(&c->out);
+    if (c->out.cap > SCRATCH_KEEP) {
+        mtp_wr_free(&c->out);
+        mtp_wr_init_dyn(&c->out, lim(c)->max_output, NULL);
+    }
+    c->queued_elsewhere = queued;
+    if (queued > lim(c)->max_output)
+        abort_conn(c, MTP_ERR_SRV_SLOW_READER, "%zu bytes wait for the peer to read them (limit %u)", queued,
+                   lim(c)->max_output);
+    account(c);
+}
+
+void mtps_conn_free(struct mtps_conn *c)
+{
+    struct mtps_server *srv = c->srv;
+    if (srv == NULL)
+        return;
+    int64_t now = now_ms(c);
+    int reason = c->state == MTPS_CONN_OPEN ? MTP_ERR_SRV_EOF : c->reason;
+    const char *text = c->state == MTPS_CONN_OPEN ? "closed by the server" : c->reason_text;
+    char sent[32] = "";
+    if (c->sent_error)
+        snprintf(sent, sizeof sent, "; sent %d", (int)c->sent_error);
+    mtps_log(&srv->log, c->id, "close: %s: %s%s; in %" PRIu64 " B / %" PRIu64 " frames, out %" PRIu64 " B / %" PRIu64 " frames, %.3f s",
+             mtp_err_name(reason), text, sent, c->bytes_in, c->frames_in, c->bytes_out, c->frames_out,
+             (double)(now - c->opened_ms) / 1000.0);
+    unbind_key(c);
+    for (size_t i = 0; i < c->ndelayed; i++)
+        free(c->delayed[i].data);
+    c->ndelayed = 0;
+    mtps_hs_free(&c->hs);
+    mtp_tr_conn_free(&c->tr);
+    mtp_wr_free(&c->out);
+    mtp_wr_free(&c->plain);
+    mtp_wr_free(&c->pkt);
+    srv->mem_used -= c->mem_accounted;
+    srv->nconns--;
+    srv->stats.conns_closed++;
+    c->srv = NULL;
+}

@@ -1,0 +1,326 @@
+#include "mtps_hs.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mtp/hex.h"
+
+static int bad(struct mtp_error *err, const char *origin, const char *fmt, ...) MTP_PRINTF(3, 4);
+static int bad(struct mtp_error *err, const char *origin, const char *fmt, ...)
+{
+    char msg[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return mtp_error_set(err, MTP_ERR_SRV_SCENARIO, MTP_NO_OFFSET, "%s: auth.%s", origin, msg);
+}
+
+/* Decodes a hex string into a buffer the settings own. */
+static int hex_value(struct mtps_auth_cfg *a, const json_t *v, const char *origin, const char *key,
+                     const uint8_t **p, size_t *len, struct mtp_error *err)
+{
+    if (!json_is_string(v))
+        return bad(err, origin, "%s: expected a hex string", key);
+    if (a->nbufs == sizeof a->bufs / sizeof a->bufs[0])
+        return bad(err, origin, "%s: too many byte values", key);
+    struct mtp_error e;
+    mtp_error_clear(&e);
+    struct mtp_wr w;
+    mtp_wr_init_dyn(&w, 1u << 16, &e);
+    if (mtp_hex_decode(json_string_value(v), json_string_length(v), &w, key) < 0 || w.len == 0) {
+        mtp_wr_free(&w);
+        return bad(err, origin, "%s: not a non-empty hex string of at most 64 KiB", key);
+    }
+    size_t n;
+    uint8_t *b = mtp_wr_take(&w, &n);
+    a->bufs[a->nbufs++] = b;
+    *p = b;
+    *len = n;
+    return MTP_OK;
+}
+
+static int int_value(const json_t *v, const char *origin, const char *key, int64_t lo, int64_t hi, int64_t *out,
+                     struct mtp_error *err)
+{
+    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
+        return bad(err, origin, "%s: expected an integer %lld..%lld", key, (long long)lo, (long long)hi);
+    *out = json_integer_value(v);
+    return MTP_OK;
+}
+
+static int bool_value(const json_t *v, const char *origin, const char *key, bool *out, struct mtp_error *err)
+{
+    if (!json_is_boolean(v))
+        return bad(err, origin, "%s: expected true or false", key);
+    *out = json_is_true(v);
+    return MTP_OK;
+}
+
+typedef int (*setter_fn)(struct mtps_auth_cfg *a, const json_t *v, const char *origin, const char *key,
+                         struct mtp_error *err);
+
+static int set_dh_prime(struct mtps_auth_cfg *a, const json_t *v, const char *o, const char *k, struct mtp_error *e)
+{
+    return hex_value(a, v, o, k, &a->cfg.dh_prime, &a->cfg.dh_prime_len, e);
+}
+
+static int set_g(struct mtps_auth_cfg *a, const json_t *v, const char *o, const char *k, struct mtp_error *e)
+{
+    int64_t x;
+    MTP_GUARD(int_value(v, o, k, 2, 7, &x, e));
+    a->cfg.g = (int32_t)x;
+    return MTP_OK;
+}
+
+static int set_pq_bits(struct mtps_auth_cfg *a, const json_t *v, const char *o, const char *k, struct mtp_error *e)
+{
+    int64_t p, q;
+    if (!json_is_array(v) || json_array_size(v) != 2)
+        return bad(e, o, "%s: expected [p_bits, q_bits]", k);
+    MTP_GUARD(int_value(json_array_get(v, 0), o, k, 2, 32, &p, e));
+    MTP_GUARD(int_value(json_array_get(v, 1), o, k, 2, 32, &q, e));
+    if (p + q > 63)
+        return bad(e, o, "%s: p_bits + q_bits must be at most 63", k);
+    a->cfg.pq_p_bits = (unsigned)p;
+    a->cfg.pq_q_bits = (unsigned)q;
+    return MTP_OK;
+}
+
+static int set_dc_check(struct mtps_auth_cfg *a, const json_t *v, const char *o, const char *k, struct mtp_error *e)
+{
+    return bool_value(v, o, k, &a->dc_check, e);
+}
+
+static int set_refuse_old(struct mtps_auth_cfg *a, const json_t *v, const char *o, const char *k, struct mtp_error *e)
+{
+    return bool_value(v, o, k, &a->cfg.refuse_old, e);
+}
+
+static int set_corrupt(struct mtps_auth_cfg *a, const json_t *v, const char *o, const char *k, struct mtp_error *e)
+{
+    if (!json_is_array(v))
+        return bad(e, o, "%s: expected a list of field names", k);
+    for (size_t i = 0; i < json_array_size(v); i++) {
+        const json_t *n = json_array_get(v, i);
+        int point = json_is_string(n) ? mtp_auth_corrupt_from_name(json_string_value(n)) : -1;
+        if (point < 0 || !mtp_auth_corrupt_is_server((enum mtp_auth_corrupt)point))
+            return bad(e, o, "%s[%zu]: not a field the server sends (see mtp/auth.h)", k, i);
+        a->beh.corrupt |= MTP_AUTH_CORRUPT(point);
+    }
+    return MTP_OK;
+}
+
+static int set_send_pq(struct mtps_auth_cfg *a, const json_t *v, const char *o, const char *k, struct mtp_error *e)
+{
+    return hex_value(a, v, o, k, &a->beh.pq, &a->beh.pq_len, e);
+}
+
+static int set_send_fps(struct mtps_auth_cfg *a, const json_t *v, const char *o, const char *k, struct mtp_error *e)
+{
+    if (!json_is_array(v) || json_array_size(v) > MTP_AUTH_MAX_FINGERPRINTS)
+        return bad(e, o, "%s: expected a list of at most %d hex fingerprints", k, MTP_AUTH_MAX_FINGERPRINTS);
+    if (a->nbufs == sizeof a->bufs / sizeof a->bufs[0])
+        return bad(e, o, "%s: too many byte values", k);
+    size_t n = json_array_size(v);
+    uint8_t *b = calloc(n ? n : 1, 8);
+    if (b == NULL)
+        return mtp_error_set(e, MTP_ERR_NOMEM, MTP_NO_OFFSET, "%s: out of memory", o);
+    a->bufs[a->nbufs++] = b;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *f = json_array_get(v, i);
+        struct mtp_error he;
+        mtp_error_clear(&he);
+        if (!json_is_string(f) || mtp_hex_decode_exact(json_string_value(f), b + 8 * i, 8, &he, k) < 0)
+            return bad(e, o, "%s[%zu]: expected 16 hex digits (the wire bytes)", k, i);
+    }
+    a->beh.fingerprints = b;
+    a->beh.n_fingerprints = n;
+    return MTP_OK;
+}
+
+static int set_send_dh_prime(struct mtps_auth_cfg *a, const json_t *v, const char *o, const char *k,
+                             struct mtp_error *e)
+{
+    return hex_value(a, v, o, k, &a->beh.dh_prime, &a->beh.dh_prime_len, e);
+}
+
+static int set_send_g(struct mtps_auth_cfg *a, const json_t *v, const char *o, const char *k, struct mtp_error *e)
+{
+    int64_t x;
+    MTP_GUARD(int_value(v, o, k, INT32_MIN, INT32_MAX, &x, e));
+    a->beh.g_set = true;
+    a->beh.g = (int32_t)x;
+    return MTP_OK;
+}
+
+static int set_send_g_a(struct mtps_auth_cfg *a, const json_t *v, const char *o, const char *k, struct mtp_error *e)
+{
+    return hex_value(a, v, o, k, &a->beh.g_a, &a->beh.g_a_len, e);
+}
+
+static int set_send_answer(struct mtps_auth_cfg *a, const json_t *v, const char *o, const char *k,
+                           struct mtp_error *e)
+{
+    return hex_value(a, v, o, k, &a->beh.answer, &a->beh.answer_len, e);
+}
+
+static int set_time_offset(struct mtps_auth_cfg *a, const json_t *v, const char *o, const char *k,
+                           struct mtp_error *e)
+{
+    int64_t x;
+    MTP_GUARD(int_value(v, o, k, -(1ll << 30), 1ll << 30, &x, e));
+    a->time_offset_set = true;
+    a->time_offset_s = (int32_t)x;
+    return MTP_OK;
+}
+
+static int set_params_fail(struct mtps_auth_cfg *a, const json_t *v, const char *o, const char *k,
+                           struct mtp_error *e)
+{
+    return bool_value(v, o, k, &a->beh.dh_params_fail, e);
+}
+
+static int set_gen_retries(struct mtps_auth_cfg *a, const json_t *v, const char *o, const char *k,
+                           struct mtp_error *e)
+{
+    int64_t x;
+    MTP_GUARD(int_value(v, o, k, 0, 100, &x, e));
+    a->beh.dh_gen_retries = (unsigned)x;
+    return MTP_OK;
+}
+
+static int set_gen_fail(struct mtps_auth_cfg *a, const json_t *v, const char *o, const char *k, struct mtp_error *e)
+{
+    return bool_value(v, o, k, &a->beh.dh_gen_fail, e);
+}
+
+static int set_gen_hash(struct mtps_auth_cfg *a, const json_t *v, const char *o, const char *k, struct mtp_error *e)
+{
+    int64_t x;
+    MTP_GUARD(int_value(v, o, k, 1, 3, &x, e));
+    a->beh.dh_gen_hash_number = (int)x;
+    return MTP_OK;
+}
+
+static const struct {
+    const char *key;
+    setter_fn set;
+} settings[] = {
+    {"dh_prime", set_dh_prime},
+    {"g", set_g},
+    {"pq_bits", set_pq_bits},
+    {"dc_check", set_dc_check},
+    {"refuse_old", set_refuse_old},
+    {"corrupt", set_corrupt},
+    {"send_pq", set_send_pq},
+    {"send_fingerprints", set_send_fps},
+    {"send_dh_prime", set_send_dh_prime},
+    {"send_g", set_send_g},
+    {"send_g_a", set_send_g_a},
+    {"send_answer", set_send_answer},
+    {"send_server_time_offset", set_time_offset},
+    {"dh_params_fail", set_params_fail},
+    {"dh_gen_retries", set_gen_retries},
+    {"dh_gen_fail", set_gen_fail},
+    {"dh_gen_hash_number", set_gen_hash},
+};
+
+int mtps_auth_cfg_parse(struct mtps_auth_cfg *a, const json_t *auth, const char *origin, struct mtp_error *err)
+{
+    memset(a, 0, sizeof *a);
+    mtp_auth_server_config_init(&a->cfg);
+    if (auth == NULL)
+        return MTP_OK;
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *)auth, key, v)
+    {
+        size_t i = 0;
+        while (i < sizeof settings / sizeof settings[0] && strcmp(settings[i].key, key) != 0)
+            i++;
+        if (i == sizeof settings / sizeof settings[0]) {
+            if (strcmp(key, "comment") == 0)
+                continue;
+            int rc = bad(err, origin, "%s: unknown setting", key);
+            mtps_auth_cfg_free(a);
+            return rc;
+        }
+        int rc = settings[i].set(a, v, origin, key, err);
+        if (rc < 0) {
+            mtps_auth_cfg_free(a);
+            return rc;
+        }
+    }
+    return MTP_OK;
+}
+
+void mtps_auth_cfg_free(struct mtps_auth_cfg *a)
+{
+    for (size_t i = 0; i < a->nbufs; i++)
+        free(a->bufs[i]);
+    a->nbufs = 0;
+}
+
+void mtps_hs_free(struct mtps_hs *h)
+{
+    mtp_auth_server_del(h->m);
+    h->m = NULL;
+}
+
+static bool starts_exchange(const uint8_t *body, size_t len)
+{
+    if (len < 4)
+        return false;
+    uint32_t id = mtp_load_u32(body);
+    return id == MTP_AUTH_ID_REQ_PQ_MULTI || id == MTP_AUTH_ID_REQ_PQ;
+}
+
+static int start(struct mtps_hs *h, const struct mtps_auth_cfg *a, const struct mtp_auth_server_config *cfg,
+                 const struct mtp_env *env, struct mtp_error *err)
+{
+    mtps_hs_free(h);
+    h->beh = a->beh;
+    if (a->time_offset_set) {
+        h->beh.server_time_set = true;
+        h->beh.server_time = (int32_t)(mtp_env_now_ms(env) / 1000 + a->time_offset_s);
+    }
+    struct mtp_auth_server_config c = *cfg;
+    c.behaviour = &h->beh;
+    return mtp_auth_server_new(&c, env, &h->m, err);
+}
+
+int mtps_hs_recv(struct mtps_hs *h, const struct mtps_auth_cfg *a, const struct mtp_auth_server_config *cfg,
+                 const struct mtp_env *env, const uint8_t *body, size_t len, struct mtp_wr *out, bool *done,
+                 struct mtp_auth_result *res, struct mtp_error *err)
+{
+    *done = false;
+    /* A new req_pq_multi starts a new exchange, unless it is the resent
+     * first message of this one (which the machine answers again). */
+    bool fresh = h->m == NULL;
+    if (!fresh && starts_exchange(body, len) && mtp_auth_server_state(h->m) != MTP_AUTH_S_AWAIT_REQ_DH_PARAMS)
+        fresh = true;
+    if (fresh)
+        MTP_GUARD(start(h, a, cfg, env, err));
+    enum mtp_auth_server_state before = mtp_auth_server_state(h->m);
+    size_t mark = out->len;
+    int rc = mtp_auth_server_recv(h->m, body, len, out, err);
+    if (rc < 0 && !fresh && starts_exchange(body, len)) {
+        /* Not a resend after all: a new exchange on the same connection. */
+        mtp_error_clear(err);
+        out->len = mark;
+        out->failed = false;
+        MTP_GUARD(start(h, a, cfg, env, err));
+        before = MTP_AUTH_S_AWAIT_REQ_PQ;
+        rc = mtp_auth_server_recv(h->m, body, len, out, err);
+    }
+    if (rc < 0)
+        return rc;
+    if (before != MTP_AUTH_S_DONE && mtp_auth_server_state(h->m) == MTP_AUTH_S_DONE) {
+        MTP_GUARD(mtp_auth_server_result(h->m, res, err));
+        *done = true;
+    }
+    return MTP_OK;
+}
