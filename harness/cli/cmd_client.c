@@ -1,0 +1,520 @@
+/* `mtprobe client`: the reference MTProto client against any server.  The
+ * protocol is in harness/client (mtpc_client.h, the core; mtpc_net.h, the
+ * socket loop); this file is the command line, the key log and the report. */
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "client/mtpc_call.h"
+#include "client/mtpc_client.h"
+#include "client/mtpc_net.h"
+#include "client/mtpc_text.h"
+#include "mtp/hex.h"
+#include "mtp/rsa.h"
+#include "mtps_keylog.h"
+#include "tlengine/tl_files.h"
+
+#define SCHEMA_FILE_MAX ((size_t)16 << 20)
+#define TRACE_LINE_MAX ((size_t)1 << 20)
+
+extern const struct mtp_cli_cmd mtp_cli_cmd_client;
+
+static void client_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: mtprobe client --server HOST:PORT --rsa-pub FILE.pem --transport T [--dc N] [--call JSON]\n"
+            "                      [--keylog FILE] [--timeout S] [more options]\n\n"
+            "Connects to an MTProto server, creates an auth key (every client-side check on), sends a ping\n"
+            "and optionally one request, and prints ONE JSON line to stdout:\n"
+            "  ok, transport, auth_key_id, auth_key, server_salt, session_id (hex, wire order),\n"
+            "  result (the answer in the TL JSON mapping; the pong without --call) or error (\"step: what\"),\n"
+            "  step, error_code, and counters of what the server sent.\n\n"
+            "  --server HOST:PORT      the server ([V6ADDR]:PORT for IPv6)\n"
+            "  --rsa-pub FILE.pem      the server's RSA key, public or private PEM (only n and e are used)\n"
+            "  --transport T           abridged, intermediate, padded, full, obfuscated-abridged,\n"
+            "                          obfuscated-intermediate, obfuscated-padded\n"
+            "  --secret HEX            MTProxy secret for obfuscated2 (16 bytes, or dd + 16 bytes: padded only)\n"
+            "  --dc N                  DC id for p_q_inner_data_dc and the obfuscated init (default 2;\n"
+            "                          +10000 for test DCs, negative for media DCs)\n"
+            "  --call JSON             a request in the TL JSON mapping, e.g. '{\"_\":\"help.getNearestDc\"}';\n"
+            "                          API methods are wrapped in invokeWithLayer(initConnection(...))\n"
+            "  --raw                   send --call exactly as given (no wrapping)\n"
+            "  --layer N               layer for invokeWithLayer (default: the API schema's LAYER comment)\n"
+            "  --api-schema FILE       API schema to encode and decode with (default vectors/schema/api.tl)\n"
+            "  --api-id N              initConnection.api_id (default 1)\n"
+            "  --ping-count N          pings before the call, one after the other (default 1; 0 for none)\n"
+            "  --keylog FILE           append AUTH_KEY and OBFS2 lines (the format of mtprobe serve --keylog)\n"
+            "  --timeout S             deadline for the whole run in seconds (default 10)\n"
+            "  --salt-zero             start the session with salt 0, as Telethon and GramJS do\n"
+            "  --dh-trust-known        skip the primality tests of a dh_prime the client knows\n"
+            "  --max-frame BYTES       largest frame accepted from the server (default 1048576)\n"
+            "  --lenient-transport     accept framing the spec rules out but deployed servers tolerate\n"
+            "  -v, --verbose           log every message in both directions as TL text on stderr\n\n"
+            "exit codes:\n"
+            "  0  the key was made and every request answered (an rpc_error is an answer: see result)\n"
+            "  1  the server misbehaved or the exchange failed: a failed check, a transport error,\n"
+            "     a closed connection, no answer before the deadline, an answer of the wrong type\n"
+            "  2  bad command line (including a --call the schema cannot encode)\n"
+            "  3  could not proceed: cannot resolve or connect, unreadable or unusable key file,\n"
+            "     schema not loadable, key log not writable, out of memory\n");
+}
+
+struct client_args {
+    const char *server, *rsa_pub, *transport, *secret_hex, *call, *api_schema, *keylog;
+    int32_t dc, layer, api_id;
+    unsigned pings;
+    double timeout_s;
+    size_t max_frame;
+    bool raw, verbose, salt_zero, trust_known, lenient;
+};
+
+static bool parse_long(const char *s, long long lo, long long hi, long long *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* Prints the JSON line of a run that did not get as far as connecting. */
+static int early_exit(int code, const char *step, const char *fmt, ...) MTP_PRINTF(3, 4);
+static int early_exit(int code, const char *step, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    json_t *j = json_pack("{s:b, s:s, s:s, s:s}", "ok", 0, "error", msg, "step", step, "error_code",
+                          code == MTP_EXIT_USAGE ? "usage" : "could_not_proceed");
+    char *line = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    printf("%s\n", line ? line : "{\"ok\":false}");
+    fflush(stdout);
+    free(line);
+    json_decref(j);
+    fprintf(stderr, "mtprobe client: %s\n", msg);
+    return code;
+}
+
+static int parse_args(int argc, char **argv, struct client_args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->dc = 2;
+    a->api_id = 1;
+    a->pings = 1;
+    a->timeout_s = 10;
+    a->max_frame = (size_t)1 << 20;
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i];
+        bool flag = true;
+        if (strcmp(o, "--raw") == 0)
+            a->raw = true;
+        else if (strcmp(o, "-v") == 0 || strcmp(o, "--verbose") == 0)
+            a->verbose = true;
+        else if (strcmp(o, "--salt-zero") == 0)
+            a->salt_zero = true;
+        else if (strcmp(o, "--dh-trust-known") == 0)
+            a->trust_known = true;
+        else if (strcmp(o, "--lenient-transport") == 0)
+            a->lenient = true;
+        else
+            flag = false;
+        if (flag)
+            continue;
+        if (i + 1 >= argc)
+            return early_exit(MTP_EXIT_USAGE, "usage", "%s needs a value (see --help)", o);
+        const char *v = argv[++i];
+        long long n;
+        if (strcmp(o, "--server") == 0) {
+            a->server = v;
+        } else if (strcmp(o, "--rsa-pub") == 0 || strcmp(o, "--rsa-key") == 0) {
+            a->rsa_pub = v;
+        } else if (strcmp(o, "--transport") == 0) {
+            a->transport = v;
+        } else if (strcmp(o, "--secret") == 0) {
+            a->secret_hex = v;
+        } else if (strcmp(o, "--call") == 0) {
+            a->call = v;
+        } else if (strcmp(o, "--api-schema") == 0) {
+            a->api_schema = v;
+        } else if (strcmp(o, "--keylog") == 0) {
+            a->keylog = v;
+        } else if (strcmp(o, "--dc") == 0) {
+            if (!parse_long(v, -32768, 32767, &n))
+                return early_exit(MTP_EXIT_USAGE, "usage", "--dc needs a DC id (-32768..32767), not '%s'", v);
+            a->dc = (int32_t)n;
+        } else if (strcmp(o, "--layer") == 0) {
+            if (!parse_long(v, 1, INT32_MAX, &n))
+                return early_exit(MTP_EXIT_USAGE, "usage", "--layer needs a positive number, not '%s'", v);
+            a->layer = (int32_t)n;
+        } else if (strcmp(o, "--api-id") == 0) {
+            if (!parse_long(v, INT32_MIN, INT32_MAX, &n))
+                return early_exit(MTP_EXIT_USAGE, "usage", "--api-id needs a number, not '%s'", v);
+            a->api_id = (int32_t)n;
+        } else if (strcmp(o, "--ping-count") == 0) {
+            if (!parse_long(v, 0, 1000, &n))
+                return early_exit(MTP_EXIT_USAGE, "usage", "--ping-count needs 0..1000, not '%s'", v);
+            a->pings = (unsigned)n;
+        } else if (strcmp(o, "--max-frame") == 0) {
+            if (!parse_long(v, 1024, 256LL << 20, &n))
+                return early_exit(MTP_EXIT_USAGE, "usage", "--max-frame needs 1024..268435456 bytes, not '%s'", v);
+            a->max_frame = (size_t)n;
+        } else if (strcmp(o, "--timeout") == 0) {
+            char *end;
+            errno = 0;
+            a->timeout_s = strtod(v, &end);
+            if (errno || end == v || *end || !(a->timeout_s > 0 && a->timeout_s <= 86400))
+                return early_exit(MTP_EXIT_USAGE, "usage", "--timeout needs seconds (0 < S <= 86400), not '%s'", v);
+        } else {
+            return early_exit(MTP_EXIT_USAGE, "usage", "unknown option '%s' (see --help)", o);
+        }
+    }
+    if (a->server == NULL || a->rsa_pub == NULL || a->transport == NULL)
+        return early_exit(MTP_EXIT_USAGE, "usage", "--server, --rsa-pub and --transport are required (see --help)");
+    return MTP_EXIT_OK;
+}
+
+/* A whole (small) file; NULL with err set. */
+static char *read_file(const char *path, size_t max, size_t *len, struct mtp_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        mtp_error_set(err, MTP_ERR_IO, MTP_NO_OFFSET, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = malloc(max + 1);
+    size_t n = buf ? fread(buf, 1, max + 1, f) : 0;
+    bool bad = buf == NULL || ferror(f) || n > max;
+    fclose(f);
+    if (bad) {
+        mtp_error_set(err, buf ? MTP_ERR_LIMIT : MTP_ERR_NOMEM, MTP_NO_OFFSET, "%s: unreadable or over %zu bytes",
+                      path, max);
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+static int parse_transport(const char *name, struct mtpc_config *cfg)
+{
+    static const char prefix[] = "obfuscated-";
+    cfg->obfuscated = strncmp(name, prefix, sizeof prefix - 1) == 0;
+    if (cfg->obfuscated)
+        name += sizeof prefix - 1;
+    if (mtp_tr_kind_from_name(name, &cfg->kind) < 0)
+        return -1;
+    return cfg->obfuscated && cfg->kind == MTP_TR_FULL ? -1 : 0;
+}
+
+struct tracer {
+    const struct mtp_tl_schema *schema;
+    struct mtp_wr line;
+};
+
+static void on_trace(void *ctx, const struct mtpc_trace *t)
+{
+    struct tracer *tr = ctx;
+    /* Events that only say what the messages around them already show. */
+    if (t->kind == MTPC_TRACE_EVENT && t->ev &&
+        (t->ev->type == MTP_SESSION_EV_ACKED || t->ev->type == MTP_SESSION_EV_RESULT))
+        return;
+    mtp_wr_reset(&tr->line);
+    if (mtpc_text_trace(tr->schema, t, 96, &tr->line) < 0 && tr->line.len == 0)
+        return;
+    fprintf(stderr, "mtprobe client: %.*s\n", (int)tr->line.len, (const char *)tr->line.p);
+}
+
+static void put_hex(json_t *j, const char *key, const void *p, size_t n)
+{
+    char *h = mtp_hex_alloc(p, n);
+    if (h)
+        json_object_set_new(j, key, json_string(h));
+    free(h);
+}
+
+static void put_u64_wire(json_t *j, const char *key, uint64_t v)
+{
+    uint8_t b[8];
+    mtp_store_u64(b, v);
+    put_hex(j, key, b, sizeof b);
+}
+
+static const char *u64_str(uint64_t v, char buf[24])
+{
+    snprintf(buf, 24, "%" PRIu64, v);
+    return buf;
+}
+
+static int exit_for(int code)
+{
+    switch (code) {
+    case MTP_OK:
+        return MTP_EXIT_OK;
+    case MTP_ERR_CLIENT_CONNECT:
+    case MTP_ERR_NOMEM:
+    case MTP_ERR_OSSL:
+    case MTP_ERR_INTERNAL:
+        return MTP_EXIT_ERROR;
+    default:
+        return MTP_EXIT_FAIL;
+    }
+}
+
+/* The report line. */
+static json_t *report(const struct client_args *a, const struct mtpc_client *c, const struct mtpc_call *call,
+                      const struct mtp_tl_schema *schema, int64_t elapsed_ms, int *code)
+{
+    const struct mtpc_outcome *o = mtpc_outcome(c);
+    char num[24];
+    json_t *j = json_object();
+    json_object_set_new(j, "ok", json_false());
+    json_object_set_new(j, "client", json_string("mtprobe " MTPROBE_VERSION));
+    json_object_set_new(j, "server", json_string(a->server));
+    json_object_set_new(j, "transport", json_string(a->transport));
+    json_object_set_new(j, "dc", json_integer(a->dc));
+    if (o->have_key) {
+        put_hex(j, "auth_key_id", o->key.auth_key_id, sizeof o->key.auth_key_id);
+        put_hex(j, "auth_key", o->key.auth_key, sizeof o->key.auth_key);
+        put_u64_wire(j, "server_salt", o->salt);
+        put_hex(j, "handshake_salt", o->key.server_salt, sizeof o->key.server_salt);
+        put_u64_wire(j, "session_id", o->session_id);
+        put_hex(j, "fingerprint", o->key.fingerprint, sizeof o->key.fingerprint);
+        json_object_set_new(j, "server_time", json_integer(o->key.server_time));
+        json_object_set_new(j, "time_offset_ms", json_integer(o->key.time_offset_ms));
+        json_object_set_new(j, "dh_retries", json_integer(o->key.retries));
+    }
+    json_object_set_new(j, "pongs", json_integer(o->pongs));
+    int rc = o->error;
+    json_t *result = NULL;
+    if (call != NULL) {
+        json_object_set_new(j, "method", json_string(call->method));
+        if (o->rpc_error) {
+            result = json_pack("{s:s, s:i, s:s}", "_", "rpc_error", "error_code", (json_int_t)o->rpc_code,
+                               "error_message", o->rpc_message);
+        } else if (o->answered) {
+            struct mtp_error e;
+            mtp_error_clear(&e);
+            int arc = mtpc_call_answer_json(call, schema, o->result, o->result_len, &result, &e);
+            if (arc < 0 && rc == MTP_OK) {
+                rc = arc;
+                json_object_set_new(j, "error", json_string(e.msg));
+                json_object_set_new(j, "step", json_string("call"));
+            }
+        }
+    } else if (o->pongs > 0) {
+        result = json_pack("{s:s, s:s}", "_", "pong", "msg_id", u64_str(o->ping_msg_id, num), "ping_id", "");
+        json_object_set_new(result, "ping_id", json_string(u64_str(o->ping_id, num)));
+    }
+    if (result)
+        json_object_set_new(j, "result", result);
+    if (rc == MTP_OK) {
+        json_object_set_new(j, "ok", json_true());
+    } else if (o->error != MTP_OK) {
+        char msg[sizeof o->error_msg + 32];
+        snprintf(msg, sizeof msg, "%s", o->error_msg);
+        json_object_set_new(j, "error", json_string(msg));
+        json_object_set_new(j, "step", json_string(mtpc_step_name(o->error_step)));
+    }
+    if (rc != MTP_OK)
+        json_object_set_new(j, "error_code", json_string(mtp_err_name(rc)));
+    json_object_set_new(j, "received",
+                        json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "bad_server_salt", (json_int_t)o->bad_salts,
+                                  "bad_msg_notification", (json_int_t)o->bad_msgs, "new_session_created",
+                                  (json_int_t)o->new_sessions, "quick_acks", (json_int_t)o->quick_acks, "acks",
+                                  (json_int_t)o->acks, "ignored", (json_int_t)o->dropped, "updates",
+                                  (json_int_t)o->updates));
+    json_object_set_new(j, "resends", json_integer(o->resends));
+    json_object_set_new(j, "bytes_out", json_integer((json_int_t)o->bytes_out));
+    json_object_set_new(j, "bytes_in", json_integer((json_int_t)o->bytes_in));
+    json_object_set_new(j, "elapsed_ms", json_integer(elapsed_ms));
+    *code = exit_for(rc);
+    json_object_set_new(j, "exit", json_integer(*code));
+    return j;
+}
+
+static void keylog_obfs(struct mtps_keylog *kl, const uint8_t *init, const struct mtp_obfs_secret *secret)
+{
+    uint8_t wire[MTP_OBFS_INIT_LEN];
+    struct mtp_obfs_keys keys;
+    /* The line names the keys by direction as the server's log does; the
+     * server's pair is the mirror of ours. */
+    if (mtp_obfs_wire(init, secret, wire) == MTP_OK && mtp_obfs_derive(init, secret, MTP_TR_SERVER, &keys) == MTP_OK)
+        mtps_keylog_obfs2(kl, wire, &keys);
+    mtp_wipe(&keys, sizeof keys);
+}
+
+static int client_run(int argc, char **argv)
+{
+    int64_t t0 = mtpc_net_now_ms();
+    struct client_args a;
+    int code = parse_args(argc, argv, &a);
+    if (code != MTP_EXIT_OK)
+        return code;
+    int64_t deadline = t0 + (int64_t)(a.timeout_s * 1000);
+
+    struct mtpc_config cfg;
+    mtpc_config_init(&cfg);
+    if (parse_transport(a.transport, &cfg) < 0)
+        return early_exit(MTP_EXIT_USAGE, "usage", "--transport: unknown transport '%s'", a.transport);
+    struct mtp_error err;
+    mtp_error_clear(&err);
+    char host[256], port[32];
+    if (mtpc_net_split(a.server, host, sizeof host, port, sizeof port, &err) < 0)
+        return early_exit(MTP_EXIT_USAGE, "usage", "--server: %s", err.msg);
+    if (a.secret_hex != NULL) {
+        uint8_t raw[64];
+        struct mtp_wr w;
+        mtp_wr_init_fixed(&w, raw, sizeof raw, &err);
+        if (mtp_hex_decode(a.secret_hex, strlen(a.secret_hex), &w, "--secret") < 0 ||
+            mtp_obfs_secret_parse(&cfg.secret, raw, w.len, &err) < 0)
+            return early_exit(MTP_EXIT_USAGE, "usage", "--secret: %s", err.msg);
+        if (!cfg.obfuscated)
+            return early_exit(MTP_EXIT_USAGE, "usage", "--secret needs an obfuscated-* transport");
+        if (cfg.secret.mode == MTP_OBFS_SECRET_FAKE_TLS)
+            return early_exit(MTP_EXIT_USAGE, "usage", "--secret: fake-TLS (ee) secrets are not supported");
+        if (cfg.secret.mode == MTP_OBFS_SECRET_PADDED && cfg.kind != MTP_TR_PADDED)
+            return early_exit(MTP_EXIT_USAGE, "usage", "--secret: a dd secret needs obfuscated-padded");
+    }
+
+    struct mtp_rsa_key *key = NULL;
+    struct mtp_tl_schema *schema = NULL;
+    struct mtpc_call call;
+    bool have_call = false;
+    struct mtpc_client *c = NULL;
+    struct mtps_keylog kl = {NULL};
+    struct tracer tracer = {NULL, {0}};
+    mtp_wr_init_dyn(&tracer.line, TRACE_LINE_MAX, NULL);
+    int fd = -1;
+    json_t *out = NULL;
+
+    size_t pem_len;
+    char *pem = read_file(a.rsa_pub, MTP_RSA_PEM_MAX, &pem_len, &err);
+    int rc = pem ? mtp_rsa_key_from_pem(pem, pem_len, &key, &err) : err.code;
+    free(pem);
+    if (rc < 0) {
+        code = early_exit(MTP_EXIT_ERROR, "connect", "--rsa-pub %s: %s", a.rsa_pub, err.msg);
+        goto out;
+    }
+
+    if (a.call != NULL || a.verbose) {
+        const char *names[2] = {"api", NULL};
+        size_t n = 1;
+        if (a.api_schema) {
+            names[0] = a.api_schema;
+            names[1] = "mtproto";
+            n = 2;
+        }
+        rc = mtp_tl_schema_load(names, n, &schema, &err);
+        if (rc < 0 && a.call != NULL) {
+            code = early_exit(MTP_EXIT_ERROR, "connect", "schema: %s", err.msg);
+            goto out;
+        }
+        mtp_error_clear(&err);
+    }
+    if (a.call != NULL) {
+        struct mtpc_call_opts co;
+        mtpc_call_opts_init(&co);
+        co.raw = a.raw;
+        co.api_id = a.api_id;
+        co.layer = a.layer;
+        if (co.layer == 0) {
+            char dir[3072], path[4096];
+            if (a.api_schema)
+                snprintf(path, sizeof path, "%s", a.api_schema);
+            else
+                snprintf(path, sizeof path, "%s/api.tl", mtp_tl_schema_dir(dir, sizeof dir));
+            size_t len;
+            char *text = read_file(path, SCHEMA_FILE_MAX, &len, &err);
+            if (text)
+                co.layer = mtpc_schema_layer(text, len);
+            free(text);
+            mtp_error_clear(&err);
+        }
+        rc = mtpc_call_build(&call, schema, a.call, &co, &err);
+        if (rc < 0) {
+            code = early_exit(MTP_EXIT_USAGE, "usage", "%s", err.msg);
+            goto out;
+        }
+        have_call = true;
+        cfg.call = call.bytes;
+        cfg.call_len = call.len;
+    }
+    if (mtps_keylog_open(&kl, a.keylog, &err) < 0) {
+        code = early_exit(MTP_EXIT_ERROR, "connect", "--keylog: %s", err.msg);
+        goto out;
+    }
+
+    const struct mtp_rsa_key *keys[1] = {key};
+    cfg.auth.keys = keys;
+    cfg.auth.n_keys = 1;
+    cfg.auth.dc = a.dc;
+    if (a.trust_known)
+        cfg.auth.dh_mode = MTP_DH_TRUST_KNOWN;
+    cfg.obfs_dc = cfg.obfuscated ? (int16_t)a.dc : 0;
+    cfg.pings = a.pings;
+    cfg.max_frame = a.max_frame;
+    cfg.strict_transport = !a.lenient;
+    cfg.behaviour.salt_zero = a.salt_zero;
+    if (a.verbose) {
+        tracer.schema = schema;
+        cfg.trace = on_trace;
+        cfg.trace_ctx = &tracer;
+    }
+    struct mtp_env env = mtp_env_system();
+    if (mtpc_new(&cfg, &env, &c, &err) < 0) {
+        code = early_exit(MTP_EXIT_ERROR, "connect", "%s", err.msg);
+        goto out;
+    }
+    if (mtpc_obfs_init(c) != NULL)
+        keylog_obfs(&kl, mtpc_obfs_init(c), &cfg.secret);
+
+    rc = mtpc_net_connect(host, port, deadline, &fd, &err);
+    if (rc < 0)
+        mtpc_fail(c, rc, "connect: %s", err.msg);
+    else
+        rc = mtpc_net_run(c, fd, deadline); /* the outcome has it all */
+    const struct mtpc_outcome *o = mtpc_outcome(c);
+    if (o->have_key)
+        mtps_keylog_auth_key(&kl, o->key.auth_key_id, o->key.auth_key, false, 0);
+    out = report(&a, c, have_call ? &call : NULL, schema, mtpc_net_now_ms() - t0, &code);
+    char *line = json_dumps(out, JSON_COMPACT);
+    printf("%s\n", line ? line : "{\"ok\":false,\"error\":\"out of memory\"}");
+    fflush(stdout);
+    if (line) {
+        mtp_wipe(line, strlen(line));
+        free(line);
+    }
+    if (code != MTP_EXIT_OK)
+        fprintf(stderr, "mtprobe client: %s\n", json_string_value(json_object_get(out, "error")));
+
+out:
+    if (fd >= 0)
+        close(fd);
+    json_decref(out);
+    mtpc_del(c);
+    mtps_keylog_close(&kl);
+    if (have_call)
+        mtpc_call_free(&call);
+    mtp_tl_schema_free(schema);
+    mtp_rsa_key_free(key);
+    mtp_wr_free(&tracer.line);
+    return code;
+}
+
+const struct mtp_cli_cmd mtp_cli_cmd_client = {
+    .name = "client",
+    .summary = "the reference client: make a key, ping, call one method, print one JSON line",
+    .run = client_run,
+    .usage = client_usage,
+};

@@ -1,0 +1,731 @@
+/* The reference client core: the script (key, pings, call, acks) over the
+ * library's transport, auth and session machines.  See mtpc_client.h. */
+#include "client/mtpc_client.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mtp/msgcrypt.h"
+#include "mtp/service.h"
+#include "mtp/tr_conn.h"
+
+#define DEFAULT_MAX_FRAME ((size_t)1 << 20)
+#define DEFAULT_MAX_OUTPUT ((size_t)8 << 20)
+#define DEFAULT_MAX_RESENDS 5
+/* Scratch writers hold one message: the largest frame plus what the
+ * envelope or the encryption adds. */
+#define SCRATCH_SLACK 4096
+
+struct mtpc_client {
+    struct mtpc_config cfg;
+    struct mtp_env env;
+    enum mtpc_state state;
+    enum mtpc_step step;
+    struct mtp_tr_conn tr;
+    uint8_t init[MTP_OBFS_INIT_LEN];
+    bool have_init;
+    struct mtp_auth_client *auth;
+    struct mtp_auth_msg_ids ids;
+    struct mtp_session ses;
+    bool ses_init;
+    struct mtp_msgcrypt *crypt;
+    struct mtp_wr out;   /* bytes for the server; out_pos of them are sent */
+    size_t out_pos;
+    struct mtp_wr msg;   /* the message being made */
+    struct mtp_wr pkt;   /* its envelope or encryption */
+    struct mtp_wr plain; /* a decrypted message */
+    uint8_t *result;
+    /* The one request in flight (a ping or the call). */
+    bool req_pending;
+    uint64_t req_orig;   /* the msg_id send returned; resends keep it as orig_msg_id */
+    uint64_t req_ping_id;
+    unsigned req_resends;
+    /* Set by session events, acted on when the session returns. */
+    bool answer_in;
+    int ev_fail;
+    char ev_fail_msg[384];
+    struct mtpc_outcome o;
+};
+
+const char *mtpc_step_name(enum mtpc_step step)
+{
+    switch (step) {
+    case MTPC_STEP_CONNECT:
+        return "connect";
+    case MTPC_STEP_AUTH_KEY:
+        return "auth_key";
+    case MTPC_STEP_PING:
+        return "ping";
+    case MTPC_STEP_CALL:
+        return "call";
+    case MTPC_STEP_FINISH:
+        return "finish";
+    }
+    return "unknown";
+}
+
+void mtpc_config_init(struct mtpc_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->kind = MTP_TR_INTERMEDIATE;
+    mtp_auth_client_config_init(&cfg->auth);
+    cfg->auth.dc = 2;
+    /* The reference client checks everything: primality and safety of
+     * dh_prime even when it is one of the embedded primes. */
+    cfg->auth.dh_mode = MTP_DH_FULL;
+    cfg->pings = 1;
+    cfg->max_resends = DEFAULT_MAX_RESENDS;
+    cfg->max_frame = DEFAULT_MAX_FRAME;
+    cfg->max_output = DEFAULT_MAX_OUTPUT;
+    cfg->strict_transport = true;
+}
+
+/* ---- failures ---- */
+
+static int vfail(struct mtpc_client *c, int code, const char *fmt, va_list ap)
+{
+    if (c->state != MTPC_RUNNING)
+        return c->state == MTPC_FAILED ? c->o.error : code;
+    c->state = MTPC_FAILED;
+    c->o.error = code < 0 ? code : MTP_ERR_INTERNAL;
+    c->o.error_step = c->step;
+    vsnprintf(c->o.error_msg, sizeof c->o.error_msg, fmt, ap);
+    return c->o.error;
+}
+
+static int fail(struct mtpc_client *c, int code, const char *fmt, ...) MTP_PRINTF(3, 4);
+static int fail(struct mtpc_client *c, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = vfail(c, code, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+void mtpc_fail(struct mtpc_client *c, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    (void)vfail(c, code, fmt, ap);
+    va_end(ap);
+}
+
+/* A failure a library call recorded in e, with what we were doing in front. */
+static int fail_err(struct mtpc_client *c, int rc, const struct mtp_error *e, const char *doing)
+{
+    const char *why = e->code != MTP_OK && e->msg[0] ? e->msg : mtp_err_text(rc);
+    return fail(c, rc, "%s: %s (%s)", doing, why, mtp_err_name(rc));
+}
+
+static void trace(struct mtpc_client *c, enum mtpc_dir dir, enum mtpc_trace_kind kind, int64_t msg_id,
+                  const uint8_t *p, size_t len, int32_t code, const struct mtp_session_event *ev)
+{
+    if (c->cfg.trace == NULL)
+        return;
+    struct mtpc_trace t = {dir, kind, msg_id, p, len, code, ev};
+    c->cfg.trace(c->cfg.trace_ctx, &t);
+}
+
+/* ---- output ---- */
+
+static int mutate(struct mtpc_client *c, enum mtpc_stage stage, struct mtp_wr *w)
+{
+    if (c->cfg.behaviour.mutate == NULL)
+        return MTP_OK;
+    int rc = c->cfg.behaviour.mutate(c->cfg.behaviour.mutate_ctx, stage, w);
+    if (rc < 0)
+        return fail(c, rc, "mutate hook (stage %d): %s", (int)stage, mtp_err_text(rc));
+    int st = mtp_wr_status(w);
+    if (st < 0)
+        return fail(c, st, "mutate hook (stage %d): the rewritten message: %s", (int)stage, mtp_err_text(st));
+    return rc;
+}
+
+static int send_frame(struct mtpc_client *c, const uint8_t *payload, size_t len)
+{
+    struct mtp_error e;
+    mtp_error_clear(&e);
+    struct mtp_tr_send m = {.data = payload, .len = len};
+    int rc = mtp_tr_conn_send(&c->tr, &m, &c->out, &e);
+    if (rc == MTP_OK)
+        return MTP_OK;
+    if (rc == MTP_ERR_OVERFLOW)
+        return fail(c, MTP_ERR_CLIENT_OUTPUT_LIMIT, "output: %zu bytes queued for the server, limit %zu",
+                    c->out.len - c->out_pos, c->cfg.max_output);
+    return fail_err(c, rc, &e, "transport: framing a message");
+}
+
+/* Sends the body in c->msg as an unencrypted message. */
+static int send_plain(struct mtpc_client *c)
+{
+    int m = mutate(c, MTPC_STAGE_PLAIN_BODY, &c->msg);
+    if (m != MTP_OK)
+        return m < 0 ? m : MTP_OK;
+    int64_t msg_id = mtp_auth_msg_id_next(&c->ids, &c->env, 0, false);
+    trace(c, MTPC_OUT, MTPC_TRACE_PLAIN, msg_id, c->msg.p, c->msg.len, 0, NULL);
+    mtp_wr_reset(&c->pkt);
+    int rc = mtp_auth_plain_wrap(&c->pkt, msg_id, c->msg.p, c->msg.len);
+    if (rc < 0)
+        return fail(c, rc, "auth_key: wrapping a %zu-byte message: %s", c->msg.len, mtp_err_text(rc));
+    return send_frame(c, c->pkt.p, c->pkt.len);
+}
+
+/* Encrypts and sends whatever the session has to send. */
+static int flush(struct mtpc_client *c)
+{
+    for (;;) {
+        mtp_wr_reset(&c->msg);
+        int rc = mtp_session_flush(&c->ses, &c->msg);
+        if (rc < 0)
+            return fail(c, rc, "session: cannot write the next message: %s", mtp_err_text(rc));
+        if (rc == 0)
+            return MTP_OK;
+        int m = mutate(c, MTPC_STAGE_INNER, &c->msg);
+        if (m < 0)
+            return m;
+        if (m == MTPC_MUTATE_DROP)
+            continue;
+        trace(c, MTPC_OUT, MTPC_TRACE_INNER, 0, c->msg.p, c->msg.len, 0, NULL);
+        struct mtp_error e;
+        mtp_error_clear(&e);
+        mtp_wr_reset(&c->pkt);
+        c->pkt.err = &e;
+        rc = mtp_msgcrypt_encrypt(c->crypt, MTP_SENDER_CLIENT, c->msg.p, c->msg.len, &c->pkt, &e);
+        c->pkt.err = NULL;
+        mtp_wipe(c->msg.p, c->msg.len);
+        if (rc < 0)
+            return fail_err(c, rc, &e, "session: encrypting a message");
+        m = mutate(c, MTPC_STAGE_PACKET, &c->pkt);
+        if (m < 0)
+            return m;
+        if (m == MTPC_MUTATE_DROP)
+            continue;
+        MTP_GUARD(send_frame(c, c->pkt.p, c->pkt.len));
+    }
+}
+
+/* ---- the script ---- */
+
+static const char *auth_waiting_for(enum mtp_auth_client_state s)
+{
+    switch (s) {
+    case MTP_AUTH_C_INIT:
+    case MTP_AUTH_C_AWAIT_RES_PQ:
+        return "resPQ";
+    case MTP_AUTH_C_AWAIT_SERVER_DH_PARAMS:
+        return "server_DH_params";
+    case MTP_AUTH_C_AWAIT_DH_GEN:
+        return "dh_gen_ok";
+    default:
+        return "nothing";
+    }
+}
+
+/* Queues the next request, or ends the run when every answer is in. */
+static int advance(struct mtpc_client *c)
+{
+    if (c->req_pending)
+        return flush(c);
+    int rc;
+    if (c->o.pongs < c->cfg.pings) {
+        c->step = MTPC_STEP_PING;
+        rc = mtp_env_rand(&c->env, &c->req_ping_id, sizeof c->req_ping_id);
+        if (rc == MTP_OK)
+            rc = mtp_session_ping(&c->ses, c->req_ping_id, -1, &c->req_orig);
+        if (rc < 0)
+            return fail(c, rc, "ping: cannot queue it: %s", mtp_err_text(rc));
+    } else if (c->cfg.call != NULL && !c->o.answered) {
+        c->step = MTPC_STEP_CALL;
+        rc = mtp_session_send_query(&c->ses, c->cfg.call, c->cfg.call_len, &c->req_orig);
+        if (rc < 0)
+            return fail(c, rc, "call: cannot queue the %zu-byte request: %s", c->cfg.call_len, mtp_err_text(rc));
+    } else {
+        /* Everything answered: acknowledge what is still unacknowledged, so
+         * the server need not resend it, and stop. */
+        c->step = MTPC_STEP_FINISH;
+        mtp_session_flush_acks_now(&c->ses);
+        MTP_GUARD(flush(c));
+        c->state = MTPC_DONE;
+        return MTP_OK;
+    }
+    c->req_pending = true;
+    c->req_resends = 0;
+    return flush(c);
+}
+
+static void ev_fail(struct mtpc_client *c, int code, const char *fmt, ...) MTP_PRINTF(3, 4);
+static void ev_fail(struct mtpc_client *c, int code, const char *fmt, ...)
+{
+    if (c->ev_fail != MTP_OK)
+        return;
+    c->ev_fail = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->ev_fail_msg, sizeof c->ev_fail_msg, fmt, ap);
+    va_end(ap);
+}
+
+static bool is_ours(const struct mtpc_client *c, const struct mtp_session_event *ev)
+{
+    return c->req_pending && (ev->orig_msg_id == c->req_orig || ev->ref_msg_id == c->req_orig);
+}
+
+static void got_pong(struct mtpc_client *c, uint64_t ping_msg_id, uint64_t ping_id)
+{
+    if (ping_id != c->req_ping_id) {
+        ev_fail(c, MTP_ERR_CLIENT_BAD_ANSWER, "pong.ping_id %#llx is not the ping's %#llx",
+                (unsigned long long)ping_id, (unsigned long long)c->req_ping_id);
+        return;
+    }
+    c->o.pongs++;
+    c->o.ping_id = ping_id;
+    c->o.ping_msg_id = ping_msg_id;
+    c->answer_in = true;
+}
+
+/* A pong that came as an rpc_result (some servers answer ping like any query). */
+static void pong_in_result(struct mtpc_client *c, const struct mtp_session_event *ev)
+{
+    struct mtp_error e;
+    mtp_error_clear(&e);
+    struct mtp_rd r;
+    mtp_rd_init(&r, ev->body, ev->body_len, &e);
+    uint32_t ctor;
+    uint64_t msg_id, ping_id;
+    if (mtp_rd_u32(&r, &ctor, "pong") < 0 || ctor != MTP_SVC_pong || mtp_rd_u64(&r, &msg_id, "pong.msg_id") < 0 ||
+        mtp_rd_u64(&r, &ping_id, "pong.ping_id") < 0 || mtp_rd_end(&r, "pong") < 0) {
+        ev_fail(c, MTP_ERR_CLIENT_BAD_ANSWER, "rpc_result for the ping is not a pong (constructor %#010x, %zu bytes)",
+                (unsigned)ev->ctor, ev->body_len);
+        return;
+    }
+    got_pong(c, msg_id, ping_id);
+}
+
+static void keep_result(struct mtpc_client *c, const struct mtp_session_event *ev)
+{
+    free(c->result);
+    c->result = malloc(ev->body_len ? ev->body_len : 1);
+    if (c->result == NULL) {
+        ev_fail(c, MTP_ERR_NOMEM, "call: no memory for the %zu-byte answer", ev->body_len);
+        return;
+    }
+    if (ev->body_len)
+        memcpy(c->result, ev->body, ev->body_len);
+    c->o.result = c->result;
+    c->o.result_len = ev->body_len;
+    c->o.result_ctor = ev->ctor;
+    c->o.answered = true;
+    c->answer_in = true;
+}
+
+static void on_event(void *ctx, const struct mtp_session_event *ev)
+{
+    struct mtpc_client *c = ctx;
+    trace(c, MTPC_IN, MTPC_TRACE_EVENT, (int64_t)ev->msg_id, ev->body, ev->body_len, ev->code, ev);
+    switch (ev->type) {
+    case MTP_SESSION_EV_PONG:
+        if (is_ours(c, ev) && c->step == MTPC_STEP_PING)
+            got_pong(c, ev->ref_msg_id, ev->value);
+        break;
+    case MTP_SESSION_EV_RESULT:
+        if (!is_ours(c, ev))
+            break;
+        if (c->step == MTPC_STEP_PING)
+            pong_in_result(c, ev);
+        else
+            keep_result(c, ev);
+        break;
+    case MTP_SESSION_EV_RPC_ERROR:
+        if (!is_ours(c, ev))
+            break;
+        if (c->step == MTPC_STEP_PING) {
+            ev_fail(c, MTP_ERR_CLIENT_BAD_ANSWER, "ping answered with rpc_error %d %.*s", (int)ev->code,
+                    (int)(ev->body_len < 200 ? ev->body_len : 200), (const char *)ev->body);
+            break;
+        }
+        c->o.rpc_error = true;
+        c->o.rpc_code = ev->code;
+        snprintf(c->o.rpc_message, sizeof c->o.rpc_message, "%.*s",
+                 (int)(ev->body_len < sizeof c->o.rpc_message ? ev->body_len : sizeof c->o.rpc_message - 1),
+                 (const char *)ev->body);
+        c->o.answered = true;
+        c->answer_in = true;
+        break;
+    case MTP_SESSION_EV_RESENT:
+        c->o.resends++;
+        if (is_ours(c, ev) && ++c->req_resends > c->cfg.max_resends)
+            ev_fail(c, MTP_ERR_CLIENT_RESEND_LIMIT,
+                    "the server made the client send the %s %u times (limit %u; %u bad_server_salt, %u "
+                    "bad_msg_notification so far)",
+                    c->step == MTPC_STEP_PING ? "ping" : "call", c->req_resends + 1, c->cfg.max_resends + 1,
+                    c->o.bad_salts, c->o.bad_msgs);
+        break;
+    case MTP_SESSION_EV_FAILED:
+        if (is_ours(c, ev))
+            ev_fail(c, MTP_ERR_CLIENT_REQUEST_FAILED, "bad_msg_notification error_code %d for msg_id %#llx",
+                    (int)ev->code, (unsigned long long)ev->ref_msg_id);
+        break;
+    case MTP_SESSION_EV_BAD_SALT:
+        c->o.bad_salts++;
+        break;
+    case MTP_SESSION_EV_BAD_MSG:
+        c->o.bad_msgs++;
+        break;
+    case MTP_SESSION_EV_NEW_SESSION:
+        c->o.new_sessions++;
+        break;
+    case MTP_SESSION_EV_ACKED:
+        c->o.acks++;
+        break;
+    case MTP_SESSION_EV_DROPPED:
+        c->o.dropped++;
+        c->o.last_dropped = ev->code;
+        snprintf(c->o.last_dropped_msg, sizeof c->o.last_dropped_msg, "%s", ev->text ? ev->text : "");
+        break;
+    case MTP_SESSION_EV_MESSAGE:
+        c->o.updates++;
+        break;
+    default:
+        break;
+    }
+}
+
+static int key_done(struct mtpc_client *c)
+{
+    struct mtp_error e;
+    mtp_error_clear(&e);
+    int rc = mtp_auth_client_result(c->auth, &c->o.key, &e);
+    if (rc < 0)
+        return fail_err(c, rc, &e, "auth_key: result");
+    c->o.have_key = true;
+    rc = mtp_msgcrypt_new(c->o.key.auth_key, &c->crypt, &e);
+    if (rc < 0)
+        return fail_err(c, rc, &e, "session: message crypto");
+    rc = mtp_session_init(&c->ses, MTP_SESSION_CLIENT, c->cfg.session, &c->env, on_event, c);
+    if (rc < 0)
+        return fail(c, rc, "session: init: %s", mtp_err_text(rc));
+    c->ses_init = true;
+    mtp_session_set_auth_key(&c->ses, c->o.key.auth_key);
+    uint64_t salt = c->cfg.behaviour.salt_zero ? 0 : mtp_load_u64(c->o.key.server_salt);
+    rc = mtp_session_set_salt(&c->ses, salt);
+    if (rc < 0)
+        return fail(c, rc, "session: salt: %s", mtp_err_text(rc));
+    mtp_session_sync_time(&c->ses, c->o.key.server_time);
+    c->o.session_id = c->ses.session_id;
+    c->o.salt = c->ses.salt;
+    return advance(c);
+}
+
+static int on_plain(struct mtpc_client *c, const uint8_t *p, size_t len)
+{
+    struct mtp_error e;
+    mtp_error_clear(&e);
+    enum mtp_auth_client_state st = mtp_auth_client_state(c->auth);
+    char doing[96];
+    snprintf(doing, sizeof doing, "auth_key (waiting for %s)", auth_waiting_for(st));
+    struct mtp_auth_plain pm;
+    int rc = mtp_auth_plain_unwrap(p, len, &pm, &e);
+    if (rc == MTP_OK)
+        rc = mtp_auth_msg_id_check(pm.msg_id, true, &e);
+    if (rc < 0)
+        return fail_err(c, rc, &e, doing);
+    trace(c, MTPC_IN, MTPC_TRACE_PLAIN, pm.msg_id, pm.body, pm.body_len, 0, NULL);
+    mtp_wr_reset(&c->msg);
+    rc = mtp_auth_client_recv(c->auth, pm.body, pm.body_len, &c->msg, &e);
+    if (rc < 0)
+        return fail_err(c, rc, &e, doing);
+    if (c->msg.len > 0)
+        MTP_GUARD(send_plain(c));
+    if (mtp_auth_client_state(c->auth) == MTP_AUTH_C_DONE)
+        return key_done(c);
+    return MTP_OK;
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+    uint8_t acc = 0;
+    for (size_t i = 0; i < n; i++)
+        acc |= p[i];
+    return acc == 0;
+}
+
+static int on_packet(struct mtpc_client *c, const uint8_t *p, size_t len)
+{
+    const char *step = mtpc_step_name(c->step);
+    /* description#unencrypted-message: only the key exchange travels in the
+     * clear; once the key is in use a plaintext message has no place. */
+    if (len >= MTP_AUTH_KEY_ID_LEN && all_zero(p, MTP_AUTH_KEY_ID_LEN))
+        return fail(c, MTP_ERR_CLIENT_UNEXPECTED, "%s: an unencrypted message (auth_key_id 0, %zu bytes) after the key "
+                    "exchange", step, len);
+    struct mtp_error e;
+    mtp_error_clear(&e);
+    mtp_wr_reset(&c->plain);
+    c->plain.err = &e;
+    int rc = mtp_msgcrypt_decrypt(c->crypt, MTP_SENDER_SERVER, p, len, &c->plain, &e);
+    c->plain.err = NULL;
+    if (rc < 0) {
+        /* security_guidelines: discard the message completely; a server
+         * that sends one is broken, so the run ends here. */
+        char doing[64];
+        snprintf(doing, sizeof doing, "%s: encrypted packet of %zu bytes", step, len);
+        return fail_err(c, rc, &e, doing);
+    }
+    trace(c, MTPC_IN, MTPC_TRACE_INNER, 0, c->plain.p, c->plain.len, 0, NULL);
+    c->ev_fail = MTP_OK;
+    c->answer_in = false;
+    mtp_error_clear(&e);
+    unsigned dropped = c->o.dropped;
+    rc = mtp_session_recv(&c->ses, c->plain.p, c->plain.len, &e);
+    mtp_wipe(c->plain.p, c->plain.len);
+    if (rc < 0 && c->o.dropped == dropped) {
+        /* Ignored without an event: keep the reason for a later timeout message. */
+        c->o.dropped++;
+        c->o.last_dropped = rc;
+        snprintf(c->o.last_dropped_msg, sizeof c->o.last_dropped_msg, "%s", e.msg);
+    }
+    c->o.salt = c->ses.salt;
+    c->o.session_id = c->ses.session_id;
+    if (c->ev_fail != MTP_OK)
+        return fail(c, c->ev_fail, "%s: %s", step, c->ev_fail_msg);
+    if (c->answer_in) {
+        c->answer_in = false;
+        c->req_pending = false;
+    }
+    return advance(c);
+}
+
+static int on_frame(struct mtpc_client *c, const struct mtp_tr_frame *f)
+{
+    if (f->is_ack) {
+        c->o.quick_acks++;
+        trace(c, MTPC_IN, MTPC_TRACE_QUICK_ACK, 0, NULL, 0, (int32_t)f->ack_token, NULL);
+        if (c->ses_init)
+            (void)mtp_session_quick_ack(&c->ses, f->ack_token);
+        return MTP_OK;
+    }
+    size_t len = f->len;
+    if (c->tr.kind == MTP_TR_PADDED) {
+        struct mtp_error e;
+        mtp_error_clear(&e);
+        int rc = mtp_tr_padded_payload_len(f->data, f->len, &len, &e);
+        if (rc < 0)
+            return fail_err(c, rc, &e, "transport");
+    }
+    int32_t code;
+    if (mtp_tr_error_frame(f->data, len, &code)) {
+        trace(c, MTPC_IN, MTPC_TRACE_TRANSPORT, 0, f->data, len, code, NULL);
+        const char *waiting = c->step == MTPC_STEP_AUTH_KEY ? auth_waiting_for(mtp_auth_client_state(c->auth))
+                              : c->step == MTPC_STEP_PING   ? "pong"
+                                                            : "the answer";
+        return fail(c, MTP_ERR_CLIENT_TRANSPORT_ERROR, "%s: transport error %d (%s) while waiting for %s",
+                    mtpc_step_name(c->step), (int)code, mtp_tr_error_name(code), waiting);
+    }
+    if (c->step == MTPC_STEP_AUTH_KEY)
+        return on_plain(c, f->data, len);
+    return on_packet(c, f->data, len);
+}
+
+/* ---- public calls ---- */
+
+int mtpc_new(const struct mtpc_config *cfg, const struct mtp_env *env, struct mtpc_client **out,
+             struct mtp_error *err)
+{
+    *out = NULL;
+    if (cfg->obfuscated && mtp_tr_obfs_tag(cfg->kind) == 0)
+        return mtp_error_set(err, MTP_ERR_ARG, MTP_NO_OFFSET, "client: %s cannot be obfuscated",
+                             mtp_tr_kind_name(cfg->kind));
+    if (!cfg->obfuscated && cfg->secret.mode != MTP_OBFS_SECRET_NONE)
+        return mtp_error_set(err, MTP_ERR_ARG, MTP_NO_OFFSET, "client: an MTProxy secret needs an obfuscated transport");
+    if (cfg->call != NULL && cfg->call_len < 4)
+        return mtp_error_set(err, MTP_ERR_ARG, MTP_NO_OFFSET, "client: the call has %zu bytes, not a TL object",
+                             cfg->call_len);
+    if (cfg->max_frame < 1024 || cfg->max_output < 4096)
+        return mtp_error_set(err, MTP_ERR_ARG, MTP_NO_OFFSET, "client: max_frame / max_output too small");
+    struct mtpc_client *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return mtp_error_set(err, MTP_ERR_NOMEM, MTP_NO_OFFSET, "client: no memory");
+    c->cfg = *cfg;
+    c->env = *env;
+    c->state = MTPC_RUNNING;
+    c->step = MTPC_STEP_CONNECT;
+    c->o.error_step = MTPC_STEP_CONNECT;
+    mtp_wr_init_dyn(&c->out, cfg->max_output, NULL);
+    mtp_wr_init_dyn(&c->msg, cfg->max_frame + SCRATCH_SLACK, NULL);
+    mtp_wr_init_dyn(&c->pkt, cfg->max_frame + 2 * SCRATCH_SLACK, NULL);
+    mtp_wr_init_dyn(&c->plain, cfg->max_frame, NULL);
+    int rc = MTP_OK;
+    if (cfg->obfuscated) {
+        /* Made here rather than by the connection so that the caller can log
+         * the init (key logs) before it goes out. */
+        if (cfg->obfs_init != NULL)
+            memcpy(c->init, cfg->obfs_init, sizeof c->init);
+        else
+            rc = mtp_obfs_make_init(&c->env, cfg->kind, cfg->obfs_dc, c->init, err);
+        c->have_init = true;
+    }
+    struct mtp_tr_conn_opts to = {
+        .side = MTP_TR_CLIENT,
+        .kind = cfg->kind,
+        .obfuscated = cfg->obfuscated,
+        .init = c->have_init ? c->init : NULL,
+        .dc = cfg->obfs_dc,
+        .secret = cfg->secret,
+        .tr = {.max_frame = cfg->max_frame, .strict = cfg->strict_transport},
+        .env = &c->env,
+    };
+    if (rc == MTP_OK)
+        rc = mtp_tr_conn_init(&c->tr, &to, err);
+    if (rc == MTP_OK)
+        rc = mtp_auth_client_new(&cfg->auth, &c->env, &c->auth, err);
+    if (rc < 0) {
+        mtpc_del(c);
+        return rc;
+    }
+    *out = c;
+    return MTP_OK;
+}
+
+void mtpc_del(struct mtpc_client *c)
+{
+    if (c == NULL)
+        return;
+    mtp_auth_client_del(c->auth);
+    if (c->ses_init)
+        mtp_session_free(&c->ses);
+    mtp_msgcrypt_del(c->crypt);
+    mtp_tr_conn_free(&c->tr);
+    mtp_wr_free(&c->out);
+    mtp_wr_free(&c->msg);
+    mtp_wr_free(&c->pkt);
+    mtp_wr_free(&c->plain);
+    free(c->result);
+    mtp_wipe(c, sizeof *c);
+    free(c);
+}
+
+int mtpc_start(struct mtpc_client *c)
+{
+    if (c->state != MTPC_RUNNING || c->step != MTPC_STEP_CONNECT)
+        return fail(c, MTP_ERR_ARG, "start: the run was already started");
+    c->step = MTPC_STEP_AUTH_KEY;
+    struct mtp_error e;
+    mtp_error_clear(&e);
+    int rc = mtp_tr_conn_start(&c->tr, &c->out, &e);
+    if (rc < 0)
+        return fail_err(c, rc, &e, "transport: start");
+    mtp_wr_reset(&c->msg);
+    rc = mtp_auth_client_start(c->auth, &c->msg, &e);
+    if (rc < 0)
+        return fail_err(c, rc, &e, "auth_key: req_pq_multi");
+    return send_plain(c);
+}
+
+int mtpc_feed(struct mtpc_client *c, uint8_t *buf, size_t len)
+{
+    if (c->state != MTPC_RUNNING)
+        return c->state == MTPC_FAILED ? c->o.error : MTP_OK;
+    if (c->step == MTPC_STEP_CONNECT)
+        return fail(c, MTP_ERR_CLIENT_UNEXPECTED, "connect: the server sent %zu bytes before the client started", len);
+    c->o.bytes_in += len;
+    mtp_tr_conn_feed(&c->tr, buf, len);
+    while (c->state == MTPC_RUNNING) {
+        struct mtp_error e;
+        mtp_error_clear(&e);
+        struct mtp_tr_frame f;
+        int rc = mtp_tr_conn_next(&c->tr, &f, &e);
+        if (rc == MTP_ERR_NEED_MORE)
+            break;
+        if (rc < 0) {
+            char doing[64];
+            snprintf(doing, sizeof doing, "%s: transport", mtpc_step_name(c->step));
+            return fail_err(c, rc, &e, doing);
+        }
+        (void)on_frame(c, &f);
+    }
+    return c->state == MTPC_FAILED ? c->o.error : MTP_OK;
+}
+
+static const char *waiting_for(const struct mtpc_client *c)
+{
+    switch (c->step) {
+    case MTPC_STEP_CONNECT:
+        return "the connection";
+    case MTPC_STEP_AUTH_KEY:
+        return auth_waiting_for(mtp_auth_client_state(c->auth));
+    case MTPC_STEP_PING:
+        return "pong";
+    case MTPC_STEP_CALL:
+        return "the answer to the call";
+    default:
+        return "nothing";
+    }
+}
+
+void mtpc_peer_closed(struct mtpc_client *c)
+{
+    (void)fail(c, MTP_ERR_CLIENT_PEER_CLOSED, "%s: the server closed the connection while the client waited for %s",
+               mtpc_step_name(c->step), waiting_for(c));
+}
+
+void mtpc_timeout(struct mtpc_client *c, int64_t waited_ms)
+{
+    if (c->o.last_dropped != MTP_OK)
+        (void)fail(c, MTP_ERR_TIMEOUT, "%s: no %s within %lld ms (the last message the client ignored: %s: %s)",
+                   mtpc_step_name(c->step), waiting_for(c), (long long)waited_ms, mtp_err_name(c->o.last_dropped),
+                   c->o.last_dropped_msg);
+    else
+        (void)fail(c, MTP_ERR_TIMEOUT, "%s: no %s within %lld ms", mtpc_step_name(c->step), waiting_for(c),
+                   (long long)waited_ms);
+}
+
+int64_t mtpc_tick_in_ms(const struct mtpc_client *c)
+{
+    if (!c->ses_init || c->state != MTPC_RUNNING)
+        return INT64_MAX;
+    int64_t at = mtp_session_next_deadline(&c->ses);
+    if (at == INT64_MAX)
+        return INT64_MAX;
+    int64_t now = mtp_env_now_ms(&c->env);
+    return at <= now ? 0 : at - now;
+}
+
+int mtpc_tick(struct mtpc_client *c)
+{
+    if (!c->ses_init || c->state != MTPC_RUNNING)
+        return c->state == MTPC_FAILED ? c->o.error : MTP_OK;
+    mtp_session_tick(&c->ses);
+    return flush(c);
+}
+
+const uint8_t *mtpc_output(const struct mtpc_client *c, size_t *len)
+{
+    *len = c->out.len - c->out_pos;
+    return c->out.p ? c->out.p + c->out_pos : NULL;
+}
+
+void mtpc_output_done(struct mtpc_client *c, size_t n)
+{
+    size_t left = c->out.len - c->out_pos;
+    if (n > left)
+        n = left;
+    c->out_pos += n;
+    c->o.bytes_out += n;
+    if (c->out_pos == c->out.len) {
+        mtp_wr_reset(&c->out);
+        c->out_pos = 0;
+    } else if (c->out_pos > c->out.len / 2) {
+        memmove(c->out.p, c->out.p + c->out_pos, c->out.len - c->out_pos);
+        c->out.len -= c->out_pos;
+        c->out_pos = 0;
+    }
+}
+
+enum mtpc_state mtpc_state(const struct mtpc_client *c) { return c->state; }
+enum mtpc_step mtpc_step(const struct mtpc_client *c) { return c->step; }
+const struct mtpc_outcome *mtpc_outcome(const struct mtpc_client *c) { return &c->o; }
+const uint8_t *mtpc_obfs_init(const struct mtpc_client *c) { return c->have_init ? c->init : NULL; }
+enum mtp_auth_client_state mtpc_auth_state(const struct mtpc_client *c) { return mtp_auth_client_state(c->auth); }
+struct mtp_session *mtpc_session(struct mtpc_client *c) { return c->ses_init ? &c->ses : NULL; }
