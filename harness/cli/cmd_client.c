@@ -94,8 +94,8 @@ static int early_exit(int code, const char *step, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    json_t *j = json_pack("{s:b, s:s, s:s, s:s}", "ok", 0, "error", msg, "step", step, "error_code",
-                          code == MTP_EXIT_USAGE ? "usage" : "could_not_proceed");
+    json_t *j = json_pack("{s:b, s:s, s:s, s:s, s:i}", "ok", 0, "error", msg, "step", step, "error_code",
+                          code == MTP_EXIT_USAGE ? "usage" : "could_not_proceed", "exit", code);
     char *line = j ? json_dumps(j, JSON_COMPACT) : NULL;
     printf("%s\n", line ? line : "{\"ok\":false}");
     fflush(stdout);

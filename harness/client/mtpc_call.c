@@ -79,7 +79,13 @@ int mtpc_call_build(struct mtpc_call *call, const struct mtp_tl_schema *s, const
     }
     call->json = j;
     int rc = mtp_tl_json_to_value(s, NULL, j, &call->arena, &call->value, err);
-    if (rc == MTP_OK)
+    /* Service messages that are answered but are not functions in the schema
+     * (msgs_state_req, msg_resend_req): their answer is decoded by its
+     * constructor. */
+    const struct mtp_tl_object *obj = rc == MTP_OK ? mtp_tl_value_object(&call->value) : NULL;
+    if (rc == MTP_OK && obj != NULL && !obj->ctor->is_function)
+        call->result_type = NULL;
+    else if (rc == MTP_OK)
         rc = mtp_tl_result_type(s, &call->value, &call->result_type, err);
     if (rc < 0) {
         mtp_error_prefix(err, "--call");

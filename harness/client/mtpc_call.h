@@ -38,7 +38,7 @@ struct mtpc_call {
     json_t *json;               /* what is sent, wrappers included */
     struct mtp_tl_arena arena;
     struct mtp_tl_value value;  /* json as a TL value (borrows from json) */
-    const struct mtp_tl_tref *result_type;
+    const struct mtp_tl_tref *result_type; /* NULL: not a function, answers decode by constructor */
     char method[128];           /* the constructor name of the call inside the wrappers */
     bool wrapped;
     uint8_t *bytes;             /* the encoded request */

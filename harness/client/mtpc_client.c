@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mtp/container.h"
+#include "mtp/message.h"
 #include "mtp/msgcrypt.h"
 #include "mtp/service.h"
 #include "mtp/tr_conn.h"
@@ -40,6 +42,12 @@ struct mtpc_client {
     /* The one request in flight (a ping or the call). */
     bool req_pending;
     uint64_t req_orig;   /* the msg_id send returned; resends keep it as orig_msg_id */
+    uint64_t req_cur;    /* the msg_id it last went out with */
+    uint32_t req_ctor;
+    /* A service answer to the call as received (future_salts, pong, ...): the
+     * session consumes those itself and reports only their fields. */
+    uint8_t *tapped;
+    size_t tapped_len;
     uint64_t req_ping_id;
     unsigned req_resends;
     /* Set by session events, acted on when the session returns. */
@@ -224,6 +232,62 @@ static const char *auth_waiting_for(enum mtp_auth_client_state s)
     }
 }
 
+/* Queues the call.  Service functions whose answers the session handles
+ * itself go through its own calls, so that it can match the answer; the
+ * rest is an RPC query. */
+static int queue_call(struct mtpc_client *c)
+{
+    struct mtp_rd r;
+    mtp_rd_init(&r, c->cfg.call, c->cfg.call_len, NULL);
+    uint32_t ctor = 0, n = 0;
+    uint64_t id = 0;
+    int32_t v = 0;
+    int rc = -1;
+    if (mtp_rd_u32(&r, &ctor, "ctor") < 0)
+        ctor = 0;
+    switch (ctor) {
+    case MTP_SVC_ping:
+        if (mtp_rd_u64(&r, &id, "ping_id") == MTP_OK && mtp_rd_end(&r, "ping") == MTP_OK)
+            rc = mtp_session_ping(&c->ses, id, -1, &c->req_orig);
+        break;
+    case MTP_SVC_ping_delay_disconnect:
+        if (mtp_rd_u64(&r, &id, "ping_id") == MTP_OK && mtp_rd_i32(&r, &v, "disconnect_delay") == MTP_OK &&
+            v >= 0 && mtp_rd_end(&r, "ping_delay_disconnect") == MTP_OK)
+            rc = mtp_session_ping(&c->ses, id, v, &c->req_orig);
+        break;
+    case MTP_SVC_get_future_salts:
+        if (mtp_rd_i32(&r, &v, "num") == MTP_OK && mtp_rd_end(&r, "get_future_salts") == MTP_OK)
+            rc = mtp_session_get_future_salts(&c->ses, v, &c->req_orig);
+        break;
+    case MTP_SVC_destroy_session:
+        if (mtp_rd_u64(&r, &id, "session_id") == MTP_OK && mtp_rd_end(&r, "destroy_session") == MTP_OK)
+            rc = mtp_session_destroy_session(&c->ses, id, &c->req_orig);
+        break;
+    case MTP_SVC_msgs_state_req: {
+        uint32_t vec;
+        if (mtp_rd_u32(&r, &vec, "vector") < 0 || vec != 0x1cb5c415u || mtp_rd_u32(&r, &n, "count") < 0 ||
+            n > MTP_SVC_MAX_IDS || mtp_rd_left(&r) != (size_t)n * 8)
+            break;
+        uint64_t *ids = malloc(n ? (size_t)n * 8 : 1);
+        if (ids == NULL)
+            return fail(c, MTP_ERR_NOMEM, "call: no memory");
+        for (uint32_t i = 0; i < n; i++)
+            if (mtp_rd_u64(&r, &ids[i], "msg_ids") < 0)
+                ids[i] = 0;
+        rc = mtp_session_state_req(&c->ses, ids, n, &c->req_orig);
+        free(ids);
+        break;
+    }
+    default:
+        break;
+    }
+    if (rc == -1)
+        rc = mtp_session_send_query(&c->ses, c->cfg.call, c->cfg.call_len, &c->req_orig);
+    if (rc < 0)
+        return fail(c, rc, "call: cannot queue the %zu-byte request: %s", c->cfg.call_len, mtp_err_text(rc));
+    return MTP_OK;
+}
+
 /* Queues the next request, or ends the run when every answer is in. */
 static int advance(struct mtpc_client *c)
 {
@@ -239,9 +303,7 @@ static int advance(struct mtpc_client *c)
             return fail(c, rc, "ping: cannot queue it: %s", mtp_err_text(rc));
     } else if (c->cfg.call != NULL && !c->o.answered) {
         c->step = MTPC_STEP_CALL;
-        rc = mtp_session_send_query(&c->ses, c->cfg.call, c->cfg.call_len, &c->req_orig);
-        if (rc < 0)
-            return fail(c, rc, "call: cannot queue the %zu-byte request: %s", c->cfg.call_len, mtp_err_text(rc));
+        MTP_GUARD(queue_call(c));
     } else {
         /* Everything answered: acknowledge what is still unacknowledged, so
          * the server need not resend it, and stop. */
@@ -253,6 +315,8 @@ static int advance(struct mtpc_client *c)
     }
     c->req_pending = true;
     c->req_resends = 0;
+    c->req_cur = c->req_orig;
+    c->req_ctor = c->step == MTPC_STEP_CALL ? mtp_load_u32(c->cfg.call) : MTP_SVC_ping;
     return flush(c);
 }
 
@@ -321,6 +385,94 @@ static void keep_result(struct mtpc_client *c, const struct mtp_session_event *e
     c->answer_in = true;
 }
 
+/* Whether a service message body answers the call in flight. */
+static bool answers_call(const struct mtpc_client *c, uint32_t ctor, struct mtp_rd body)
+{
+    uint32_t want;
+    switch (ctor) {
+    case MTP_SVC_future_salts:
+        want = MTP_SVC_get_future_salts;
+        break;
+    case MTP_SVC_pong:
+        want = c->req_ctor == MTP_SVC_ping_delay_disconnect ? MTP_SVC_ping_delay_disconnect : MTP_SVC_ping;
+        break;
+    case MTP_SVC_msgs_state_info:
+        want = MTP_SVC_msgs_state_req;
+        break;
+    case MTP_SVC_destroy_session_ok:
+    case MTP_SVC_destroy_session_none:
+        want = MTP_SVC_destroy_session;
+        break;
+    default:
+        return false;
+    }
+    if (c->req_ctor != want)
+        return false;
+    /* Every one of them names the request (or, destroy_session_*, its session) first. */
+    uint32_t id;
+    uint64_t ref;
+    body.err = NULL;
+    if (mtp_rd_u32(&body, &id, "ctor") < 0 || mtp_rd_u64(&body, &ref, "ref") < 0)
+        return false;
+    if (want == MTP_SVC_destroy_session)
+        return c->cfg.call_len >= 12 && ref == mtp_load_u64(c->cfg.call + 4);
+    return ref == c->req_cur || ref == c->req_orig;
+}
+
+static void tap_one(struct mtpc_client *c, uint32_t ctor, const struct mtp_rd *body)
+{
+    if (!answers_call(c, ctor, *body))
+        return;
+    size_t n = mtp_rd_left(body);
+    uint8_t *copy = malloc(n);
+    if (copy == NULL)
+        return;
+    memcpy(copy, mtp_rd_cur(body), n);
+    free(c->tapped);
+    c->tapped = copy;
+    c->tapped_len = n;
+}
+
+/* Keeps a copy of a service answer to the call before the session consumes it. */
+static void tap(struct mtpc_client *c, const uint8_t *plain, size_t len)
+{
+    if (c->step != MTPC_STEP_CALL || !c->req_pending)
+        return;
+    struct mtp_rd r, body;
+    mtp_rd_init(&r, plain, len, NULL);
+    struct mtp_msg_header h;
+    uint32_t ctor;
+    if (mtp_msg_parse(&r, &h, &body) < 0 || mtp_rd_peek_u32(&body, &ctor, "body") < 0)
+        return;
+    if (ctor != MTP_SVC_msg_container) {
+        tap_one(c, ctor, &body);
+        return;
+    }
+    struct mtp_container ct;
+    if (mtp_container_open(&ct, &body, h.msg_id, h.seqno, &c->ses.cfg.container) < 0)
+        return;
+    struct mtp_nested m;
+    while (mtp_container_next(&ct, &m) == 1)
+        tap_one(c, m.ctor, &m.body);
+}
+
+/* The session handled a service answer to the call: the tapped copy is the result. */
+static void answer_from_tap(struct mtpc_client *c)
+{
+    if (c->tapped == NULL || c->tapped_len < 4) {
+        ev_fail(c, MTP_ERR_INTERNAL, "the session took an answer to the call that the client did not see");
+        return;
+    }
+    free(c->result);
+    c->result = c->tapped;
+    c->tapped = NULL;
+    c->o.result = c->result;
+    c->o.result_len = c->tapped_len;
+    c->o.result_ctor = mtp_load_u32(c->result);
+    c->o.answered = true;
+    c->answer_in = true;
+}
+
 static void on_event(void *ctx, const struct mtp_session_event *ev)
 {
     struct mtpc_client *c = ctx;
@@ -329,6 +481,14 @@ static void on_event(void *ctx, const struct mtp_session_event *ev)
     case MTP_SESSION_EV_PONG:
         if (is_ours(c, ev) && c->step == MTPC_STEP_PING)
             got_pong(c, ev->ref_msg_id, ev->value);
+        else if (is_ours(c, ev) && c->step == MTPC_STEP_CALL)
+            answer_from_tap(c);
+        break;
+    case MTP_SESSION_EV_FUTURE_SALTS:
+    case MTP_SESSION_EV_STATE_INFO:
+    case MTP_SESSION_EV_DESTROY_SESSION:
+        if (is_ours(c, ev) && c->step == MTPC_STEP_CALL)
+            answer_from_tap(c);
         break;
     case MTP_SESSION_EV_RESULT:
         if (!is_ours(c, ev))
@@ -356,6 +516,8 @@ static void on_event(void *ctx, const struct mtp_session_event *ev)
         break;
     case MTP_SESSION_EV_RESENT:
         c->o.resends++;
+        if (is_ours(c, ev))
+            c->req_cur = ev->msg_id;
         if (is_ours(c, ev) && ++c->req_resends > c->cfg.max_resends)
             ev_fail(c, MTP_ERR_CLIENT_RESEND_LIMIT,
                     "the server made the client send the %s %u times (limit %u; %u bad_server_salt, %u "
@@ -474,6 +636,7 @@ static int on_packet(struct mtpc_client *c, const uint8_t *p, size_t len)
         return fail_err(c, rc, &e, doing);
     }
     trace(c, MTPC_IN, MTPC_TRACE_INNER, 0, c->plain.p, c->plain.len, 0, NULL);
+    tap(c, c->plain.p, c->plain.len);
     c->ev_fail = MTP_OK;
     c->answer_in = false;
     mtp_error_clear(&e);
@@ -602,6 +765,7 @@ void mtpc_del(struct mtpc_client *c)
     mtp_wr_free(&c->pkt);
     mtp_wr_free(&c->plain);
     free(c->result);
+    free(c->tapped);
     mtp_wipe(c, sizeof *c);
     free(c);
 }
@@ -658,7 +822,7 @@ static const char *waiting_for(const struct mtpc_client *c)
     case MTPC_STEP_PING:
         return "pong";
     case MTPC_STEP_CALL:
-        return "the answer to the call";
+        return "the answer";
     default:
         return "nothing";
     }
@@ -673,11 +837,11 @@ void mtpc_peer_closed(struct mtpc_client *c)
 void mtpc_timeout(struct mtpc_client *c, int64_t waited_ms)
 {
     if (c->o.last_dropped != MTP_OK)
-        (void)fail(c, MTP_ERR_TIMEOUT, "%s: no %s within %lld ms (the last message the client ignored: %s: %s)",
+        (void)fail(c, MTP_ERR_TIMEOUT, "%s: still waiting for %s after %lld ms (the last message the client ignored: %s: %s)",
                    mtpc_step_name(c->step), waiting_for(c), (long long)waited_ms, mtp_err_name(c->o.last_dropped),
                    c->o.last_dropped_msg);
     else
-        (void)fail(c, MTP_ERR_TIMEOUT, "%s: no %s within %lld ms", mtpc_step_name(c->step), waiting_for(c),
+        (void)fail(c, MTP_ERR_TIMEOUT, "%s: still waiting for %s after %lld ms", mtpc_step_name(c->step), waiting_for(c),
                    (long long)waited_ms);
 }
 
