@@ -1,0 +1,717 @@
+/* The reference client core against the library's server-side machines in
+ * memory (mtpc_testserver.h): every transport, the script (key, pings, call,
+ * acks), and what it does when the server closes, sends garbage, transport
+ * errors, plaintext after the key, tampered packets, endless bad_server_salt,
+ * or nothing at all. */
+#include "client/mtpc_client.h"
+#include "mtp/container.h"
+#include "mtp/message.h"
+#include "mtp/msgcrypt.h"
+#include "mtpc_testserver.h"
+
+static const uint8_t CALL_NEAREST_DC[4] = {0x26, 0x30, 0xb3, 0x1f};
+
+struct run {
+    struct mtp_rsa_key *key;
+    struct ts_server srv;
+    struct mtp_det_state det;
+    struct mtp_env env;
+    struct mtpc_config cfg;
+    const struct mtp_rsa_key *keys[1];
+    struct mtpc_client *c;
+};
+
+/* Client defaults for the tests: the known prime is trusted (the full
+ * primality test runs once, in its own test), one ping, the getNearestDc call. */
+static void run_setup(struct run *r, enum mtp_tr_kind kind, bool obfuscated, enum ts_mode mode)
+{
+    memset(r, 0, sizeof *r);
+    r->key = ts_load_key();
+    ts_init(&r->srv, mode, r->key, NULL, NULL);
+    r->env = mtp_env_deterministic(&r->det, "client", 6, TS_T0);
+    mtpc_config_init(&r->cfg);
+    r->cfg.kind = kind;
+    r->cfg.obfuscated = obfuscated;
+    r->keys[0] = r->key;
+    r->cfg.auth.keys = r->keys;
+    r->cfg.auth.n_keys = 1;
+    r->cfg.auth.dh_mode = MTP_DH_TRUST_KNOWN;
+    r->cfg.call = CALL_NEAREST_DC;
+    r->cfg.call_len = sizeof CALL_NEAREST_DC;
+}
+
+static void run_start(struct run *r)
+{
+    struct mtp_error err;
+    mtp_error_clear(&err);
+    ck_assert_msg(mtpc_new(&r->cfg, &r->env, &r->c, &err) == MTP_OK, "mtpc_new: %s", err.msg);
+    ck_assert_int_eq(mtpc_step(r->c), MTPC_STEP_CONNECT);
+    ck_assert_ok(mtpc_start(r->c));
+    ck_assert_int_eq(mtpc_step(r->c), MTPC_STEP_AUTH_KEY);
+    ts_pump(&r->srv, r->c);
+}
+
+static void run_free(struct run *r)
+{
+    mtpc_del(r->c);
+    ts_free(&r->srv);
+    mtp_rsa_key_free(r->key);
+}
+
+static const struct mtpc_outcome *done_ok(struct run *r)
+{
+    const struct mtpc_outcome *o = mtpc_outcome(r->c);
+    ck_assert_msg(mtpc_state(r->c) == MTPC_DONE, "state %d, error %s: %s", (int)mtpc_state(r->c),
+                  mtp_err_name(o->error), o->error_msg);
+    return o;
+}
+
+static const struct mtpc_outcome *failed(struct run *r, int code, enum mtpc_step step, const char *text)
+{
+    const struct mtpc_outcome *o = mtpc_outcome(r->c);
+    ck_assert_int_eq(mtpc_state(r->c), MTPC_FAILED);
+    ck_assert_msg(o->error == code, "error %s (%s), want %s", mtp_err_name(o->error), o->error_msg,
+                  mtp_err_name(code));
+    ck_assert_int_eq(o->error_step, step);
+    ck_assert_msg(strstr(o->error_msg, text) != NULL, "error message '%s' lacks '%s'", o->error_msg, text);
+    return o;
+}
+
+/* The whole script worked and both sides agree on everything. */
+static void check_agreement(struct run *r)
+{
+    const struct mtpc_outcome *o = done_ok(r);
+    ck_assert(o->have_key);
+    ck_assert(r->srv.have_key);
+    ck_assert_mem_eq(o->key.auth_key, r->srv.key.auth_key, 256);
+    uint8_t id[8];
+    mtp_auth_key_id(o->key.auth_key, id);
+    ck_assert_mem_eq(o->key.auth_key_id, id, 8);
+    ck_assert_mem_eq(o->key.server_salt, r->srv.key.server_salt, 8);
+    ck_assert_uint_eq(o->session_id, r->srv.ses.session_id);
+    ck_assert_uint_eq(o->pongs, 1);
+    ck_assert(o->answered);
+    ck_assert(!o->rpc_error);
+    uint8_t want[16];
+    size_t n = ts_nearest_dc(want);
+    ck_assert_uint_eq(o->result_len, n);
+    ck_assert_mem_eq(o->result, want, n);
+    ck_assert_uint_eq(o->result_ctor, 0x8e1a1775u);
+    ck_assert_uint_eq(o->new_sessions, 1);
+    ck_assert_int_eq(o->error, MTP_OK);
+    ck_assert_int_eq(mtpc_step(r->c), MTPC_STEP_FINISH);
+    /* The final acks reached the server and broke no rule. */
+    ck_assert_uint_eq(r->srv.bad_packets, 0);
+    ck_assert_uint_eq(r->srv.bad_msgs_sent, 0);
+    ck_assert_uint_eq(r->srv.queries, 1);
+}
+
+struct transport_case {
+    enum mtp_tr_kind kind;
+    bool obfuscated;
+};
+static const struct transport_case TRANSPORTS[] = {
+    {MTP_TR_ABRIDGED, false},     {MTP_TR_INTERMEDIATE, false}, {MTP_TR_PADDED, false},
+    {MTP_TR_FULL, false},         {MTP_TR_ABRIDGED, true},      {MTP_TR_INTERMEDIATE, true},
+    {MTP_TR_PADDED, true},
+};
+
+START_TEST(every_transport)
+{
+    struct run r;
+    run_setup(&r, TRANSPORTS[_i].kind, TRANSPORTS[_i].obfuscated, TS_NORMAL);
+    run_start(&r);
+    check_agreement(&r);
+    ck_assert_int_eq(r.srv.tr.kind, TRANSPORTS[_i].kind);
+    ck_assert_int_eq(r.srv.tr.obfuscated, TRANSPORTS[_i].obfuscated);
+    ck_assert_int_eq(mtpc_obfs_init(r.c) != NULL, TRANSPORTS[_i].obfuscated);
+    /* Everything written was taken. */
+    size_t left;
+    (void)mtpc_output(r.c, &left);
+    ck_assert_uint_eq(left, 0);
+    ck_assert_uint_gt(mtpc_outcome(r.c)->bytes_out, 0);
+    ck_assert_uint_gt(mtpc_outcome(r.c)->bytes_in, 0);
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(mtproxy_secrets)
+{
+    /* 16-byte secret with each obfuscated transport, and the dd form with padded. */
+    static const enum mtp_tr_kind kinds[] = {MTP_TR_ABRIDGED, MTP_TR_INTERMEDIATE, MTP_TR_PADDED, MTP_TR_PADDED};
+    uint8_t raw[17] = {0xdd, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+    struct mtp_obfs_secret secret;
+    struct mtp_error err;
+    mtp_error_clear(&err);
+    if (_i == 3)
+        ck_assert_ok(mtp_obfs_secret_parse(&secret, raw, 17, &err));
+    else
+        ck_assert_ok(mtp_obfs_secret_parse(&secret, raw + 1, 16, &err));
+    struct run r;
+    run_setup(&r, kinds[_i], true, TS_NORMAL);
+    ts_free(&r.srv);
+    ts_init(&r.srv, TS_NORMAL, r.key, &secret, NULL);
+    r.cfg.secret = secret;
+    r.cfg.obfs_dc = -2;
+    run_start(&r);
+    check_agreement(&r);
+    ck_assert_int_eq(r.srv.tr.dc, -2);
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(fixed_obfuscated_init_is_used)
+{
+    struct run r;
+    run_setup(&r, MTP_TR_INTERMEDIATE, true, TS_NORMAL);
+    uint8_t init[64];
+    for (size_t i = 0; i < sizeof init; i++)
+        init[i] = (uint8_t)(0x40 + i);
+    mtp_store_u32(init + 56, 0xeeeeeeeeu);
+    r.cfg.obfs_init = init;
+    struct mtp_error err;
+    mtp_error_clear(&err);
+    ck_assert_ok(mtpc_new(&r.cfg, &r.env, &r.c, &err));
+    ck_assert_mem_eq(mtpc_obfs_init(r.c), init, 64);
+    ck_assert_ok(mtpc_start(r.c));
+    size_t n;
+    const uint8_t *p = mtpc_output(r.c, &n);
+    /* The first 56 bytes go out as they are. */
+    ck_assert_uint_gt(n, 64);
+    ck_assert_mem_eq(p, init, 56);
+    ts_pump(&r.srv, r.c);
+    check_agreement(&r);
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(full_dh_checks)
+{
+    struct run r;
+    run_setup(&r, MTP_TR_INTERMEDIATE, false, TS_NORMAL);
+    r.cfg.auth.dh_mode = MTP_DH_FULL;
+    run_start(&r);
+    check_agreement(&r);
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(several_pings_then_the_call)
+{
+    struct run r;
+    run_setup(&r, MTP_TR_ABRIDGED, false, TS_NORMAL);
+    r.cfg.pings = 3;
+    run_start(&r);
+    const struct mtpc_outcome *o = done_ok(&r);
+    ck_assert_uint_eq(o->pongs, 3);
+    ck_assert(o->answered);
+    ck_assert_uint_eq(r.srv.queries, 1);
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(key_only)
+{
+    struct run r;
+    run_setup(&r, MTP_TR_FULL, false, TS_NORMAL);
+    r.cfg.pings = 0;
+    r.cfg.call = NULL;
+    r.cfg.call_len = 0;
+    run_start(&r);
+    const struct mtpc_outcome *o = done_ok(&r);
+    ck_assert(o->have_key);
+    ck_assert_uint_eq(o->pongs, 0);
+    ck_assert(!o->answered);
+    ck_assert_uint_eq(r.srv.packets_in, 0);
+    /* Nothing the server can send now changes the run. */
+    mtpc_peer_closed(r.c);
+    ck_assert_int_eq(mtpc_state(r.c), MTPC_DONE);
+    uint8_t junk[4] = {1, 2, 3, 4};
+    ck_assert_ok(mtpc_feed(r.c, junk, sizeof junk));
+    ck_assert_int_eq(mtpc_state(r.c), MTPC_DONE);
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(salt_zero_gets_bad_server_salt_and_resends)
+{
+    struct run r;
+    run_setup(&r, MTP_TR_INTERMEDIATE, false, TS_NORMAL);
+    r.cfg.behaviour.salt_zero = true;
+    run_start(&r);
+    const struct mtpc_outcome *o = done_ok(&r);
+    ck_assert_uint_eq(o->bad_salts, 1);
+    ck_assert_uint_eq(o->resends, 1);
+    ck_assert_uint_eq(r.srv.bad_salts_sent, 1);
+    /* The new salt is the one the handshake made, which the server uses. */
+    ck_assert_uint_eq(o->salt, mtp_load_u64(o->key.server_salt));
+    ck_assert_uint_eq(o->pongs, 1);
+    ck_assert(o->answered);
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(endless_bad_server_salt_hits_the_resend_limit)
+{
+    struct run r;
+    run_setup(&r, MTP_TR_INTERMEDIATE, false, TS_BAD_SALT_LOOP);
+    r.cfg.behaviour.salt_zero = true;
+    r.cfg.max_resends = 3;
+    run_start(&r);
+    const struct mtpc_outcome *o =
+        failed(&r, MTP_ERR_CLIENT_RESEND_LIMIT, MTPC_STEP_PING, "made the client send the ping 5 times (limit 4");
+    ck_assert_uint_eq(o->bad_salts, 4);
+    ck_assert_uint_eq(r.srv.bad_salts_sent, 4);
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(rpc_error_is_an_answer)
+{
+    struct run r;
+    run_setup(&r, MTP_TR_INTERMEDIATE, false, TS_RPC_ERROR);
+    run_start(&r);
+    const struct mtpc_outcome *o = done_ok(&r);
+    ck_assert(o->answered);
+    ck_assert(o->rpc_error);
+    ck_assert_int_eq(o->rpc_code, 400);
+    ck_assert_str_eq(o->rpc_message, "TEST_ERROR");
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(quick_acks_are_counted)
+{
+    struct run r;
+    run_setup(&r, MTP_TR_PADDED, false, TS_QUICK_ACK);
+    run_start(&r);
+    const struct mtpc_outcome *o = done_ok(&r);
+    ck_assert_uint_eq(o->quick_acks, 2); /* one before the pong, one before the result */
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(wrong_answer_type_is_kept_for_the_caller)
+{
+    /* The core does not know result types: it keeps the bytes (mtpc_call judges them). */
+    struct run r;
+    run_setup(&r, MTP_TR_INTERMEDIATE, false, TS_WRONG_ANSWER);
+    run_start(&r);
+    const struct mtpc_outcome *o = done_ok(&r);
+    ck_assert_uint_eq(o->result_ctor, 0x997275b5u);
+    ck_assert_uint_eq(o->result_len, 4);
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(server_closes_during_the_exchange)
+{
+    struct run r;
+    run_setup(&r, MTP_TR_INTERMEDIATE, false, TS_CLOSE_AFTER_RES_PQ);
+    run_start(&r);
+    failed(&r, MTP_ERR_CLIENT_PEER_CLOSED, MTPC_STEP_AUTH_KEY,
+           "auth_key: the server closed the connection while the client waited for server_DH_params");
+    ck_assert_int_eq(mtpc_auth_state(r.c), MTP_AUTH_C_AWAIT_SERVER_DH_PARAMS);
+    ck_assert(!mtpc_outcome(r.c)->have_key);
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(garbage_payload)
+{
+    struct run r;
+    run_setup(&r, MTP_TR_INTERMEDIATE, false, TS_GARBAGE_FRAME);
+    run_start(&r);
+    /* 24 bytes whose auth_key_id is not 0. */
+    failed(&r, MTP_ERR_AUTH_NOT_PLAIN, MTPC_STEP_AUTH_KEY, "auth_key (waiting for resPQ)");
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(garbage_stream)
+{
+    struct run r;
+    run_setup(&r, MTP_TR_INTERMEDIATE, false, TS_GARBAGE_STREAM);
+    run_start(&r);
+    /* A length of 2^31 - 1: refused at the header, before any body is buffered. */
+    failed(&r, MTP_ERR_TR_BAD_LENGTH, MTPC_STEP_AUTH_KEY, "auth_key: transport:");
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(frame_over_the_limit)
+{
+    struct run r;
+    run_setup(&r, MTP_TR_INTERMEDIATE, false, TS_BAD_FRAME_LEN);
+    run_start(&r);
+    failed(&r, MTP_ERR_TR_BAD_LENGTH, MTPC_STEP_AUTH_KEY, "transport");
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(transport_error_404_during_the_exchange)
+{
+    struct run r;
+    run_setup(&r, MTP_TR_ABRIDGED, false, TS_ERR404);
+    run_start(&r);
+    failed(&r, MTP_ERR_CLIENT_TRANSPORT_ERROR, MTPC_STEP_AUTH_KEY,
+           "auth_key: transport error -404 (auth_key_not_found) while waiting for resPQ");
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(transport_error_429_after_the_key)
+{
+    struct run r;
+    run_setup(&r, MTP_TR_FULL, false, TS_ERR429_AFTER_KEY);
+    run_start(&r);
+    const struct mtpc_outcome *o =
+        failed(&r, MTP_ERR_CLIENT_TRANSPORT_ERROR, MTPC_STEP_PING, "ping: transport error -429 (flood)");
+    ck_assert(o->have_key); /* what was made is still reported */
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(silent_server_times_out)
+{
+    struct run r;
+    run_setup(&r, MTP_TR_INTERMEDIATE, false, TS_SILENT);
+    run_start(&r);
+    ck_assert_int_eq(mtpc_state(r.c), MTPC_RUNNING);
+    ck_assert_int_eq(mtpc_tick_in_ms(r.c), INT64_MAX);
+    mtpc_timeout(r.c, 5000);
+    failed(&r, MTP_ERR_TIMEOUT, MTPC_STEP_AUTH_KEY, "auth_key: still waiting for resPQ after 5000 ms");
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(plaintext_after_the_key_is_refused)
+{
+    struct run r;
+    run_setup(&r, MTP_TR_INTERMEDIATE, false, TS_PLAIN_AFTER_KEY);
+    run_start(&r);
+    failed(&r, MTP_ERR_CLIENT_UNEXPECTED, MTPC_STEP_PING, "an unencrypted message (auth_key_id 0");
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(tampered_packet_is_refused)
+{
+    struct run r;
+    run_setup(&r, MTP_TR_INTERMEDIATE, false, TS_TAMPER);
+    run_start(&r);
+    failed(&r, MTP_ERR_MSG_KEY_MISMATCH, MTPC_STEP_PING, "ping: encrypted packet of");
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(auth_failure_names_the_check)
+{
+    /* The server's dh_gen_ok carries a wrong new_nonce_hash1. */
+    struct run r;
+    run_setup(&r, MTP_TR_INTERMEDIATE, false, TS_NORMAL);
+    struct mtp_auth_server_behaviour b = {.corrupt = MTP_AUTH_CORRUPT(MTP_AUTH_X_DH_GEN_HASH)};
+    ts_free(&r.srv);
+    ts_init(&r.srv, TS_NORMAL, r.key, NULL, &b);
+    run_start(&r);
+    const struct mtpc_outcome *o = mtpc_outcome(r.c);
+    ck_assert_int_eq(mtpc_state(r.c), MTPC_FAILED);
+    ck_assert_int_eq(o->error_step, MTPC_STEP_AUTH_KEY);
+    ck_assert_msg(strstr(o->error_msg, "auth_key (waiting for dh_gen_ok)") == o->error_msg, "%s", o->error_msg);
+    ck_assert_msg(strstr(o->error_msg, mtp_err_name(o->error)) != NULL, "%s", o->error_msg);
+    ck_assert_int_eq(mtpc_auth_state(r.c), MTP_AUTH_C_FAILED);
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(client_auth_behaviour_reaches_the_server)
+{
+    /* A corrupted req_DH_params nonce: the server refuses and answers -404. */
+    struct run r;
+    run_setup(&r, MTP_TR_INTERMEDIATE, false, TS_NORMAL);
+    struct mtp_auth_client_behaviour b = {.corrupt = MTP_AUTH_CORRUPT(MTP_AUTH_X_REQ_DH_NONCE)};
+    r.cfg.auth.behaviour = &b;
+    run_start(&r);
+    ck_assert(r.srv.auth_failed);
+    failed(&r, MTP_ERR_CLIENT_TRANSPORT_ERROR, MTPC_STEP_AUTH_KEY, "-404 (auth_key_not_found) while waiting for "
+                                                                    "server_DH_params");
+    run_free(&r);
+}
+END_TEST
+
+/* Flips a ciphertext byte of every encrypted packet. */
+static int flip_packet(void *ctx, enum mtpc_stage stage, struct mtp_wr *msg)
+{
+    unsigned *seen = ctx;
+    if (stage == MTPC_STAGE_PACKET) {
+        (*seen)++;
+        msg->p[msg->len - 1] ^= 0x80;
+    }
+    return MTP_OK;
+}
+
+START_TEST(mutate_hook_changes_what_goes_out)
+{
+    struct run r;
+    run_setup(&r, MTP_TR_INTERMEDIATE, false, TS_NORMAL);
+    unsigned seen = 0;
+    r.cfg.behaviour.mutate = flip_packet;
+    r.cfg.behaviour.mutate_ctx = &seen;
+    run_start(&r);
+    ck_assert_uint_eq(seen, 1);
+    ck_assert_uint_eq(r.srv.bad_packets, 1);
+    ck_assert_int_eq(r.srv.last_recv_rc, MTP_ERR_MSG_KEY_MISMATCH);
+    ck_assert_int_eq(mtpc_state(r.c), MTPC_RUNNING); /* waiting for a pong that will not come */
+    run_free(&r);
+}
+END_TEST
+
+/* Makes the call's seqno even although it is content-related (it goes out
+ * in a container with the acks of the pong). */
+static int even_seqno(void *ctx, enum mtpc_stage stage, struct mtp_wr *msg)
+{
+    (void)ctx;
+    if (stage != MTPC_STAGE_INNER)
+        return MTP_OK;
+    struct mtp_rd r, body;
+    mtp_rd_init(&r, msg->p, msg->len, NULL);
+    struct mtp_msg_header h;
+    ck_assert_ok(mtp_msg_parse(&r, &h, &body));
+    if (mtp_load_u32(msg->p + 32) != MTP_SVC_msg_container)
+        return MTP_OK;
+    struct mtp_container_limits lim = {MTP_CONTAINER_MAX_MSGS, MTP_CONTAINER_MAX_BYTES};
+    struct mtp_container c;
+    ck_assert_ok(mtp_container_open(&c, &body, h.msg_id, h.seqno, &lim));
+    struct mtp_nested m;
+    while (mtp_container_next(&c, &m) == 1)
+        if (m.ctor == 0x1fb33026u)
+            msg->p[m.offset + 8] &= 0xfe;
+    return MTP_OK;
+}
+
+START_TEST(fatal_bad_msg_notification_fails_the_request)
+{
+    struct run r;
+    run_setup(&r, MTP_TR_INTERMEDIATE, false, TS_NORMAL);
+    r.cfg.behaviour.mutate = even_seqno;
+    run_start(&r);
+    ck_assert_uint_eq(r.srv.bad_msgs_sent, 1);
+    failed(&r, MTP_ERR_CLIENT_REQUEST_FAILED, MTPC_STEP_CALL, "bad_msg_notification error_code 35");
+    run_free(&r);
+}
+END_TEST
+
+static int drop_plain(void *ctx, enum mtpc_stage stage, struct mtp_wr *msg)
+{
+    (void)ctx;
+    (void)msg;
+    return stage == MTPC_STAGE_PLAIN_BODY ? MTPC_MUTATE_DROP : MTP_OK;
+}
+
+static int fail_hook(void *ctx, enum mtpc_stage stage, struct mtp_wr *msg)
+{
+    (void)ctx;
+    (void)stage;
+    (void)msg;
+    return MTP_ERR_LIMIT;
+}
+
+START_TEST(mutate_hook_drops_and_fails)
+{
+    struct run r;
+    run_setup(&r, MTP_TR_INTERMEDIATE, false, TS_NORMAL);
+    r.cfg.behaviour.mutate = drop_plain;
+    struct mtp_error err;
+    mtp_error_clear(&err);
+    ck_assert_ok(mtpc_new(&r.cfg, &r.env, &r.c, &err));
+    ck_assert_ok(mtpc_start(r.c));
+    size_t n;
+    (void)mtpc_output(r.c, &n);
+    ck_assert_uint_eq(n, 4); /* the tag only */
+    mtpc_del(r.c);
+    r.cfg.behaviour.mutate = fail_hook;
+    ck_assert_ok(mtpc_new(&r.cfg, &r.env, &r.c, &err));
+    ck_assert_int_eq(mtpc_start(r.c), MTP_ERR_LIMIT);
+    failed(&r, MTP_ERR_LIMIT, MTPC_STEP_AUTH_KEY, "mutate hook (stage 1)");
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(output_limit)
+{
+    struct run r;
+    run_setup(&r, MTP_TR_INTERMEDIATE, false, TS_NORMAL);
+    static uint8_t big[8192];
+    memcpy(big, CALL_NEAREST_DC, 4);
+    r.cfg.call = big;
+    r.cfg.call_len = sizeof big;
+    r.cfg.max_output = 4096;
+    run_start(&r);
+    failed(&r, MTP_ERR_CLIENT_OUTPUT_LIMIT, MTPC_STEP_CALL, "queued for the server, limit 4096");
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(output_is_taken_in_pieces)
+{
+    struct run r;
+    run_setup(&r, MTP_TR_INTERMEDIATE, false, TS_NORMAL);
+    struct mtp_error err;
+    mtp_error_clear(&err);
+    ck_assert_ok(mtpc_new(&r.cfg, &r.env, &r.c, &err));
+    ck_assert_ok(mtpc_start(r.c));
+    size_t n;
+    const uint8_t *p = mtpc_output(r.c, &n);
+    ck_assert_uint_eq(n, 4 + 4 + 40); /* tag, length, req_pq_multi */
+    uint8_t all[48];
+    memcpy(all, p, n);
+    mtpc_output_done(r.c, 10);
+    p = mtpc_output(r.c, &n);
+    ck_assert_uint_eq(n, 38);
+    ck_assert_mem_eq(p, all + 10, 38);
+    mtpc_output_done(r.c, 100); /* more than there is: clamped */
+    (void)mtpc_output(r.c, &n);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_uint_eq(mtpc_outcome(r.c)->bytes_out, 48);
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(bad_configurations)
+{
+    struct run r;
+    run_setup(&r, MTP_TR_FULL, true, TS_NORMAL);
+    struct mtp_error err;
+    mtp_error_clear(&err);
+    ck_assert_rc(mtpc_new(&r.cfg, &r.env, &r.c, &err), MTP_ERR_ARG);
+    ck_assert_str_eq(err.msg, "client: full cannot be obfuscated");
+    ck_assert_ptr_null(r.c);
+    r.cfg.obfuscated = false;
+    r.cfg.secret.mode = MTP_OBFS_SECRET_SIMPLE;
+    mtp_error_clear(&err);
+    ck_assert_rc(mtpc_new(&r.cfg, &r.env, &r.c, &err), MTP_ERR_ARG);
+    r.cfg.secret.mode = MTP_OBFS_SECRET_NONE;
+    r.cfg.call_len = 3;
+    ck_assert_rc(mtpc_new(&r.cfg, &r.env, &r.c, &err), MTP_ERR_ARG);
+    r.cfg.call_len = 4;
+    r.cfg.auth.n_keys = 0;
+    ck_assert_rc(mtpc_new(&r.cfg, &r.env, &r.c, &err), MTP_ERR_AUTH_CONFIG);
+    r.cfg.auth.n_keys = 1;
+    r.cfg.max_frame = 10;
+    ck_assert_rc(mtpc_new(&r.cfg, &r.env, &r.c, &err), MTP_ERR_ARG);
+    ck_assert_ptr_null(r.c);
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(start_twice_and_early_bytes)
+{
+    struct run r;
+    run_setup(&r, MTP_TR_INTERMEDIATE, false, TS_NORMAL);
+    struct mtp_error err;
+    mtp_error_clear(&err);
+    ck_assert_ok(mtpc_new(&r.cfg, &r.env, &r.c, &err));
+    uint8_t b[1] = {0};
+    ck_assert_rc(mtpc_feed(r.c, b, 1), MTP_ERR_CLIENT_UNEXPECTED);
+    failed(&r, MTP_ERR_CLIENT_UNEXPECTED, MTPC_STEP_CONNECT, "before the client started");
+    /* The first failure stays. */
+    mtpc_fail(r.c, MTP_ERR_IO, "later");
+    ck_assert_int_eq(mtpc_outcome(r.c)->error, MTP_ERR_CLIENT_UNEXPECTED);
+    mtpc_del(r.c);
+    ck_assert_ok(mtpc_new(&r.cfg, &r.env, &r.c, &err));
+    ck_assert_ok(mtpc_start(r.c));
+    ck_assert_rc(mtpc_start(r.c), MTP_ERR_ARG);
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(step_names)
+{
+    ck_assert_str_eq(mtpc_step_name(MTPC_STEP_CONNECT), "connect");
+    ck_assert_str_eq(mtpc_step_name(MTPC_STEP_AUTH_KEY), "auth_key");
+    ck_assert_str_eq(mtpc_step_name(MTPC_STEP_PING), "ping");
+    ck_assert_str_eq(mtpc_step_name(MTPC_STEP_CALL), "call");
+    ck_assert_str_eq(mtpc_step_name(MTPC_STEP_FINISH), "finish");
+    ck_assert_str_eq(mtpc_step_name((enum mtpc_step)99), "unknown");
+}
+END_TEST
+
+struct trace_log {
+    unsigned plain_out, plain_in, inner_out, inner_in, events;
+};
+
+static void count_trace(void *ctx, const struct mtpc_trace *t)
+{
+    struct trace_log *l = ctx;
+    if (t->kind == MTPC_TRACE_PLAIN)
+        (*(t->dir == MTPC_OUT ? &l->plain_out : &l->plain_in))++;
+    else if (t->kind == MTPC_TRACE_INNER)
+        (*(t->dir == MTPC_OUT ? &l->inner_out : &l->inner_in))++;
+    else if (t->kind == MTPC_TRACE_EVENT)
+        l->events++;
+}
+
+START_TEST(trace_sees_every_message)
+{
+    struct run r;
+    run_setup(&r, MTP_TR_INTERMEDIATE, false, TS_NORMAL);
+    struct trace_log l = {0};
+    r.cfg.trace = count_trace;
+    r.cfg.trace_ctx = &l;
+    run_start(&r);
+    done_ok(&r);
+    ck_assert_uint_eq(l.plain_out, 3); /* req_pq_multi, req_DH_params, set_client_DH_params */
+    ck_assert_uint_eq(l.plain_in, 3);
+    ck_assert_uint_eq(l.inner_out, 3); /* ping, call (with acks), final acks */
+    ck_assert_uint_eq(l.inner_in, 2);
+    ck_assert_uint_ge(l.events, 3);
+    run_free(&r);
+}
+END_TEST
+
+static Suite *mtpc_client_suite(void)
+{
+    Suite *s = suite_create("mtpc_client");
+    TCase *tc = tcase_create("script");
+    tcase_add_loop_test(tc, every_transport, 0, (int)(sizeof TRANSPORTS / sizeof TRANSPORTS[0]));
+    tcase_add_loop_test(tc, mtproxy_secrets, 0, 4);
+    tcase_add_test(tc, fixed_obfuscated_init_is_used);
+    tcase_add_test(tc, full_dh_checks);
+    tcase_add_test(tc, several_pings_then_the_call);
+    tcase_add_test(tc, key_only);
+    tcase_add_test(tc, salt_zero_gets_bad_server_salt_and_resends);
+    tcase_add_test(tc, rpc_error_is_an_answer);
+    tcase_add_test(tc, quick_acks_are_counted);
+    tcase_add_test(tc, wrong_answer_type_is_kept_for_the_caller);
+    tcase_add_test(tc, trace_sees_every_message);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("malformed");
+    tcase_add_test(tc, endless_bad_server_salt_hits_the_resend_limit);
+    tcase_add_test(tc, server_closes_during_the_exchange);
+    tcase_add_test(tc, garbage_payload);
+    tcase_add_test(tc, garbage_stream);
+    tcase_add_test(tc, frame_over_the_limit);
+    tcase_add_test(tc, transport_error_404_during_the_exchange);
+    tcase_add_test(tc, transport_error_429_after_the_key);
+    tcase_add_test(tc, silent_server_times_out);
+    tcase_add_test(tc, plaintext_after_the_key_is_refused);
+    tcase_add_test(tc, tampered_packet_is_refused);
+    tcase_add_test(tc, auth_failure_names_the_check);
+    tcase_add_test(tc, fatal_bad_msg_notification_fails_the_request);
+    tcase_add_test(tc, output_limit);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("hooks");
+    tcase_add_test(tc, client_auth_behaviour_reaches_the_server);
+    tcase_add_test(tc, mutate_hook_changes_what_goes_out);
+    tcase_add_test(tc, mutate_hook_drops_and_fails);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("api");
+    tcase_add_test(tc, output_is_taken_in_pieces);
+    tcase_add_test(tc, bad_configurations);
+    tcase_add_test(tc, start_twice_and_early_bytes);
+    tcase_add_test(tc, step_names);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+MTP_TEST_MAIN(mtpc_client_suite)
