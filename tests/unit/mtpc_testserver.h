@@ -38,6 +38,7 @@ enum ts_mode {
     TS_QUICK_ACK,          /* sends a quick-ack frame before every encrypted answer */
     TS_BAD_FRAME_LEN,      /* a frame whose length claims 2 MiB */
     TS_WRONG_ANSWER,       /* answers getNearestDc with a boolTrue */
+    TS_SILENT_AFTER_KEY,   /* makes the key, then ignores every encrypted packet */
 };
 
 struct ts_server {
@@ -230,6 +231,8 @@ static inline void ts_on_plain(struct ts_server *s, const uint8_t *p, size_t len
 static inline void ts_on_packet(struct ts_server *s, const uint8_t *p, size_t len)
 {
     s->packets_in++;
+    if (s->mode == TS_SILENT_AFTER_KEY)
+        return;
     if (s->mode == TS_ERR429_AFTER_KEY) {
         ts_send_error(s, -429);
         return;
