@@ -65,6 +65,7 @@ struct dec {
     struct failure f;
 };
 
+static int record(struct failure *f, int code, size_t offset, const char *fmt, va_list ap) MTP_PRINTF(4, 0);
 static int record(struct failure *f, int code, size_t offset, const char *fmt, va_list ap)
 {
     if (f->code != MTP_OK)
@@ -970,7 +971,7 @@ static int dec_fields(struct dec *d, struct mtp_rd *r, const struct mtp_tl_combi
                       unsigned depth, struct mtp_tl_object **out)
 {
     struct mtp_tl_object *o;
-    const struct mtp_tl_step *st = c->steps, *end = st + c->nsteps;
+    const struct mtp_tl_step *st = c->steps, *end = c->nsteps ? st + c->nsteps : st;
     if (c->special != MTP_TL_SPECIAL_NONE && c->special != MTP_TL_SPECIAL_GZIP)
         return dec_special(d, r, c, depth, out);
     if (c->fixed_fields) {
