@@ -23,7 +23,7 @@ static void tl_usage(FILE *out)
             "usage: mtprobe tl decode [options] [FILE]   bytes (hex or raw) -> TL text or JSON\n"
             "       mtprobe tl encode [options] [FILE]   JSON -> bytes (hex, or raw with --raw)\n"
             "       mtprobe tl ids [--schema S]... [--check]\n"
-            "       mtprobe tl bench [--schema S]... [--seconds N] [--iterations N]\n"
+            "       mtprobe tl bench [--seconds N] [--iterations N]\n"
             "\n"
             "Decodes and encodes any object of the loaded TL schemas.  FILE defaults to stdin ('-').\n"
             "\n"
