@@ -5,12 +5,12 @@
 
 #include "mtp/hex.h"
 
-#define MTP_REGISTRY_ENTRY(sym) extern const struct mtp_shim_op sym[];
+#define MTP_REGISTRY_ENTRY(sym, name) extern const struct mtp_shim_op sym[];
 #include "shim_ops.inc"
 #undef MTP_REGISTRY_ENTRY
 
 static const struct mtp_shim_op *const op_groups[] = {
-#define MTP_REGISTRY_ENTRY(sym) sym,
+#define MTP_REGISTRY_ENTRY(sym, name) sym,
 #include "shim_ops.inc"
 #undef MTP_REGISTRY_ENTRY
     NULL,

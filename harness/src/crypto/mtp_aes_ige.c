@@ -50,6 +50,7 @@ static int evp_ige_encrypt(EVP_CIPHER_CTX *ctx, const uint8_t *key, size_t key_l
         return ossl_fail(err, "EVP_EncryptInit_ex2(cbc)");
     uint8_t q[EVP_CHUNK_BLOCKS * 16];
     uint8_t x1[16], x2[16]; /* x(i-1) and x(i-2) for the chunk's first block */
+    uint8_t last1[16], last2[16];
     memcpy(x1, iv + 16, 16);
     memset(x2, 0, 16);
     int rc = MTP_OK;
@@ -68,7 +69,6 @@ static int evp_ige_encrypt(EVP_CIPHER_CTX *ctx, const uint8_t *key, size_t key_l
             break;
         }
         /* Save the chunk's last two plaintext blocks before out (maybe == in) overwrites them. */
-        uint8_t last1[16], last2[16];
         memcpy(last1, x + n - 16, 16);
         memcpy(last2, n > 16 ? x + n - 32 : x1, 16);
         /* Backwards, so that with out == in each x(i-1) is read before y(i-1) replaces it. */
@@ -81,6 +81,8 @@ static int evp_ige_encrypt(EVP_CIPHER_CTX *ctx, const uint8_t *key, size_t key_l
     mtp_wipe(q, sizeof q);
     mtp_wipe(x1, sizeof x1);
     mtp_wipe(x2, sizeof x2);
+    mtp_wipe(last1, sizeof last1);
+    mtp_wipe(last2, sizeof last2);
     return rc;
 }
 

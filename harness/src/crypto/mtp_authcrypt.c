@@ -4,7 +4,7 @@
 #include <openssl/sha.h>
 #include <string.h>
 
-#include "crypto/mtp_ige_tmp.h"
+#include "mtp/aes_ige.h"
 #include "mtp/buf.h"
 
 void mtp_authcrypt_sha1(const void *data, size_t len, uint8_t out[20]) { SHA1(data, len, out); }
@@ -61,10 +61,10 @@ int mtp_authcrypt_inner_encrypt_padded(const uint8_t key[32], const uint8_t iv[3
     MTP_GUARD(mtp_wr_raw(&w, data, len));
     MTP_GUARD(mtp_wr_raw(&w, padding, pad_len));
     SHA1(data, len, hash);
-    int rc = mtp_igetmp_crypt(key, iv, out, total, out, 1);
+    int rc = mtp_aes_ige_encrypt(key, 32, iv, out, out, total, err);
     if (rc < 0) {
         mtp_wipe(out, total);
-        return mtp_error_set(err, rc, MTP_NO_OFFSET, "inner data: AES-256-IGE failed");
+        return rc;
     }
     *out_len = total;
     return MTP_OK;
@@ -92,10 +92,7 @@ int mtp_authcrypt_inner_decrypt(const uint8_t key[32], const uint8_t iv[32], con
     if (cap < in_len)
         return mtp_error_set(err, MTP_ERR_OVERFLOW, MTP_NO_OFFSET,
                              "encrypted inner data: %zu bytes do not fit the %zu-byte output", in_len, cap);
-    int rc = mtp_igetmp_crypt(key, iv, in, in_len, out, 0);
-    if (rc < 0)
-        return mtp_error_set(err, rc, MTP_NO_OFFSET, "encrypted inner data: AES-256-IGE failed");
-    return MTP_OK;
+    return mtp_aes_ige_decrypt(key, 32, iv, in, out, in_len, err);
 }
 
 int mtp_authcrypt_inner_check(const uint8_t *with_hash, size_t len, size_t answer_len, struct mtp_error *err)

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypto/mtp_ige_tmp.h"
+#include "mtp/aes_ige.h"
 #include "mtp/buf.h"
 #include "mtp/tl_prim.h"
 
@@ -276,6 +276,13 @@ int mtp_rsa_key_e(const struct mtp_rsa_key *k, uint8_t *out, size_t cap, size_t 
     return bn_out(k->e, out, cap, len, err, "e");
 }
 
+/* memcpy that accepts an empty (possibly NULL) source. */
+static void put(uint8_t *dst, const uint8_t *src, size_t n)
+{
+    if (n)
+        memcpy(dst, src, n);
+}
+
 static void strip_zeros(const uint8_t **p, size_t *len)
 {
     while (*len > 0 && **p == 0) {
@@ -308,7 +315,7 @@ int mtp_rsa_fingerprint(const uint8_t *n, size_t n_len, const uint8_t *e, size_t
 int mtp_rsa_key_fingerprint(const struct mtp_rsa_key *k, uint8_t fp[MTP_RSA_FINGERPRINT], struct mtp_error *err)
 {
     uint8_t e[64];
-    size_t e_len;
+    size_t e_len = 0;
     MTP_GUARD(mtp_rsa_key_e(k, e, sizeof e, &e_len, err));
     return mtp_rsa_fingerprint(k->n_be, MTP_RSA_BYTES, e, e_len, fp, err);
 }
@@ -377,15 +384,13 @@ int mtp_rsa_pad_encrypt(const struct mtp_rsa_key *k, const uint8_t *data, size_t
     uint8_t h[32];
     int rc = MTP_OK;
     memcpy(buf, temp_key, MTP_RSA_PAD_TEMP_KEY);
-    memcpy(buf + MTP_RSA_PAD_TEMP_KEY, data, data_len);
-    memcpy(buf + MTP_RSA_PAD_TEMP_KEY + data_len, random_padding, pad_len);
+    put(buf + MTP_RSA_PAD_TEMP_KEY, data, data_len);
+    put(buf + MTP_RSA_PAD_TEMP_KEY + data_len, random_padding, pad_len);
     for (size_t i = 0; i < MTP_RSA_PAD_PADDED; i++)
         with_hash[i] = buf[MTP_RSA_PAD_TEMP_KEY + MTP_RSA_PAD_PADDED - 1 - i];
     SHA256(buf, sizeof buf, with_hash + MTP_RSA_PAD_PADDED);
-    if ((rc = mtp_igetmp_crypt(temp_key, zero_iv, with_hash, sizeof with_hash, key_aes + 32, 1)) < 0) {
-        rc = mtp_error_set(err, rc, MTP_NO_OFFSET, "RSA_PAD: AES-256-IGE failed");
+    if ((rc = mtp_aes_ige_encrypt(temp_key, 32, zero_iv, with_hash, key_aes + 32, sizeof with_hash, err)) < 0)
         goto out;
-    }
     SHA256(key_aes + 32, sizeof with_hash, h);
     for (size_t i = 0; i < 32; i++)
         key_aes[i] = temp_key[i] ^ h[i];
@@ -449,10 +454,8 @@ int mtp_rsa_pad_decrypt(const struct mtp_rsa_key *k, const uint8_t *in, size_t i
     SHA256(key_aes + 32, sizeof with_hash, h);
     for (size_t i = 0; i < 32; i++)
         buf[i] = key_aes[i] ^ h[i];
-    if ((rc = mtp_igetmp_crypt(buf, zero_iv, key_aes + 32, sizeof with_hash, with_hash, 0)) < 0) {
-        rc = mtp_error_set(err, rc, MTP_NO_OFFSET, "RSA_PAD: AES-256-IGE failed");
+    if ((rc = mtp_aes_ige_decrypt(buf, 32, zero_iv, key_aes + 32, with_hash, sizeof with_hash, err)) < 0)
         goto out;
-    }
     for (size_t i = 0; i < MTP_RSA_PAD_PADDED; i++)
         buf[MTP_RSA_PAD_TEMP_KEY + i] = with_hash[MTP_RSA_PAD_PADDED - 1 - i];
     SHA256(buf, sizeof buf, h);
@@ -486,8 +489,8 @@ int mtp_rsa_old_encrypt(const struct mtp_rsa_key *k, const uint8_t *data, size_t
     uint8_t buf[MTP_RSA_BYTES];
     buf[0] = 0;
     SHA1(data, data_len, buf + 1);
-    memcpy(buf + 21, data, data_len);
-    memcpy(buf + 21 + data_len, random_padding, pad_len);
+    put(buf + 21, data, data_len);
+    put(buf + 21 + data_len, random_padding, pad_len);
     int rc = mtp_rsa_raw_public(k, buf, out, err);
     mtp_wipe(buf, sizeof buf);
     return rc;
