@@ -93,6 +93,7 @@ struct replay {
     const char *ex;             /* "new" or "old" */
     const struct mtp_rsa_key *key;
     const char *rsa_random_hex; /* what RSA encryption draws: padding (+ temp_key for RSA_PAD) */
+    const char *b_before;       /* drawn before the published b (NULL: nothing) */
     const uint8_t *res_pq;      /* NULL: the published resPQ */
     size_t res_pq_len;
     /* out */
@@ -126,7 +127,7 @@ static void run_replay(struct replay *rp)
     size_t script_len;
     const uint8_t *script = hex_concat(&script_len, sample_hex(ex, "client_random", "nonce"),
                                        sample_hex(ex, "client_random", "new_nonce"), rp->rsa_random_hex,
-                                       sample_hex(ex, "client_random", "b"),
+                                       rp->b_before ? rp->b_before : "", sample_hex(ex, "client_random", "b"),
                                        sample_hex(ex, "client_random", "client_dh_inner_padding"), NULL);
     int64_t server_time = sample_int(ex, "server_time");
     struct mtp_script_state st;
@@ -226,6 +227,23 @@ START_TEST(replay_new_example_with_telegram_key)
     uint8_t enc[MTP_RSA_BYTES];
     ck_assert_ok(mtp_rsa_pad_encrypt(rp.key, data, data_len, pad, pad_len, temp_key, enc, NULL));
     ck_assert_mem_eq(rp.req_dh + REQ_DH_DATA_AT, enc, MTP_RSA_BYTES);
+}
+END_TEST
+
+START_TEST(replay_redraws_b_whose_g_b_is_unsafe)
+{
+    /* b = 0 gives g_b = 1, outside 1 < g_b < dh_prime - 1: the client must
+     * draw b again (auth_key step 7 and the g_b range rule), and then sends
+     * the published set_client_DH_params with the published b. */
+    struct replay rp = {.ex = "new", .key = telegram_key(fp_of("new"))};
+    uint8_t temp_key[32];
+    char *random = rsa_pad_random(rp.key, temp_key);
+    char *zero_b = repeat_hex("00", 256);
+    rp.rsa_random_hex = random;
+    rp.b_before = zero_b;
+    run_replay(&rp);
+    free(random);
+    free(zero_b);
 }
 END_TEST
 
@@ -740,6 +758,7 @@ static Suite *auth_client_suite(void)
     tcase_add_checked_fixture(t, auth_test_setup, auth_test_teardown);
     tcase_add_test(t, replay_new_example_with_telegram_key);
     tcase_add_test(t, replay_new_example_decrypted_with_test_key);
+    tcase_add_test(t, replay_redraws_b_whose_g_b_is_unsafe);
     tcase_add_test(t, replay_old_example_with_telegram_key);
     tcase_add_test(t, replay_old_example_decrypted_with_test_key);
     tcase_add_test(t, old_example_g_fails_the_residue_check);
