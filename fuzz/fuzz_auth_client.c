@@ -27,8 +27,8 @@ static void feed_client(struct fz_pair *p, const uint8_t *m, size_t len)
     int rc = mtp_auth_client_recv(p->c, m, len, &p->cw, &err);
     enum mtp_auth_client_state st = mtp_auth_client_state(p->c);
     if (rc < 0) {
-        if (p->cw.len != 0 || st != MTP_AUTH_C_FAILED || err.code != rc ||
-            mtp_auth_client_error(p->c)->code != rc || err.msg[0] == '\0')
+        if (p->cw.len != 0 || st != MTP_AUTH_C_FAILED || err.code != rc || mtp_auth_client_error(p->c)->code != rc ||
+            err.msg[0] == '\0')
             __builtin_trap();
     } else if (rc != MTP_OK || st == MTP_AUTH_C_FAILED || (st != MTP_AUTH_C_DONE && p->cw.len == 0)) {
         __builtin_trap();

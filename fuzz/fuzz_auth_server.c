@@ -44,8 +44,7 @@ static void run_behaviour(struct fz_pair *p, const uint8_t *data, size_t size)
     if (mtp_rd_u64(&r, &corrupt, "corrupt") != MTP_OK || mtp_rd_u8(&r, &flags, "flags") != MTP_OK)
         return;
     /* only the client's points */
-    bh.corrupt = corrupt & ~(MTP_AUTH_CORRUPT(MTP_AUTH_X_REQ_DH_NONCE) - 1) &
-                 (MTP_AUTH_CORRUPT(MTP_AUTH_X_COUNT) - 1);
+    bh.corrupt = corrupt & ~(MTP_AUTH_CORRUPT(MTP_AUTH_X_REQ_DH_NONCE) - 1) & (MTP_AUTH_CORRUPT(MTP_AUTH_X_COUNT) - 1);
     if (flags & 1) {
         bh.g_b = mtp_rd_cur(&r);
         bh.g_b_len = mtp_rd_left(&r);

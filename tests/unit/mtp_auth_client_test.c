@@ -64,10 +64,7 @@ static char *repeat_hex(const char *byte, size_t n)
     return s;
 }
 
-static const char *fp_of(const char *ex)
-{
-    return sample_hex(ex, "values", "public_key_fingerprint");
-}
+static const char *fp_of(const char *ex) { return sample_hex(ex, "values", "public_key_fingerprint"); }
 
 static int64_t msg_id_of(const char *ex, const char *section, const char *msg)
 {
@@ -90,7 +87,7 @@ static void assert_published_message(const char *ex, const char *msg, const uint
 
 struct replay {
     /* in */
-    const char *ex;             /* "new" or "old" */
+    const char *ex; /* "new" or "old" */
     const struct mtp_rsa_key *key;
     const char *rsa_random_hex; /* what RSA encryption draws: padding (+ temp_key for RSA_PAD) */
     const char *b_before;       /* drawn before the published b (NULL: nothing) */
@@ -125,10 +122,10 @@ static void run_replay(struct replay *rp)
 {
     const char *ex = rp->ex;
     size_t script_len;
-    const uint8_t *script = hex_concat(&script_len, sample_hex(ex, "client_random", "nonce"),
-                                       sample_hex(ex, "client_random", "new_nonce"), rp->rsa_random_hex,
-                                       rp->b_before ? rp->b_before : "", sample_hex(ex, "client_random", "b"),
-                                       sample_hex(ex, "client_random", "client_dh_inner_padding"), NULL);
+    const uint8_t *script =
+        hex_concat(&script_len, sample_hex(ex, "client_random", "nonce"), sample_hex(ex, "client_random", "new_nonce"),
+                   rp->rsa_random_hex, rp->b_before ? rp->b_before : "", sample_hex(ex, "client_random", "b"),
+                   sample_hex(ex, "client_random", "client_dh_inner_padding"), NULL);
     int64_t server_time = sample_int(ex, "server_time");
     struct mtp_script_state st;
     struct mtp_env env = mtp_env_scripted(&st, script, script_len, server_time * 1000 - 1500);
@@ -400,11 +397,10 @@ static void client_at(struct at_state *a, int upto, const char *extra_random, in
     uint8_t temp_key[32];
     char *random = rsa_pad_random(telegram_key(fp_of("new")), temp_key);
     size_t script_len;
-    const uint8_t *script = hex_concat(&script_len, sample_hex("new", "client_random", "nonce"),
-                                       sample_hex("new", "client_random", "new_nonce"), random,
-                                       sample_hex("new", "client_random", "b"),
-                                       sample_hex("new", "client_random", "client_dh_inner_padding"),
-                                       extra_random ? extra_random : "", NULL);
+    const uint8_t *script = hex_concat(
+        &script_len, sample_hex("new", "client_random", "nonce"), sample_hex("new", "client_random", "new_nonce"),
+        random, sample_hex("new", "client_random", "b"), sample_hex("new", "client_random", "client_dh_inner_padding"),
+        extra_random ? extra_random : "", NULL);
     free(random);
     a->env = mtp_env_scripted(&a->st, script, script_len, sample_int("new", "server_time") * 1000 + clock_shift_ms);
     a->keys[0] = telegram_key(fp_of("new"));
@@ -457,7 +453,10 @@ static uint8_t *copy_of(const uint8_t *p, size_t len)
     return b;
 }
 
-static const uint8_t *published(const char *msg, size_t *len) { return sample_body("new", "server_messages", msg, len); }
+static const uint8_t *published(const char *msg, size_t *len)
+{
+    return sample_body("new", "server_messages", msg, len);
+}
 
 static const uint8_t *nonce_new(void) { return sample_bytes("new", "client_random", "nonce", NULL); }
 static const uint8_t *server_nonce_new(void) { return sample_bytes("new", "server_random", "server_nonce", NULL); }
@@ -647,8 +646,7 @@ START_TEST(dh_gen_answers)
     assert_rejects(&a, m, len, MTP_ERR_AUTH_DH_GEN_FAIL, NULL);
     client_at(&a, 2, NULL, 0, 0, 0);
     m = (uint8_t *)make_dh_gen(2, nnh2, &len);
-    assert_rejects(&a, m, len, MTP_ERR_AUTH_RETRY_LIMIT,
-                   "dh_gen_retry: already retried 0 times, the limit");
+    assert_rejects(&a, m, len, MTP_ERR_AUTH_RETRY_LIMIT, "dh_gen_retry: already retried 0 times, the limit");
 
     const uint8_t *ok = published("dh_gen_ok", &len);
     client_at(&a, 2, NULL, 0, 5, 0);

@@ -283,10 +283,10 @@ struct client_rejection {
     const char *name;
     enum mtp_auth_corrupt point; /* MTP_AUTH_X_COUNT: none */
     const char *pq, *fingerprints, *dh_prime, *g_a, *answer;
-    bool prime_plus_4;           /* dh_prime = Telegram's prime + 4 (divisible by 3) */
-    size_t g_a_ff_bytes;         /* g_a = that many 0xff bytes */
-    bool g_a_p_minus_1;          /* g_a = Telegram's prime - 1 */
-    int32_t g;                   /* 0: unchanged */
+    bool prime_plus_4;   /* dh_prime = Telegram's prime + 4 (divisible by 3) */
+    size_t g_a_ff_bytes; /* g_a = that many 0xff bytes */
+    bool g_a_p_minus_1;  /* g_a = Telegram's prime - 1 */
+    int32_t g;           /* 0: unchanged */
     bool server_time_set;
     int32_t server_time;
     int hash_number;
@@ -476,8 +476,8 @@ static const struct server_rejection server_rejections[] = {
     {"g_b = dh_prime", NONE, .g_b = "", .want = MTP_ERR_DH_GB_OUT_OF_RANGE}, /* filled with the prime below */
     {"wrong dc", NONE, .client_dc = 3, .server_dc = 2, .want = MTP_ERR_AUTH_DC,
      .want_msg = "p_q_inner_data_dc.dc is 3, this server is dc 2"},
-    {"temp key without expiry", NONE, .inner = MTP_AUTH_INNER_TEMP_DC, .expires_in = 0,
-     .want = MTP_ERR_AUTH_EXPIRES_IN, .want_msg = "p_q_inner_data_temp_dc.expires_in is 0, not positive"},
+    {"temp key without expiry", NONE, .inner = MTP_AUTH_INNER_TEMP_DC, .expires_in = 0, .want = MTP_ERR_AUTH_EXPIRES_IN,
+     .want_msg = "p_q_inner_data_temp_dc.expires_in is 0, not positive"},
     {"req_pq refused", NONE, .req_pq_old = true, .refuse_old = true, .want = MTP_ERR_AUTH_OLD_REFUSED},
     {"p_q_inner_data refused", NONE, .inner = MTP_AUTH_INNER_PLAIN, .refuse_old = true,
      .want = MTP_ERR_AUTH_OLD_REFUSED, .want_msg = "p_q_inner_data: the form without dc is refused"},
@@ -736,8 +736,7 @@ START_TEST(server_config_and_first_message)
     const uint8_t *dh_gen = sample_body("new", "server_messages", "dh_gen_ok", &len);
     mtp_error_clear(&err);
     ck_assert_rc(mtp_auth_server_recv(s, dh_gen, len, &w, &err), MTP_ERR_AUTH_UNEXPECTED);
-    ck_assert_str_eq(err.msg,
-                     "server: await req_pq_multi: got dh_gen_ok#3bcbf734, expected req_pq_multi or req_pq");
+    ck_assert_str_eq(err.msg, "server: await req_pq_multi: got dh_gen_ok#3bcbf734, expected req_pq_multi or req_pq");
     ck_assert_int_eq(mtp_auth_server_state(s), MTP_AUTH_S_FAILED);
     ck_assert_int_eq(mtp_auth_server_error(s)->code, MTP_ERR_AUTH_UNEXPECTED);
     mtp_auth_server_del(s);
