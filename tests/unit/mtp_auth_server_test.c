@@ -707,6 +707,57 @@ START_TEST(server_resends_the_answer_to_an_identical_request)
 }
 END_TEST
 
+START_TEST(server_resends_dh_gen_ok_after_done)
+{
+    /* The last answer survives the end of the exchange (and the wiping of its
+     * secrets): a client that lost dh_gen_ok and sends set_client_DH_params
+     * again gets the same dh_gen_ok. */
+    const struct mtp_rsa_key *keys[] = {test_key()};
+    struct mtp_auth_client_config cc;
+    mtp_auth_client_config_init(&cc);
+    cc.keys = keys;
+    cc.n_keys = 1;
+    struct mtp_auth_server_config sc;
+    mtp_auth_server_config_init(&sc);
+    sc.keys = keys;
+    sc.n_keys = 1;
+    struct mtp_det_state cdet, sdet;
+    struct mtp_env cenv = mtp_env_deterministic(&cdet, "c", 1, CLOCK_MS);
+    struct mtp_env senv = mtp_env_deterministic(&sdet, "s", 1, CLOCK_MS);
+    struct mtp_auth_client *c;
+    struct mtp_auth_server *s;
+    ck_assert_ok(mtp_auth_client_new(&cc, &cenv, &c, NULL));
+    ck_assert_ok(mtp_auth_server_new(&sc, &senv, &s, NULL));
+    uint8_t cbuf[MTP_AUTH_BODY_MAX], sbuf[MTP_AUTH_BODY_MAX], again[MTP_AUTH_BODY_MAX];
+    struct mtp_wr cw, sw, aw;
+    mtp_wr_init_fixed(&cw, cbuf, sizeof cbuf, NULL);
+    mtp_wr_init_fixed(&sw, sbuf, sizeof sbuf, NULL);
+    mtp_wr_init_fixed(&aw, again, sizeof again, NULL);
+    ck_assert_ok(mtp_auth_client_start(c, &cw, NULL));
+    for (int i = 0; i < 3; i++) {
+        mtp_wr_reset(&sw);
+        ck_assert_ok(mtp_auth_server_recv(s, cbuf, cw.len, &sw, NULL));
+        if (i < 2) {
+            mtp_wr_reset(&cw);
+            ck_assert_ok(mtp_auth_client_recv(c, sbuf, sw.len, &cw, NULL));
+        }
+    }
+    ck_assert_int_eq(mtp_auth_server_state(s), MTP_AUTH_S_DONE);
+    ck_assert_ok(mtp_auth_server_recv(s, cbuf, cw.len, &aw, NULL));
+    ck_assert_uint_eq(aw.len, sw.len);
+    ck_assert_mem_eq(again, sbuf, sw.len);
+    mtp_wr_reset(&cw);
+    ck_assert_ok(mtp_auth_client_recv(c, again, aw.len, &cw, NULL));
+    ck_assert_int_eq(mtp_auth_client_state(c), MTP_AUTH_C_DONE);
+    struct mtp_auth_result cr, sr;
+    ck_assert_ok(mtp_auth_client_result(c, &cr, NULL));
+    ck_assert_ok(mtp_auth_server_result(s, &sr, NULL));
+    ck_assert_mem_eq(cr.auth_key, sr.auth_key, 256);
+    mtp_auth_client_del(c);
+    mtp_auth_server_del(s);
+}
+END_TEST
+
 START_TEST(server_config_and_first_message)
 {
     struct mtp_auth_server_config cfg;
@@ -788,6 +839,7 @@ static Suite *auth_server_suite(void)
     tcase_add_test(t, server_replays_published_res_pq);
     tcase_add_test(t, server_replays_published_server_dh_params_ok);
     tcase_add_test(t, server_resends_the_answer_to_an_identical_request);
+    tcase_add_test(t, server_resends_dh_gen_ok_after_done);
     tcase_add_test(t, server_config_and_first_message);
     suite_add_tcase(s, t);
     return s;

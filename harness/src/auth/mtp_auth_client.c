@@ -240,7 +240,9 @@ static int on_res_pq(struct mtp_auth_client *c, struct mtp_rd *r, struct mtp_wr 
     size_t inner_len;
     struct mtp_wr dw;
     mtp_wr_init_fixed(&dw, data, sizeof data, e);
-    MTP_GUARD(mtp_auth_tl_write_pq_inner(&dw, &in));
+    rc = mtp_auth_tl_write_pq_inner(&dw, &in);
+    mtp_wipe(in.new_nonce, sizeof in.new_nonce);
+    MTP_GUARD(rc);
     inner_len = dw.len;
     if (c->bh.pq_inner != NULL) {
         inner = c->bh.pq_inner;

@@ -539,5 +539,9 @@ int mtp_auth_server_recv(struct mtp_auth_server *s, const uint8_t *body, size_t 
     memcpy(s->last_ans, s->out, w.len);
     s->last_ans_len = w.len;
     mtp_wipe(s->out, w.len);
+    /* "they forget all other temporary data" (auth_key step 9); an identical
+     * request still gets the stored answer. */
+    if (s->state == MTP_AUTH_S_DONE || s->state == MTP_AUTH_S_ABORTED)
+        wipe_secrets(s);
     return MTP_OK;
 }
