@@ -1,0 +1,318 @@
+/* Server core: checks each client message, decides through the bad-message
+ * table (badmsg.h) what it deserves, answers with the notification it owes,
+ * and runs the server side of the service messages. */
+#include <string.h>
+
+#include "mtp/badmsg.h"
+#include "session/mtp_session_internal.h"
+
+static void maintain_salts(struct mtp_session *s, int64_t now)
+{
+    mtp_salts_expire(&s->salts, now, s->cfg.salt_grace_ms);
+    /* Keep a current salt; the schedule continues the existing one. */
+    if (mtp_salts_at(&s->salts, now) == NULL && mtp_salts_extend(&s->salts, now, s->cfg.salt_period_ms, 1, &s->env) < 0)
+        mtp_session_dropped(s, 0, 0, MTP_ERR_INTERNAL, NULL); /* no randomness: every salt will be refused */
+}
+
+static uint64_t current_salt(const struct mtp_session *s, int64_t now)
+{
+    const struct mtp_salt_entry *e = mtp_salts_at(&s->salts, now);
+    return e ? e->salt : 0;
+}
+
+/* Where the message being judged sits, for error messages. */
+struct judged {
+    uint64_t msg_id;
+    int32_t seqno;
+    uint64_t salt;
+    size_t at;     /* offset of its msg_id */
+    size_t seq_at; /* offset of its seqno */
+    size_t salt_at;
+};
+
+static int describe(struct mtp_error *err, const struct mtp_session *s, const struct judged *j,
+                    const struct mtp_badmsg_verdict *v, int64_t now, const struct mtp_error *cerr)
+{
+    unsigned long long id = (unsigned long long)j->msg_id;
+    long long dt = (long long)(mtp_msgid_to_ms(j->msg_id) - now);
+    switch (v->fact) {
+    case MTP_FACT_ID_LOW_BITS:
+        return mtp_error_set(err, v->err, j->at, "message.msg_id: %#llx at offset %zu is not divisible by 4", id, j->at);
+    case MTP_FACT_ID_ZERO_LOW32:
+        return mtp_error_set(err, v->err, j->at, "message.msg_id: %#llx at offset %zu has empty lower 32 bits", id,
+                             j->at);
+    case MTP_FACT_ID_TOO_OLD:
+        return mtp_error_set(err, v->err, j->at, "message.msg_id: %#llx at offset %zu is %lld ms in the past (limit %lld)",
+                             id, j->at, -dt, (long long)s->cfg.max_past_ms);
+    case MTP_FACT_ID_TOO_NEW:
+        return mtp_error_set(err, v->err, j->at,
+                             "message.msg_id: %#llx at offset %zu is %lld ms in the future (limit %lld)", id, j->at, dt,
+                             (long long)s->cfg.max_future_ms);
+    case MTP_FACT_BAD_SALT:
+        return mtp_error_set(err, v->err, j->salt_at, "message.salt: %#llx at offset %zu is not a valid server salt",
+                             (unsigned long long)j->salt, j->salt_at);
+    case MTP_FACT_DUPLICATE:
+        return mtp_error_set(err, v->err, j->at, "message.msg_id: %#llx at offset %zu was already received%s", id, j->at,
+                             v->code == MTP_BADMSG_CONTAINER_ID_REUSED ? " (container)" : "");
+    case MTP_FACT_BELOW_WINDOW:
+        return mtp_error_set(err, v->err, j->at,
+                             "message.msg_id: %#llx at offset %zu is below all %zu stored msg_ids (lowest %#llx)", id,
+                             j->at, s->window.n, (unsigned long long)mtp_msgwin_min(&s->window));
+    case MTP_FACT_CONTAINER_FLOOD:
+    case MTP_FACT_CONTAINER_INVALID:
+        return mtp_error_set(err, v->err, cerr->offset, "%s", cerr->msg);
+    case MTP_FACT_SEQNO_ODD_FOR_SERVICE:
+        return mtp_error_set(err, v->err, j->seq_at,
+                             "message.seq_no: %d at offset %zu is odd, but the message is not content-related",
+                             j->seqno, j->seq_at);
+    case MTP_FACT_SEQNO_EVEN_FOR_CONTENT:
+        return mtp_error_set(err, v->err, j->seq_at,
+                             "message.seq_no: %d at offset %zu is even, but the message is content-related", j->seqno,
+                             j->seq_at);
+    case MTP_FACT_SEQNO_TOO_LOW:
+        return mtp_error_set(err, v->err, j->seq_at,
+                             "message.seq_no: %d at offset %zu is too low for a message after a lower msg_id", j->seqno,
+                             j->seq_at);
+    default:
+        return mtp_error_set(err, v->err, j->seq_at,
+                             "message.seq_no: %d at offset %zu is too high for a message before a higher msg_id",
+                             j->seqno, j->seq_at);
+    }
+}
+
+/* Sends what the verdict owes and reports it; returns the verdict's error. */
+static int reject(struct mtp_session *s, const struct judged *j, const struct mtp_badmsg_verdict *v, int64_t now,
+                  const struct mtp_error *cerr, struct mtp_error *err)
+{
+    int rc = describe(err, s, j, v, now, cerr);
+    uint8_t buf[40];
+    struct mtp_wr w;
+    mtp_wr_init_fixed(&w, buf, sizeof buf, NULL);
+    if (v->action == MTP_BADMSG_NOTIFY || v->action == MTP_BADMSG_SALT) {
+        uint64_t salt = current_salt(s, now);
+        int wrc = v->action == MTP_BADMSG_SALT ? mtp_svc_write_bad_server_salt(&w, j->msg_id, j->seqno, salt)
+                                               : mtp_svc_write_bad_msg(&w, j->msg_id, j->seqno, v->code);
+        /* Notifications "do not require acknowledgment (i.e., are irrelevant)". */
+        if (wrc == MTP_OK)
+            wrc = mtp_session_queue_service(s, w.p, w.len, MTP_OUT_RESPONSE, j->msg_id, 0, NULL);
+        if (wrc == MTP_OK)
+            mtp_session_emit(s, &(struct mtp_session_event){
+                                    .type = v->action == MTP_BADMSG_SALT ? MTP_SESSION_EV_BAD_SALT : MTP_SESSION_EV_BAD_MSG,
+                                    .msg_id = j->msg_id,
+                                    .seqno = j->seqno,
+                                    .ref_msg_id = j->msg_id,
+                                    .value = v->action == MTP_BADMSG_SALT ? salt : 0,
+                                    .code = v->code});
+    }
+    mtp_session_dropped(s, j->msg_id, j->seqno, rc, err);
+    return rc;
+}
+
+static int seq_class(uint32_t ctor)
+{
+    const struct mtp_svc_info *info = mtp_svc_info(ctor);
+    return info ? info->seq : MTP_SVC_SEQ_CONTENT;
+}
+
+static uint32_t window_facts(const struct mtp_session *s, uint64_t msg_id, int32_t seqno, uint32_t ctor)
+{
+    uint32_t f = 0;
+    if (msg_id & 3)
+        f |= MTP_FACT_ID_LOW_BITS;
+    if ((msg_id & 0xffffffffu) == 0)
+        f |= MTP_FACT_ID_ZERO_LOW32;
+    switch (mtp_msgwin_check(&s->window, msg_id)) {
+    case MTP_MSGWIN_DUPLICATE:
+        f |= MTP_FACT_DUPLICATE;
+        break;
+    case MTP_MSGWIN_BELOW:
+        f |= MTP_FACT_BELOW_WINDOW;
+        break;
+    default:
+        break;
+    }
+    const struct mtp_msgwin_entry *below, *above;
+    mtp_msgwin_neighbours(&s->window, msg_id, &below, &above);
+    return f | mtp_badmsg_seqno_facts(seqno, seq_class(ctor), below, above);
+}
+
+static void announce_session(struct mtp_session *s, uint64_t first_msg_id, int64_t now)
+{
+    uint8_t buf[32];
+    struct mtp_wr w;
+    mtp_wr_init_fixed(&w, buf, sizeof buf, NULL);
+    s->first_msg_id = first_msg_id;
+    /* "The server notifies the client that a new session (from the server's
+     * standpoint) had to be created"; it "must be acknowledged". */
+    int rc = mtp_svc_write_new_session_created(&w, first_msg_id, s->unique_id, current_salt(s, now));
+    if (rc == MTP_OK)
+        rc = mtp_session_queue_service(s, w.p, w.len, MTP_OUT_CONTENT, 0, 0, NULL);
+    if (rc < 0) {
+        mtp_session_dropped(s, first_msg_id, 0, rc, NULL);
+        return;
+    }
+    mtp_session_emit(s, &(struct mtp_session_event){.type = MTP_SESSION_EV_NEW_SESSION,
+                                                    .ref_msg_id = first_msg_id,
+                                                    .value = s->unique_id});
+}
+
+static void nested(struct mtp_session *s, const struct mtp_nested *m, int64_t now)
+{
+    struct judged j = {m->msg_id, m->seqno, 0, m->offset, m->offset + 8, 0};
+    uint32_t facts = window_facts(s, m->msg_id, m->seqno, m->ctor);
+    struct mtp_badmsg_verdict v = mtp_badmsg_decide(facts);
+    if (v.action != MTP_BADMSG_ACCEPT) {
+        struct mtp_error e;
+        mtp_error_clear(&e);
+        (void)reject(s, &j, &v, now, NULL, &e);
+        return;
+    }
+    mtp_msgwin_insert(&s->window, m->msg_id, m->seqno);
+    struct mtp_session_msg msg = {m->msg_id, m->seqno, m->ctor, m->body, true};
+    mtp_session_dispatch(s, &msg, 0);
+}
+
+int mtp_session_server_recv(struct mtp_session *s, const struct mtp_msg_header *h, struct mtp_rd *body,
+                            struct mtp_error *err)
+{
+    int64_t now = mtp_session_now(s);
+    maintain_salts(s, now);
+    /* Routing a message to the right session is the caller's job; a message
+     * of another session is not this core's to judge.  The first message
+     * names the session, so that even a notification about it goes there. */
+    if (s->session_id == 0)
+        s->session_id = h->session_id;
+    if (h->session_id != s->session_id) {
+        int rc = mtp_error_set(err, MTP_ERR_SES_WRONG_SESSION, 8,
+                               "message.session_id: %#llx at offset 8 is not this session (%#llx)",
+                               (unsigned long long)h->session_id, (unsigned long long)s->session_id);
+        mtp_session_dropped(s, h->msg_id, h->seqno, rc, err);
+        return rc;
+    }
+    uint32_t ctor;
+    int rc = mtp_rd_peek_u32(body, &ctor, "message.message_data");
+    if (rc < 0) {
+        mtp_session_dropped(s, h->msg_id, h->seqno, rc, err);
+        return rc;
+    }
+    struct judged j = {h->msg_id, h->seqno, h->salt, 16, 24, 0};
+    uint32_t facts = window_facts(s, h->msg_id, h->seqno, ctor);
+    switch (mtp_msgid_time_cmp(h->msg_id, now, s->cfg.max_past_ms, s->cfg.max_future_ms)) {
+    case -1:
+        facts |= MTP_FACT_ID_TOO_OLD;
+        break;
+    case 1:
+        facts |= MTP_FACT_ID_TOO_NEW;
+        break;
+    default:
+        break;
+    }
+    if (!mtp_salts_accepts(&s->salts, h->salt, now, s->cfg.salt_grace_ms))
+        facts |= MTP_FACT_BAD_SALT;
+    bool is_container = ctor == MTP_SVC_msg_container;
+    struct mtp_container c;
+    struct mtp_error cerr;
+    mtp_error_clear(&cerr);
+    if (is_container) {
+        facts |= MTP_FACT_CONTAINER;
+        struct mtp_rd cb = *body;
+        cb.err = &cerr;
+        int crc = mtp_container_open(&c, &cb, h->msg_id, h->seqno, &s->cfg.container);
+        if (crc == MTP_ERR_SES_FLOOD)
+            facts |= MTP_FACT_CONTAINER_FLOOD;
+        else if (crc < 0)
+            facts |= MTP_FACT_CONTAINER_INVALID;
+        if (crc < 0 && cerr.code != crc)
+            mtp_error_set(&cerr, crc, mtp_rd_offset(&cb), "msg_container: %s", mtp_err_text(crc));
+    }
+    struct mtp_badmsg_verdict v = mtp_badmsg_decide(facts);
+    if (v.action != MTP_BADMSG_ACCEPT)
+        return reject(s, &j, &v, now, &cerr, err);
+
+    /* Accepted: the session exists from now on. */
+    uint64_t first = h->msg_id;
+    if (is_container) {
+        struct mtp_container scan = c;
+        struct mtp_nested m;
+        while (mtp_container_next(&scan, &m) == 1)
+            if (m.msg_id < first)
+                first = m.msg_id;
+    }
+    if (!s->started) {
+        s->session_id = h->session_id;
+        s->started = true;
+        if (mtp_env_rand(&s->env, &s->unique_id, sizeof s->unique_id) < 0)
+            s->unique_id = h->msg_id;
+        announce_session(s, first, now);
+    } else if (first < s->first_msg_id) {
+        /* "If, after this, the server receives a message with an even smaller
+         * msg_id within the same session, a similar notification will be
+         * generated for this msg_id as well." */
+        announce_session(s, first, now);
+    }
+    if (is_container) {
+        struct mtp_nested m;
+        while (mtp_container_next(&c, &m) == 1)
+            nested(s, &m, now);
+        mtp_msgwin_insert(&s->window, h->msg_id, h->seqno);
+        return MTP_OK;
+    }
+    mtp_msgwin_insert(&s->window, h->msg_id, h->seqno);
+    struct mtp_session_msg msg = {h->msg_id, h->seqno, ctor, *body, false};
+    mtp_session_dispatch(s, &msg, 0);
+    return MTP_OK;
+}
+
+bool mtp_session_server_dispatch(struct mtp_session *s, const struct mtp_session_msg *m, const struct mtp_svc *svc)
+{
+    switch (svc->id) {
+    case MTP_SVC_get_future_salts: {
+        /* "between 1 and 64 ... The server returns a maximum of num future server salts (may return fewer)." */
+        int32_t num = svc->u.get_future_salts.num;
+        if (num < 1)
+            num = 1;
+        if (num > MTP_SVC_MAX_FUTURE_SALTS)
+            num = MTP_SVC_MAX_FUTURE_SALTS;
+        int64_t now = mtp_session_now(s);
+        struct mtp_svc_future_salt out[MTP_SVC_MAX_FUTURE_SALTS];
+        size_t n = 0;
+        int rc = mtp_salts_extend(&s->salts, now, s->cfg.salt_period_ms, (size_t)num, &s->env);
+        for (size_t i = 0; rc == MTP_OK && i < s->salts.n && n < (size_t)num; i++) {
+            const struct mtp_salt_entry *e = &s->salts.e[i];
+            if (e->valid_until_ms <= now)
+                continue;
+            out[n++] = (struct mtp_svc_future_salt){(int32_t)(e->valid_since_ms / 1000),
+                                                    (int32_t)(e->valid_until_ms / 1000), e->salt};
+        }
+        struct mtp_wr w;
+        mtp_wr_init_dyn(&w, 64 + 16 * MTP_SVC_MAX_FUTURE_SALTS, NULL);
+        if (rc == MTP_OK)
+            rc = mtp_svc_write_future_salts(&w, m->msg_id, (int32_t)(now / 1000), out, n);
+        /* "The response serves as the acknowledgment of the query and does not require an acknowledgment itself." */
+        if (rc == MTP_OK)
+            rc = mtp_session_queue_service(s, w.p, w.len, MTP_OUT_RESPONSE, m->msg_id, 0, NULL);
+        mtp_wr_free(&w);
+        if (rc < 0)
+            mtp_session_dropped(s, m->msg_id, m->seqno, rc, NULL);
+        mtp_session_ack_forget(s, m->msg_id);
+        return true;
+    }
+    case MTP_SVC_destroy_session:
+        mtp_session_emit(s, &(struct mtp_session_event){.type = MTP_SESSION_EV_DESTROY_SESSION,
+                                                        .msg_id = m->msg_id,
+                                                        .seqno = m->seqno,
+                                                        .value = svc->u.session.session_id,
+                                                        .ctor = svc->id});
+        return true;
+    case MTP_SVC_http_wait:
+        mtp_session_emit(s, &(struct mtp_session_event){.type = MTP_SESSION_EV_HTTP_WAIT,
+                                                        .msg_id = m->msg_id,
+                                                        .seqno = m->seqno,
+                                                        .ctor = svc->id,
+                                                        .body = mtp_rd_cur(&m->body),
+                                                        .body_len = mtp_rd_left(&m->body)});
+        return true;
+    default:
+        return false;
+    }
+}
