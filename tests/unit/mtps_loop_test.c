@@ -22,6 +22,7 @@
 #include "mtp_test.h"
 #include "mtps_client.h"
 #include "mtps_server.h"
+#include "mtps_util.h"
 #include "tlengine/tl_files.h"
 #include "tlengine/tl_json.h"
 
@@ -412,6 +413,96 @@ START_TEST(keylog_and_keys_file_let_a_client_come_back)
 }
 END_TEST
 
+
+/* Runs mtprobe serve with args and returns its exit status (stderr to /dev/null). */
+static int run_serve(const char *const *args)
+{
+    const char *argv[24] = {MTPROBE_BINARY, "serve"};
+    size_t n = 2;
+    while (*args && n < 22)
+        argv[n++] = *args++;
+    argv[n] = NULL;
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, 1);
+        dup2(devnull, 2);
+        execv(MTPROBE_BINARY, (char *const *)argv);
+        _exit(127);
+    }
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+START_TEST(command_line_mistakes_and_a_fresh_key)
+{
+    const char *none[] = {NULL};
+    ck_assert_int_eq(run_serve(none), 2);
+    const char *help[] = {"--help", NULL};
+    ck_assert_int_eq(run_serve(help), 0);
+    const char *nokey[] = {"--listen", "127.0.0.1:0", NULL};
+    ck_assert_int_eq(run_serve(nokey), 2);
+    const char *badport[] = {"--listen", "127.0.0.1:99999", "--rsa-key", "k.pem", NULL};
+    ck_assert_int_eq(run_serve(badport), 2);
+    const char *dcfirst[] = {"--dc", "2", "--listen", "127.0.0.1:0", "--rsa-key", "k.pem", NULL};
+    ck_assert_int_eq(run_serve(dcfirst), 2);
+    const char *baddur[] = {"--listen", "127.0.0.1:0", "--rsa-key", "k.pem", "--idle-timeout", "5x", NULL};
+    ck_assert_int_eq(run_serve(baddur), 2);
+    const char *badscen[] = {"--listen", "127.0.0.1:0", "--rsa-key", "/nonexistent/k.pem", "--scenario",
+                             "no_such_scenario", NULL};
+    ck_assert_int_eq(run_serve(badscen), 3);
+
+    /* A key file that does not exist is made, with its public half next to it. */
+    char dir[64];
+    snprintf(dir, sizeof dir, "/tmp/mtps_newkey_XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char key[128], pub[128];
+    snprintf(key, sizeof key, "%s/server.pem", dir);
+    snprintf(pub, sizeof pub, "%s/server.pub.pem", dir);
+    struct server_proc sp;
+    const char *extra[] = {"--dc", "4", NULL};
+    /* server_start copies the test key; start by hand with a missing key instead */
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fds[1], 1);
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, 2);
+        execl(MTPROBE_BINARY, MTPROBE_BINARY, "serve", "--listen", "127.0.0.1:0", "--rsa-key", key, extra[0],
+              extra[1], (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    sp.pid = pid;
+    sp.out = fdopen(fds[0], "r");
+    char line[256];
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, sp.out));
+    unsigned port;
+    ck_assert_int_eq(sscanf(line, "listening 127.0.0.1:%u dc %d fingerprint %16s", &port, &sp.dc, sp.fingerprint), 3);
+    ck_assert_int_eq(sp.dc, 4);
+    size_t len;
+    char *pem = mtps_read_file(pub, 1u << 16, &len, NULL);
+    ck_assert_ptr_nonnull(pem);
+    ck_assert_ptr_nonnull(strstr(pem, "-----BEGIN RSA PUBLIC KEY-----"));
+    struct mtp_rsa_key *k;
+    ck_assert_ok(mtp_rsa_key_from_pem(pem, len, &k, NULL));
+    free(pem);
+    ck_assert(!mtp_rsa_key_has_private(k));
+    uint8_t fp[8];
+    ck_assert_ok(mtp_rsa_key_fingerprint(k, fp, NULL));
+    char want[17];
+    mtps_fingerprint_hex(fp, want);
+    ck_assert_str_eq(sp.fingerprint, want);
+    mtp_rsa_key_free(k);
+    snprintf(sp.dir, sizeof sp.dir, "%s", dir);
+    server_stop(&sp);
+}
+END_TEST
+
 Suite *mtps_loop_suite(void);
 Suite *mtps_loop_suite(void)
 {
@@ -422,6 +513,7 @@ Suite *mtps_loop_suite(void)
     tcase_add_test(tc, unknown_key_gets_404_and_garbage_closes_only_its_connection);
     tcase_add_test(tc, flood_gets_429);
     tcase_add_test(tc, keylog_and_keys_file_let_a_client_come_back);
+    tcase_add_test(tc, command_line_mistakes_and_a_fresh_key);
     suite_add_tcase(s, tc);
     return s;
 }
