@@ -318,8 +318,11 @@ static int load_templates(struct mtps_api *api, const char *dir, struct mtp_erro
         size_t n = strlen(e->d_name);
         if (n <= 5 || strcmp(e->d_name + n - 5, ".json") != 0 || e->d_name[0] == '.')
             continue;
-        char path[4096], method[MTPS_METHOD_MAX];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        char path[8192], method[MTPS_METHOD_MAX];
+        if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= sizeof path) {
+            rc = mtp_error_set(err, MTP_ERR_SRV_TEMPLATE, MTP_NO_OFFSET, "%s: path too long", dir);
+            break;
+        }
         if (n - 5 >= sizeof method) {
             rc = mtp_error_set(err, MTP_ERR_SRV_TEMPLATE, MTP_NO_OFFSET, "%s: method name too long", path);
             break;

@@ -29,7 +29,8 @@ START_TEST(defaults_are_telegram_like)
     mtps_limits_default(&l);
     ck_assert_uint_eq(l.max_conns, 4096);
     ck_assert_uint_eq(l.max_frame, 256u << 10);
-    ck_assert_uint_eq(l.max_memory, 256ull << 20);
+    ck_assert_uint_eq(l.max_memory, 128ull << 20);
+    ck_assert_uint_eq(l.max_sessions, 2048);
     ck_assert_int_eq(l.idle_timeout_ms, 120000);
     mtps_scenario_free(&s);
 }
