@@ -54,8 +54,9 @@ static void serve_usage(FILE *out)
             "  --frame-timeout T       close a connection whose started frame stays incomplete (default 30s)\n"
             "  --max-frame BYTES       largest frame accepted (default 262144)\n"
             "  --max-output BYTES      output queued for one connection before it is a slow reader (1 MiB)\n"
-            "  --max-memory BYTES      all connections' buffers together (default 256 MiB)\n"
-            "  --max-keys N, --max-sessions N   keys and sessions kept in memory (default 16384 each)\n"
+            "  --max-memory BYTES      all connections' buffers together (default 128 MiB)\n"
+            "  --max-keys N            auth keys kept in memory (default 16384)\n"
+            "  --max-sessions N        sessions kept in memory (default 2048)\n"
             "  -v, --verbose           also log every message in both directions as TL text\n"
             "Durations: 250ms, 30s, 2m, or plain seconds.\n");
 }

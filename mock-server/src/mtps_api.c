@@ -229,32 +229,36 @@ static json_t *fit(const struct mtp_tl_schema *s, const struct mtp_tl_tref *t, c
         mtp_error_set(err, MTP_ERR_SRV_TEMPLATE, MTP_NO_OFFSET, "template: nested deeper than %d", FIT_MAX_DEPTH);
         return NULL;
     }
+    /* Present values are kept as written (the encoder reports a value of the
+     * wrong kind, naming the field); only missing ones get zero values. */
+    if (j != NULL && t->kind != MTP_TL_VECTOR && t->kind != MTP_TL_BARE_VECTOR && t->kind != MTP_TL_BOXED &&
+        t->kind != MTP_TL_BARE)
+        return json_deep_copy(j);
     switch (t->kind) {
     case MTP_TL_INT:
     case MTP_TL_NAT:
-        return json_is_integer(j) ? json_deep_copy(j) : json_integer(0);
+        return json_integer(0);
     case MTP_TL_LONG:
-        if (json_is_integer(j))
-            return json_deep_copy(j);
-        return json_is_string(j) ? json_deep_copy(j) : json_string("0");
+        return json_string("0");
     case MTP_TL_DOUBLE:
-        return json_is_number(j) ? json_deep_copy(j) : json_real(0.0);
+        return json_real(0.0);
     case MTP_TL_INT128:
-        return json_is_string(j) ? json_deep_copy(j) : zero_hex(16);
+        return zero_hex(16);
     case MTP_TL_INT256:
-        return json_is_string(j) ? json_deep_copy(j) : zero_hex(32);
+        return zero_hex(32);
     case MTP_TL_BYTES:
-        return json_is_string(j) ? json_deep_copy(j) : json_string("");
     case MTP_TL_STRING:
-        return json_is_string(j) || json_is_object(j) ? json_deep_copy(j) : json_string("");
+        return json_string("");
     case MTP_TL_BOOL:
-        return json_is_boolean(j) ? json_deep_copy(j) : json_false();
+        return json_false();
     case MTP_TL_TRUE:
         return json_true();
     case MTP_TL_VECTOR:
     case MTP_TL_BARE_VECTOR: {
+        if (j != NULL && !json_is_array(j))
+            return json_deep_copy(j);
         json_t *a = json_array();
-        for (size_t i = 0; a && json_is_array(j) && i < json_array_size(j); i++) {
+        for (size_t i = 0; a && j && i < json_array_size(j); i++) {
             json_t *v = fit(s, t->args[0], json_array_get(j, i), depth + 1, err);
             if (v == NULL || json_array_append_new(a, v) < 0) {
                 json_decref(a);
@@ -264,6 +268,8 @@ static json_t *fit(const struct mtp_tl_schema *s, const struct mtp_tl_tref *t, c
         return a;
     }
     case MTP_TL_BOXED: {
+        if (j != NULL && !json_is_object(j))
+            return json_deep_copy(j);
         const json_t *n = json_is_object(j) ? json_object_get(j, "_") : NULL;
         const struct mtp_tl_combinator *c = json_is_string(n) ? mtp_tl_type_ctor(t->type, json_string_value(n)) : NULL;
         /* A constructor this schema's type lacks (another layer): its zero value instead. */
@@ -278,6 +284,8 @@ static json_t *fit(const struct mtp_tl_schema *s, const struct mtp_tl_tref *t, c
         return fit_object(s, c, src, true, depth, err);
     }
     case MTP_TL_BARE:
+        if (j != NULL && !json_is_object(j))
+            return json_deep_copy(j);
         return fit_object(s, t->ctor, j, false, depth, err);
     default:
         /* Object, type variables, repetitions: as written. */
@@ -310,8 +318,11 @@ static int load_templates(struct mtps_api *api, const char *dir, struct mtp_erro
         size_t n = strlen(e->d_name);
         if (n <= 5 || strcmp(e->d_name + n - 5, ".json") != 0 || e->d_name[0] == '.')
             continue;
-        char path[4096], method[MTPS_METHOD_MAX];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        char path[8192], method[MTPS_METHOD_MAX];
+        if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= sizeof path) {
+            rc = mtp_error_set(err, MTP_ERR_SRV_TEMPLATE, MTP_NO_OFFSET, "%s: path too long", dir);
+            break;
+        }
         if (n - 5 >= sizeof method) {
             rc = mtp_error_set(err, MTP_ERR_SRV_TEMPLATE, MTP_NO_OFFSET, "%s: method name too long", path);
             break;

@@ -124,9 +124,8 @@ int mtps_client_start(struct mtps_client *c, struct mtp_error *err)
     return rc < 0 ? fail(c, rc, err) : MTP_OK;
 }
 
-static int key_done(struct mtps_client *c, struct mtp_error *err)
+static int session_up(struct mtps_client *c)
 {
-    MTP_GUARD(mtp_auth_client_result(c->auth, &c->key, err));
     MTP_GUARD(mtp_session_init(&c->ses, MTP_SESSION_CLIENT, c->o.session, &c->env, on_session_event, c));
     c->ses_init = true;
     mtp_session_set_auth_key(&c->ses, c->key.auth_key);
@@ -134,6 +133,19 @@ static int key_done(struct mtps_client *c, struct mtp_error *err)
     mtp_session_sync_time(&c->ses, c->key.server_time);
     c->state = MTPS_CL_READY;
     return MTP_OK;
+}
+
+static int key_done(struct mtps_client *c, struct mtp_error *err)
+{
+    MTP_GUARD(mtp_auth_client_result(c->auth, &c->key, err));
+    return session_up(c);
+}
+
+int mtps_client_resume(struct mtps_client *c, const struct mtp_auth_result *key, struct mtp_error *err)
+{
+    MTP_GUARD(mtp_tr_conn_start(&c->tr, &c->out, err));
+    c->key = *key;
+    return session_up(c);
 }
 
 static int on_frame(struct mtps_client *c, const struct mtp_tr_frame *f, struct mtp_error *err)

@@ -75,6 +75,9 @@ MTP_MUST_USE int mtps_client_init(struct mtps_client *c, const struct mtps_clien
 void mtps_client_free(struct mtps_client *c);
 /* The transport header and req_pq_multi, into c->out. */
 MTP_MUST_USE int mtps_client_start(struct mtps_client *c, struct mtp_error *err);
+/* Instead of start: reuse a key from an earlier exchange (a client that comes
+ * back with its stored key); the transport header goes to c->out. */
+MTP_MUST_USE int mtps_client_resume(struct mtps_client *c, const struct mtp_auth_result *key, struct mtp_error *err);
 /* Bytes from the server (decrypted in place when obfuscated).  Answers go to
  * c->out.  An error fails the client for good (state FAILED). */
 MTP_MUST_USE int mtps_client_feed(struct mtps_client *c, uint8_t *buf, size_t len, struct mtp_error *err);

@@ -69,7 +69,7 @@ static int set_dh_prime(struct mtps_auth_cfg *a, const json_t *v, const char *o,
 
 static int set_g(struct mtps_auth_cfg *a, const json_t *v, const char *o, const char *k, struct mtp_error *e)
 {
-    int64_t x;
+    int64_t x = 0;
     MTP_GUARD(int_value(v, o, k, 2, 7, &x, e));
     a->cfg.g = (int32_t)x;
     return MTP_OK;
@@ -77,7 +77,7 @@ static int set_g(struct mtps_auth_cfg *a, const json_t *v, const char *o, const 
 
 static int set_pq_bits(struct mtps_auth_cfg *a, const json_t *v, const char *o, const char *k, struct mtp_error *e)
 {
-    int64_t p, q;
+    int64_t p = 0, q = 0;
     if (!json_is_array(v) || json_array_size(v) != 2)
         return bad(e, o, "%s: expected [p_bits, q_bits]", k);
     MTP_GUARD(int_value(json_array_get(v, 0), o, k, 2, 32, &p, e));
@@ -149,7 +149,7 @@ static int set_send_dh_prime(struct mtps_auth_cfg *a, const json_t *v, const cha
 
 static int set_send_g(struct mtps_auth_cfg *a, const json_t *v, const char *o, const char *k, struct mtp_error *e)
 {
-    int64_t x;
+    int64_t x = 0;
     MTP_GUARD(int_value(v, o, k, INT32_MIN, INT32_MAX, &x, e));
     a->beh.g_set = true;
     a->beh.g = (int32_t)x;
@@ -170,7 +170,7 @@ static int set_send_answer(struct mtps_auth_cfg *a, const json_t *v, const char 
 static int set_time_offset(struct mtps_auth_cfg *a, const json_t *v, const char *o, const char *k,
                            struct mtp_error *e)
 {
-    int64_t x;
+    int64_t x = 0;
     MTP_GUARD(int_value(v, o, k, -(1ll << 30), 1ll << 30, &x, e));
     a->time_offset_set = true;
     a->time_offset_s = (int32_t)x;
@@ -186,7 +186,7 @@ static int set_params_fail(struct mtps_auth_cfg *a, const json_t *v, const char 
 static int set_gen_retries(struct mtps_auth_cfg *a, const json_t *v, const char *o, const char *k,
                            struct mtp_error *e)
 {
-    int64_t x;
+    int64_t x = 0;
     MTP_GUARD(int_value(v, o, k, 0, 100, &x, e));
     a->beh.dh_gen_retries = (unsigned)x;
     return MTP_OK;
@@ -199,7 +199,7 @@ static int set_gen_fail(struct mtps_auth_cfg *a, const json_t *v, const char *o,
 
 static int set_gen_hash(struct mtps_auth_cfg *a, const json_t *v, const char *o, const char *k, struct mtp_error *e)
 {
-    int64_t x;
+    int64_t x = 0;
     MTP_GUARD(int_value(v, o, k, 1, 3, &x, e));
     a->beh.dh_gen_hash_number = (int)x;
     return MTP_OK;

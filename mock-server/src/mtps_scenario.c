@@ -105,9 +105,9 @@ void mtps_limits_default(struct mtps_limits *l)
         .max_conns_per_ip = 0,
         .max_frame = 256u << 10,
         .max_output = 1u << 20,
-        .max_memory = 256ull << 20,
+        .max_memory = 128ull << 20,
         .max_keys = 16384,
-        .max_sessions = 16384,
+        .max_sessions = 2048,
         .max_sessions_per_key = 64,
         .flood_packets = 0,
         .flood_bytes = 0,
@@ -127,10 +127,10 @@ void mtps_scenario_default(struct mtps_scenario *s)
      * sessions, and these bound each one's fixed memory (see README). */
     s->session.window = 256;
     s->session.max_stored = 128;
-    s->session.max_stored_bytes = 256u << 10;
-    s->session.max_body = 256u << 10;
-    s->session.ack_max = 1024;
-    s->session.gzip_max = 256u << 10;
+    s->session.max_stored_bytes = 32u << 10;
+    s->session.max_body = 32u << 10;
+    s->session.ack_max = 256;
+    s->session.gzip_max = 64u << 10;
     s->api.unknown_method_code = 400;
     snprintf(s->api.unknown_method_message, sizeof s->api.unknown_method_message, "METHOD_NOT_SUPPORTED");
     s->quick_ack = true;

@@ -19,26 +19,26 @@ char *mtps_read_file(const char *path, size_t max, size_t *len, struct mtp_error
         mtp_error_set(err, MTP_ERR_IO, MTP_NO_OFFSET, "%s: %s", path, strerror(errno));
         return NULL;
     }
-    size_t cap = 4096, n = 0;
+    size_t cap = max < 4096 ? max : 4096, n = 0;
     char *p = malloc(cap + 1);
     while (p != NULL) {
         size_t got = fread(p + n, 1, cap - n, f);
         n += got;
-        if (got == 0)
-            break;
-        if (n == cap) {
-            if (cap >= max) {
-                free(p);
-                fclose(f);
-                mtp_error_set(err, MTP_ERR_LIMIT, MTP_NO_OFFSET, "%s: larger than %zu bytes", path, max);
-                return NULL;
-            }
-            cap = cap * 2 > max ? max : cap * 2;
-            char *q = realloc(p, cap + 1);
-            if (q == NULL)
-                free(p);
-            p = q;
+        if (n < cap)
+            break; /* end of file (or an error, checked below) */
+        if (cap >= max) {
+            if (fgetc(f) == EOF)
+                break;
+            free(p);
+            fclose(f);
+            mtp_error_set(err, MTP_ERR_LIMIT, MTP_NO_OFFSET, "%s: larger than %zu bytes", path, max);
+            return NULL;
         }
+        cap = cap > max / 2 ? max : cap * 2;
+        char *q = realloc(p, cap + 1);
+        if (q == NULL)
+            free(p);
+        p = q;
     }
     bool failed = ferror(f) != 0;
     fclose(f);

@@ -283,10 +283,10 @@ struct client_rejection {
     const char *name;
     enum mtp_auth_corrupt point; /* MTP_AUTH_X_COUNT: none */
     const char *pq, *fingerprints, *dh_prime, *g_a, *answer;
-    bool prime_plus_4;           /* dh_prime = Telegram's prime + 4 (divisible by 3) */
-    size_t g_a_ff_bytes;         /* g_a = that many 0xff bytes */
-    bool g_a_p_minus_1;          /* g_a = Telegram's prime - 1 */
-    int32_t g;                   /* 0: unchanged */
+    bool prime_plus_4;   /* dh_prime = Telegram's prime + 4 (divisible by 3) */
+    size_t g_a_ff_bytes; /* g_a = that many 0xff bytes */
+    bool g_a_p_minus_1;  /* g_a = Telegram's prime - 1 */
+    int32_t g;           /* 0: unchanged */
     bool server_time_set;
     int32_t server_time;
     int hash_number;
@@ -476,8 +476,8 @@ static const struct server_rejection server_rejections[] = {
     {"g_b = dh_prime", NONE, .g_b = "", .want = MTP_ERR_DH_GB_OUT_OF_RANGE}, /* filled with the prime below */
     {"wrong dc", NONE, .client_dc = 3, .server_dc = 2, .want = MTP_ERR_AUTH_DC,
      .want_msg = "p_q_inner_data_dc.dc is 3, this server is dc 2"},
-    {"temp key without expiry", NONE, .inner = MTP_AUTH_INNER_TEMP_DC, .expires_in = 0,
-     .want = MTP_ERR_AUTH_EXPIRES_IN, .want_msg = "p_q_inner_data_temp_dc.expires_in is 0, not positive"},
+    {"temp key without expiry", NONE, .inner = MTP_AUTH_INNER_TEMP_DC, .expires_in = 0, .want = MTP_ERR_AUTH_EXPIRES_IN,
+     .want_msg = "p_q_inner_data_temp_dc.expires_in is 0, not positive"},
     {"req_pq refused", NONE, .req_pq_old = true, .refuse_old = true, .want = MTP_ERR_AUTH_OLD_REFUSED},
     {"p_q_inner_data refused", NONE, .inner = MTP_AUTH_INNER_PLAIN, .refuse_old = true,
      .want = MTP_ERR_AUTH_OLD_REFUSED, .want_msg = "p_q_inner_data: the form without dc is refused"},
@@ -707,6 +707,57 @@ START_TEST(server_resends_the_answer_to_an_identical_request)
 }
 END_TEST
 
+START_TEST(server_resends_dh_gen_ok_after_done)
+{
+    /* The last answer survives the end of the exchange (and the wiping of its
+     * secrets): a client that lost dh_gen_ok and sends set_client_DH_params
+     * again gets the same dh_gen_ok. */
+    const struct mtp_rsa_key *keys[] = {test_key()};
+    struct mtp_auth_client_config cc;
+    mtp_auth_client_config_init(&cc);
+    cc.keys = keys;
+    cc.n_keys = 1;
+    struct mtp_auth_server_config sc;
+    mtp_auth_server_config_init(&sc);
+    sc.keys = keys;
+    sc.n_keys = 1;
+    struct mtp_det_state cdet, sdet;
+    struct mtp_env cenv = mtp_env_deterministic(&cdet, "c", 1, CLOCK_MS);
+    struct mtp_env senv = mtp_env_deterministic(&sdet, "s", 1, CLOCK_MS);
+    struct mtp_auth_client *c;
+    struct mtp_auth_server *s;
+    ck_assert_ok(mtp_auth_client_new(&cc, &cenv, &c, NULL));
+    ck_assert_ok(mtp_auth_server_new(&sc, &senv, &s, NULL));
+    uint8_t cbuf[MTP_AUTH_BODY_MAX], sbuf[MTP_AUTH_BODY_MAX], again[MTP_AUTH_BODY_MAX];
+    struct mtp_wr cw, sw, aw;
+    mtp_wr_init_fixed(&cw, cbuf, sizeof cbuf, NULL);
+    mtp_wr_init_fixed(&sw, sbuf, sizeof sbuf, NULL);
+    mtp_wr_init_fixed(&aw, again, sizeof again, NULL);
+    ck_assert_ok(mtp_auth_client_start(c, &cw, NULL));
+    for (int i = 0; i < 3; i++) {
+        mtp_wr_reset(&sw);
+        ck_assert_ok(mtp_auth_server_recv(s, cbuf, cw.len, &sw, NULL));
+        if (i < 2) {
+            mtp_wr_reset(&cw);
+            ck_assert_ok(mtp_auth_client_recv(c, sbuf, sw.len, &cw, NULL));
+        }
+    }
+    ck_assert_int_eq(mtp_auth_server_state(s), MTP_AUTH_S_DONE);
+    ck_assert_ok(mtp_auth_server_recv(s, cbuf, cw.len, &aw, NULL));
+    ck_assert_uint_eq(aw.len, sw.len);
+    ck_assert_mem_eq(again, sbuf, sw.len);
+    mtp_wr_reset(&cw);
+    ck_assert_ok(mtp_auth_client_recv(c, again, aw.len, &cw, NULL));
+    ck_assert_int_eq(mtp_auth_client_state(c), MTP_AUTH_C_DONE);
+    struct mtp_auth_result cr, sr;
+    ck_assert_ok(mtp_auth_client_result(c, &cr, NULL));
+    ck_assert_ok(mtp_auth_server_result(s, &sr, NULL));
+    ck_assert_mem_eq(cr.auth_key, sr.auth_key, 256);
+    mtp_auth_client_del(c);
+    mtp_auth_server_del(s);
+}
+END_TEST
+
 START_TEST(server_config_and_first_message)
 {
     struct mtp_auth_server_config cfg;
@@ -736,8 +787,7 @@ START_TEST(server_config_and_first_message)
     const uint8_t *dh_gen = sample_body("new", "server_messages", "dh_gen_ok", &len);
     mtp_error_clear(&err);
     ck_assert_rc(mtp_auth_server_recv(s, dh_gen, len, &w, &err), MTP_ERR_AUTH_UNEXPECTED);
-    ck_assert_str_eq(err.msg,
-                     "server: await req_pq_multi: got dh_gen_ok#3bcbf734, expected req_pq_multi or req_pq");
+    ck_assert_str_eq(err.msg, "server: await req_pq_multi: got dh_gen_ok#3bcbf734, expected req_pq_multi or req_pq");
     ck_assert_int_eq(mtp_auth_server_state(s), MTP_AUTH_S_FAILED);
     ck_assert_int_eq(mtp_auth_server_error(s)->code, MTP_ERR_AUTH_UNEXPECTED);
     mtp_auth_server_del(s);
@@ -789,6 +839,7 @@ static Suite *auth_server_suite(void)
     tcase_add_test(t, server_replays_published_res_pq);
     tcase_add_test(t, server_replays_published_server_dh_params_ok);
     tcase_add_test(t, server_resends_the_answer_to_an_identical_request);
+    tcase_add_test(t, server_resends_dh_gen_ok_after_done);
     tcase_add_test(t, server_config_and_first_message);
     suite_add_tcase(s, t);
     return s;

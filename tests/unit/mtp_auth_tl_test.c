@@ -90,8 +90,8 @@ START_TEST(published_messages)
         ck_assert_uint_eq(o.res_pq.n_fingerprints, i == 0 ? 3 : 1);
         bool listed = false;
         for (uint32_t k = 0; k < o.res_pq.n_fingerprints; k++)
-            listed |= memcmp(o.res_pq.fingerprints[k], sample_bytes(ex, "values", "public_key_fingerprint", NULL),
-                             8) == 0;
+            listed |=
+                memcmp(o.res_pq.fingerprints[k], sample_bytes(ex, "values", "public_key_fingerprint", NULL), 8) == 0;
         ck_assert(listed);
 
         m = sample_bytes(ex, "values", "inner_data", &len);
@@ -145,9 +145,12 @@ START_TEST(every_form_roundtrips)
     static const uint8_t pq[] = {0x17, 0xed, 0x48, 0x94, 0x1a, 0x08, 0xf9, 0x81};
     static const uint8_t p[] = {0x49, 0x4c, 0x55, 0x3b}, q[] = {0x53, 0x91, 0x10, 0x73};
     for (int f = MTP_AUTH_INNER_DC; f <= MTP_AUTH_INNER_TEMP; f++) {
-        struct mtp_auth_pq_inner in = {
-            .form = (enum mtp_auth_inner_form)f, .pq = {pq, 8}, .p = {p, 4}, .q = {q, 4}, .dc = -10002,
-            .expires_in = 3600};
+        struct mtp_auth_pq_inner in = {.form = (enum mtp_auth_inner_form)f,
+                                       .pq = {pq, 8},
+                                       .p = {p, 4},
+                                       .q = {q, 4},
+                                       .dc = -10002,
+                                       .expires_in = 3600};
         memset(in.nonce, 0x11, 16);
         memset(in.server_nonce, 0x22, 16);
         memset(in.new_nonce, 0x33, 32);

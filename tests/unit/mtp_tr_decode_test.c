@@ -16,6 +16,7 @@ struct seen {
     bool is_ack[MAX_FRAMES];
     uint32_t token[MAX_FRAMES];
     uint32_t seq[MAX_FRAMES];
+    int32_t error[MAX_FRAMES];
     uint64_t offset[MAX_FRAMES];
     uint64_t end[MAX_FRAMES]; /* decoder offset right after the frame: where consumption stopped */
     int rc;                   /* first error, or MTP_OK */
@@ -67,6 +68,7 @@ static void feed(struct mtp_tr_decoder *d, const uint8_t *p, size_t len, struct 
         s->is_ack[i] = f.is_ack;
         s->token[i] = f.ack_token;
         s->seq[i] = f.seq;
+        s->error[i] = f.transport_error;
         s->offset[i] = f.offset;
         s->end[i] = d->offset;
     }
@@ -118,8 +120,8 @@ static const char *difference(const struct seen *a, const struct seen *b)
             return "frame bytes";
         if (a->quick_ack[i] != b->quick_ack[i] || a->is_ack[i] != b->is_ack[i] || a->token[i] != b->token[i])
             return "quick-ack flags";
-        if (a->seq[i] != b->seq[i])
-            return "seq";
+        if (a->seq[i] != b->seq[i] || a->error[i] != b->error[i])
+            return "seq or transport error";
         if (a->offset[i] != b->offset[i] || a->end[i] != b->end[i])
             return "frame offsets (consumed past a frame's end?)";
     }
@@ -252,6 +254,8 @@ START_TEST(abridged_server_stream_quick_ack_is_bswapped)
     int32_t code;
     ck_assert(mtp_tr_error_frame(ref.data[3], ref.len[3], &code));
     ck_assert_int_eq(code, -404);
+    ck_assert_int_eq(ref.error[3], -404);
+    ck_assert_int_eq(ref.error[0], 0);
     seen_free(&ref);
 }
 END_TEST
@@ -285,6 +289,7 @@ START_TEST(intermediate_streams_both_sides)
     int32_t code;
     ck_assert(mtp_tr_error_frame(ref.data[2], ref.len[2], &code));
     ck_assert_int_eq(code, -429);
+    ck_assert_int_eq(ref.error[2], -429);
     seen_free(&ref);
 }
 END_TEST
@@ -319,6 +324,9 @@ START_TEST(padded_streams_keep_padding_and_find_server_acks)
     ck_assert_uint_eq(ref.token[1], 0xffa30201u);
     ck_assert(!ref.is_ack[2]);
     ck_assert_hex_eq(ref.data[2], ref.len[2], "44feffff9999");
+    ck_assert_int_eq(ref.error[2], -444);
+    /* 0xffffffff is "not a valid transport error" (spec), whatever follows it */
+    ck_assert_int_eq(ref.error[4], 0);
     ck_assert(!ref.is_ack[3]);
     ck_assert_uint_eq(ref.len[3], 17);
     /* FFFFFFFF and a "token" without its MSB: no quick ack, just a (useless) data frame */

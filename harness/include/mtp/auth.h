@@ -45,10 +45,10 @@ struct mtp_auth_result {
     bool req_pq_multi;                      /* false: the client used the old req_pq */
     enum mtp_auth_inner_form inner_form;
     enum mtp_auth_rsa_scheme rsa_scheme;
-    int32_t dc;                             /* from p_q_inner_data (0 for the forms without it) */
-    bool temp;                              /* a temporary key ... */
-    int32_t expires_in;                     /* ... for this many seconds */
-    unsigned retries;                       /* dh_gen_retry rounds before dh_gen_ok */
+    int32_t dc;         /* from p_q_inner_data (0 for the forms without it) */
+    bool temp;          /* a temporary key ... */
+    int32_t expires_in; /* ... for this many seconds */
+    unsigned retries;   /* dh_gen_retry rounds before dh_gen_ok */
 };
 
 /* Scenario hooks: one field of one message that a machine corrupts on
@@ -122,7 +122,6 @@ MTP_MUST_USE int mtp_auth_msg_id_check(int64_t msg_id, bool from_server, struct 
 struct mtp_auth_msg_ids {
     int64_t last;
 };
-int64_t mtp_auth_msg_id_next(struct mtp_auth_msg_ids *ids, const struct mtp_env *env, int64_t offset_ms,
-                             bool server);
+int64_t mtp_auth_msg_id_next(struct mtp_auth_msg_ids *ids, const struct mtp_env *env, int64_t offset_ms, bool server);
 
 #endif

@@ -88,8 +88,8 @@ int mtp_auth_plain_unwrap(const uint8_t *msg, size_t len, struct mtp_auth_plain 
     uint32_t body_len;
     MTP_GUARD(mtp_rd_u64(&r, &key_id, "unencrypted message.auth_key_id"));
     if (key_id != 0)
-        return mtp_error_set(err, MTP_ERR_AUTH_NOT_PLAIN, 0,
-                             "unencrypted message.auth_key_id: %016llx, not 0", (unsigned long long)key_id);
+        return mtp_error_set(err, MTP_ERR_AUTH_NOT_PLAIN, 0, "unencrypted message.auth_key_id: %016llx, not 0",
+                             (unsigned long long)key_id);
     MTP_GUARD(mtp_rd_i64(&r, &out->msg_id, "unencrypted message.msg_id"));
     MTP_GUARD(mtp_rd_u32(&r, &body_len, "unencrypted message.message_data_length"));
     if (body_len != mtp_rd_left(&r))
@@ -129,6 +129,19 @@ int64_t mtp_auth_msg_id_next(struct mtp_auth_msg_ids *ids, const struct mtp_env 
         id = (uint64_t)ids->last + 4;
     ids->last = (int64_t)id;
     return (int64_t)id;
+}
+
+int mtp_auth_expect_ctor(struct mtp_rd *r, const uint32_t *ids, size_t n, const char *expected, const char *state,
+                         struct mtp_error *e)
+{
+    uint32_t id;
+    MTP_GUARD(mtp_rd_peek_u32(r, &id, "constructor"));
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] == id)
+            return MTP_OK;
+    const char *name = mtp_auth_tl_name(id);
+    return mtp_error_set(e, MTP_ERR_AUTH_UNEXPECTED, mtp_rd_offset(r), "%s: got %s#%08x, expected %s", state,
+                         name ? name : "unknown constructor ", id, expected);
 }
 
 int mtp_auth_pass_error(struct mtp_error *dst, const struct mtp_error *src)

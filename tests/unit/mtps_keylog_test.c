@@ -1,0 +1,179 @@
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mtp/hex.h"
+#include "mtp/msgcrypt.h"
+#include "mtp_test.h"
+#include "mtps_keylog.h"
+
+static char path[64];
+
+static void tmp_path(void)
+{
+    snprintf(path, sizeof path, "/tmp/mtps_keylog_%d.txt", (int)getpid());
+    unlink(path);
+}
+
+static char *slurp(void)
+{
+    static char buf[8192];
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static void key_of(uint8_t key[256], uint8_t id[8], uint8_t seed)
+{
+    for (int i = 0; i < 256; i++)
+        key[i] = (uint8_t)(seed + i);
+    mtp_auth_key_id(key, id);
+}
+
+START_TEST(lines_are_exact_and_the_file_private)
+{
+    tmp_path();
+    struct mtps_keylog kl;
+    ck_assert_ok(mtps_keylog_open(&kl, path, NULL));
+    uint8_t key[256], id[8];
+    key_of(key, id, 0);
+    mtps_keylog_auth_key(&kl, id, key, false, 0);
+    mtps_keylog_auth_key(&kl, id, key, true, 1700003600);
+    uint8_t init[64];
+    for (int i = 0; i < 64; i++)
+        init[i] = (uint8_t)i;
+    struct mtp_obfs_keys k;
+    memset(k.enc_key, 0xe1, 32);
+    memset(k.enc_iv, 0xe2, 16);
+    memset(k.dec_key, 0xd1, 32);
+    memset(k.dec_iv, 0xd2, 16);
+    mtps_keylog_obfs2(&kl, init, &k);
+    mtps_keylog_close(&kl);
+    char idh[17], keyh[513], inith[129];
+    mtp_hex_encode(id, 8, idh);
+    mtp_hex_encode(key, 256, keyh);
+    mtp_hex_encode(init, 64, inith);
+    char want[4096];
+    snprintf(want, sizeof want,
+             "# mtprobe key log (docs/keylog.md): hex in wire order\n"
+             "AUTH_KEY %s %s\n"
+             "TEMP_AUTH_KEY %s %s 1700003600\n"
+             "OBFS2 %s %s %s %s %s\n",
+             idh, keyh, idh, keyh, inith,
+             "d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1", "d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2",
+             "e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1", "e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2");
+    ck_assert_str_eq(slurp(), want);
+    struct stat sb;
+    ck_assert_int_eq(stat(path, &sb), 0);
+    ck_assert_int_eq(sb.st_mode & 0777, 0600);
+    /* appending to an existing file adds no second header */
+    ck_assert_ok(mtps_keylog_open(&kl, path, NULL));
+    mtps_keylog_auth_key(&kl, id, key, false, 0);
+    mtps_keylog_close(&kl);
+    ck_assert_uint_eq(strlen(slurp()), strlen(want) + 9 + 16 + 1 + 512 + 1);
+    unlink(path);
+    /* no path: a closed log that ignores writes */
+    ck_assert_ok(mtps_keylog_open(&kl, NULL, NULL));
+    mtps_keylog_auth_key(&kl, id, key, false, 0);
+    mtps_keylog_close(&kl);
+}
+END_TEST
+
+struct seen {
+    int n;
+    uint8_t id[8];
+    bool temp;
+    int32_t expires;
+};
+
+static int collect(void *ctx, const uint8_t id[8], const uint8_t key[256], bool temp, int32_t expires_at,
+                   struct mtp_error *err)
+{
+    (void)key;
+    (void)err;
+    struct seen *s = ctx;
+    s->n++;
+    memcpy(s->id, id, 8);
+    s->temp = temp;
+    s->expires = expires_at;
+    return MTP_OK;
+}
+
+START_TEST(keys_file_reads_back)
+{
+    tmp_path();
+    struct mtps_keylog kl;
+    ck_assert_ok(mtps_keylog_open(&kl, path, NULL));
+    uint8_t key[256], id[8];
+    key_of(key, id, 9);
+    mtps_keylog_auth_key(&kl, id, key, false, 0);
+    mtps_keylog_auth_key(&kl, id, key, true, -5);
+    mtps_keylog_close(&kl);
+    struct seen s = {0};
+    ck_assert_ok(mtps_keylog_read(path, collect, &s, NULL));
+    ck_assert_int_eq(s.n, 2);
+    ck_assert_mem_eq(s.id, id, 8);
+    ck_assert(s.temp);
+    ck_assert_int_eq(s.expires, -5);
+    unlink(path);
+    /* a missing file is an empty one */
+    s.n = 0;
+    ck_assert_ok(mtps_keylog_read(path, collect, &s, NULL));
+    ck_assert_int_eq(s.n, 0);
+}
+END_TEST
+
+START_TEST(malformed_lines_are_named)
+{
+    uint8_t key[256], id[8];
+    key_of(key, id, 3);
+    char idh[17], keyh[513], line[1200];
+    mtp_hex_encode(id, 8, idh);
+    mtp_hex_encode(key, 256, keyh);
+    struct {
+        char text[1200];
+        const char *msg;
+    } cases[4];
+    snprintf(cases[0].text, sizeof cases[0].text, "\n# c\nAUTH_KEY %s\n", idh);
+    cases[0].msg = ":3: wrong number of fields";
+    snprintf(cases[1].text, sizeof cases[1].text, "AUTH_KEY 0000000000000000 %s\n", keyh);
+    cases[1].msg = ":1: auth_key_id is not the id of the key";
+    snprintf(cases[2].text, sizeof cases[2].text, "CLIENT_RANDOM x y\n");
+    cases[2].msg = ":1: unknown line type";
+    snprintf(cases[3].text, sizeof cases[3].text, "TEMP_AUTH_KEY %s %s soon\n", idh, keyh);
+    cases[3].msg = ":1: expires_at is not a 32-bit integer";
+    (void)line;
+    for (size_t i = 0; i < 4; i++) {
+        tmp_path();
+        FILE *f = fopen(path, "w");
+        fputs(cases[i].text, f);
+        fclose(f);
+        struct seen s = {0};
+        struct mtp_error err;
+        mtp_error_clear(&err);
+        ck_assert_rc(mtps_keylog_read(path, collect, &s, &err), MTP_ERR_SRV_KEYS_FILE);
+        char want[160];
+        snprintf(want, sizeof want, "%s%s", path, cases[i].msg);
+        ck_assert_str_eq(err.msg, want);
+        unlink(path);
+    }
+}
+END_TEST
+
+Suite *mtps_keylog_suite(void);
+Suite *mtps_keylog_suite(void)
+{
+    Suite *s = suite_create("mtps_keylog");
+    TCase *tc = tcase_create("keylog");
+    tcase_add_test(tc, lines_are_exact_and_the_file_private);
+    tcase_add_test(tc, keys_file_reads_back);
+    tcase_add_test(tc, malformed_lines_are_named);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+MTP_TEST_MAIN(mtps_keylog_suite)

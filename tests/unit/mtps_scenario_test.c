@@ -1,0 +1,201 @@
+#include <dirent.h>
+#include <string.h>
+
+#include "mtp_test.h"
+#include "mtps_scenario.h"
+
+static int parse(struct mtps_scenario *s, const char *json, struct mtp_error *err)
+{
+    mtp_error_clear(err);
+    return mtps_scenario_parse(s, json, strlen(json), "t.json", err);
+}
+
+START_TEST(defaults_are_telegram_like)
+{
+    struct mtps_scenario s;
+    mtps_scenario_default(&s);
+    ck_assert_str_eq(s.name, "default");
+    ck_assert_uint_eq(s.nrules, 0);
+    ck_assert(s.quick_ack);
+    ck_assert(!s.require_obfs);
+    ck_assert(s.bad_packet_closes);
+    ck_assert_int_eq(s.api.unknown_method_code, 400);
+    ck_assert_str_eq(s.api.unknown_method_message, "METHOD_NOT_SUPPORTED");
+    ck_assert_int_eq(s.session.max_past_ms, 300000);
+    ck_assert_int_eq(s.session.max_future_ms, 30000);
+    ck_assert_int_eq(s.session.salt_period_ms, 3600000);
+    ck_assert_uint_eq(s.session.window, 256);
+    struct mtps_limits l;
+    mtps_limits_default(&l);
+    ck_assert_uint_eq(l.max_conns, 4096);
+    ck_assert_uint_eq(l.max_frame, 256u << 10);
+    ck_assert_uint_eq(l.max_memory, 128ull << 20);
+    ck_assert_uint_eq(l.max_sessions, 2048);
+    ck_assert_int_eq(l.idle_timeout_ms, 120000);
+    mtps_scenario_free(&s);
+}
+END_TEST
+
+START_TEST(every_shipped_scenario_loads)
+{
+    DIR *d = opendir(mtp_test_path("mock-server/scenarios"));
+    ck_assert_ptr_nonnull(d);
+    struct dirent *e;
+    int n = 0;
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        if (len < 6 || strcmp(e->d_name + len - 5, ".json") != 0)
+            continue;
+        char name[256];
+        snprintf(name, sizeof name, "%.*s", (int)(len - 5), e->d_name);
+        struct mtps_scenario s;
+        struct mtp_error err;
+        mtp_error_clear(&err);
+        ck_assert_msg(mtps_scenario_load(&s, name, NULL, &err) == MTP_OK, "%s: %s", name, err.msg);
+        ck_assert_str_eq(s.name, name);
+        ck_assert_ptr_nonnull(s.description);
+        mtps_scenario_free(&s);
+        n++;
+    }
+    closedir(d);
+    ck_assert_int_ge(n, 4);
+}
+END_TEST
+
+START_TEST(the_required_scenarios_say_what_they_do)
+{
+    struct mtps_scenario s;
+    struct mtp_error err;
+    mtp_error_clear(&err);
+    ck_assert_ok(mtps_scenario_load(&s, "res_pq_wrong_nonce", NULL, &err));
+    ck_assert_ptr_nonnull(s.auth);
+    ck_assert_ptr_nonnull(json_object_get(s.auth, "corrupt"));
+    mtps_scenario_free(&s);
+    ck_assert_ok(mtps_scenario_load(&s, "dh_prime_not_safe", NULL, &err));
+    ck_assert_uint_eq(json_string_length(json_object_get(s.auth, "send_dh_prime")), 512);
+    mtps_scenario_free(&s);
+    ck_assert_ok(mtps_scenario_load(&s, "bad_salt_first", NULL, &err));
+    ck_assert_uint_eq(s.nrules, 1);
+    ck_assert_int_eq(s.rules[0].at, MTPS_AT_C2S_MESSAGE);
+    ck_assert_int_eq(s.rules[0].action, MTPS_DO_BAD_SALT);
+    ck_assert_uint_eq(s.rules[0].nth, 1);
+    ck_assert_uint_eq(s.rules[0].times, 1);
+    mtps_scenario_free(&s);
+    /* by path too */
+    ck_assert_ok(mtps_scenario_load(&s, mtp_test_path("mock-server/scenarios/default.json"), NULL, &err));
+    ck_assert_str_eq(s.name, "default");
+    mtps_scenario_free(&s);
+}
+END_TEST
+
+START_TEST(sections_set_what_they_name)
+{
+    struct mtps_scenario s;
+    struct mtp_error err;
+    ck_assert_ok(parse(&s,
+                       "{\"name\":\"x\",\"session\":{\"window\":64,\"salt_period_ms\":1000,\"container_max_msgs\":10},"
+                       "\"limits\":{\"flood_packets\":7,\"idle_timeout_ms\":500},"
+                       "\"behaviour\":{\"quick_ack\":false,\"require_obfs\":true},"
+                       "\"api\":{\"unknown_method_error\":[501,\"NOPE\"]}}",
+                       &err));
+    ck_assert_str_eq(s.name, "x");
+    ck_assert_uint_eq(s.session.window, 64);
+    ck_assert_int_eq(s.session.salt_period_ms, 1000);
+    ck_assert_uint_eq(s.session.container.max_msgs, 10);
+    ck_assert(!s.quick_ack);
+    ck_assert(s.require_obfs);
+    ck_assert_int_eq(s.api.unknown_method_code, 501);
+    ck_assert_str_eq(s.api.unknown_method_message, "NOPE");
+    struct mtps_limits l;
+    mtps_limits_default(&l);
+    mtps_scenario_apply_limits(&s, &l);
+    ck_assert_uint_eq(l.flood_packets, 7);
+    ck_assert_int_eq(l.idle_timeout_ms, 500);
+    ck_assert_uint_eq(l.max_conns, 4096); /* not set: unchanged */
+    mtps_scenario_free(&s);
+}
+END_TEST
+
+START_TEST(mistakes_are_named)
+{
+    static const struct {
+        const char *json;
+        const char *msg;
+    } cases[] = {
+        {"{\"sesion\":{}}", "t.json: unknown key \"sesion\""},
+        {"{\"session\":{\"windw\":1}}", "t.json: session: unknown setting \"windw\""},
+        {"{\"limits\":{\"max_conns\":-1}}", "t.json: limits.max_conns: expected a non-negative integer"},
+        {"{\"behaviour\":{\"quick_ack\":1}}", "t.json: behaviour.quick_ack: expected true or false"},
+        {"{\"rules\":[{\"at\":\"c2s\",\"do\":\"drop\"}]}", "t.json: rules[0].at: unknown value \"c2s\""},
+        {"{\"rules\":[{\"do\":\"drop\"}]}", "t.json: rules[0]: \"at\" and \"do\" are required"},
+        {"{\"rules\":[{\"at\":\"rpc\",\"do\":\"delay\"}]}", "t.json: rules[0]: \"delay\" cannot be done at this point"},
+        {"{\"rules\":[{\"at\":\"rpc\",\"do\":\"rpc_error\",\"code\":400}]}",
+         "t.json: rules[0]: rpc_error needs a positive code and a message"},
+        {"{\"rules\":[{\"at\":\"c2s_packet\",\"do\":\"transport_error\",\"code\":404}]}",
+         "t.json: rules[0]: transport_error needs a negative code (e.g. -404)"},
+        {"{\"rules\":[{\"at\":\"rpc\",\"do\":\"drop\",\"nth\":0}]}", "t.json: rules[0]: nth counts from 1"},
+        {"{\"rules\":[{\"at\":\"rpc\",\"do\":\"drop\",\"when\":1}]}", "t.json: rules[0]: unknown key \"when\""},
+        {"{\"api\":{\"unknown_method_error\":[400]}}",
+         "t.json: api.unknown_method_error: expected [code, \"MESSAGE\"]"},
+        {"[]", "t.json: expected a JSON object"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct mtps_scenario s;
+        struct mtp_error err;
+        ck_assert_rc(parse(&s, cases[i].json, &err), MTP_ERR_SRV_SCENARIO);
+        ck_assert_str_eq(err.msg, cases[i].msg);
+    }
+    struct mtps_scenario s;
+    struct mtp_error err;
+    ck_assert_rc(parse(&s, "{\"name\":", &err), MTP_ERR_SRV_SCENARIO);
+    mtp_error_clear(&err);
+    ck_assert_rc(mtps_scenario_load(&s, "no_such_scenario", NULL, &err), MTP_ERR_IO);
+}
+END_TEST
+
+START_TEST(rules_fire_from_nth_for_times)
+{
+    struct mtps_scenario s;
+    struct mtp_error err;
+    ck_assert_ok(parse(&s,
+                       "{\"rules\":[{\"at\":\"s2c_packet\",\"match\":\"pong\",\"nth\":2,\"times\":2,\"do\":\"drop\"},"
+                       "{\"at\":\"s2c_packet\",\"do\":\"delay\",\"ms\":5,\"times\":0}]}",
+                       &err));
+    struct mtps_rule_state st;
+    memset(&st, 0, sizeof st);
+    const char *pong[2] = {"encrypted", "pong"};
+    const char *other[1] = {"encrypted"};
+    /* pong #1: the drop rule has not reached its nth; the catch-all delay fires */
+    const struct mtps_rule *r = mtps_rules_eval(&s, &st, MTPS_AT_S2C_PACKET, pong, 2);
+    ck_assert_int_eq(r->action, MTPS_DO_DELAY);
+    ck_assert_int_eq(mtps_rules_eval(&s, &st, MTPS_AT_S2C_PACKET, pong, 2)->action, MTPS_DO_DROP);
+    ck_assert_int_eq(mtps_rules_eval(&s, &st, MTPS_AT_S2C_PACKET, other, 1)->action, MTPS_DO_DELAY);
+    ck_assert_int_eq(mtps_rules_eval(&s, &st, MTPS_AT_S2C_PACKET, pong, 2)->action, MTPS_DO_DROP);
+    ck_assert_int_eq(mtps_rules_eval(&s, &st, MTPS_AT_S2C_PACKET, pong, 2)->action, MTPS_DO_DELAY);
+    ck_assert_uint_eq(st.matched[0], 4);
+    ck_assert_uint_eq(st.fired[0], 2);
+    ck_assert_ptr_null(mtps_rules_eval(&s, &st, MTPS_AT_RPC, pong, 2));
+    ck_assert_str_eq(mtps_at_name(MTPS_AT_C2S_MESSAGE), "c2s_message");
+    ck_assert_str_eq(mtps_action_name(MTPS_DO_CLOSE_AFTER), "close_after");
+    mtps_scenario_free(&s);
+}
+END_TEST
+
+Suite *mtps_scenario_suite(void);
+Suite *mtps_scenario_suite(void)
+{
+    Suite *s = suite_create("mtps_scenario");
+    TCase *tc = tcase_create("parse");
+    tcase_add_test(tc, defaults_are_telegram_like);
+    tcase_add_test(tc, every_shipped_scenario_loads);
+    tcase_add_test(tc, the_required_scenarios_say_what_they_do);
+    tcase_add_test(tc, sections_set_what_they_name);
+    tcase_add_test(tc, mistakes_are_named);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("rules");
+    tcase_add_test(tc, rules_fire_from_nth_for_times);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+MTP_TEST_MAIN(mtps_scenario_suite)
