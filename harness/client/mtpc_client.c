@@ -92,6 +92,7 @@ void mtpc_config_init(struct mtpc_config *cfg)
 
 /* ---- failures ---- */
 
+static int vfail(struct mtpc_client *c, int code, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 static int vfail(struct mtpc_client *c, int code, const char *fmt, va_list ap)
 {
     if (c->state != MTPC_RUNNING)
