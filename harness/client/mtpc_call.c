@@ -64,11 +64,12 @@ int mtpc_call_build(struct mtpc_call *call, const struct mtp_tl_schema *s, const
     const struct mtp_tl_combinator *c = mtp_tl_find_name(s, name);
     if (!o->raw && strcmp(name, "invokeWithLayer") != 0 && is_api_method(s, c)) {
         if (o->layer <= 0) {
-            json_decref(j);
-            return mtp_error_set(err, MTP_ERR_ARG, MTP_NO_OFFSET,
-                                 "--call: %s is an API method, and wrapping it in invokeWithLayer needs a layer "
-                                 "(the schema declares none: give --layer)",
-                                 name);
+            int rc = mtp_error_set(err, MTP_ERR_ARG, MTP_NO_OFFSET,
+                                   "--call: %s is an API method, and wrapping it in invokeWithLayer needs a layer "
+                                   "(the schema declares none: give --layer)",
+                                   name);
+            json_decref(j); /* name points into it */
+            return rc;
         }
         json_t *w = wrap(j, o);
         json_decref(j);
