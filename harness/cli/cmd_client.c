@@ -403,7 +403,7 @@ static int client_run(int argc, char **argv)
     int rc = pem ? mtp_rsa_key_from_pem(pem, pem_len, &key, &err) : err.code;
     free(pem);
     if (rc < 0) {
-        code = early_exit(MTP_EXIT_ERROR, "connect", "--rsa-pub %s: %s", a.rsa_pub, err.msg);
+        code = early_exit(MTP_EXIT_ERROR, "setup", "--rsa-pub %s: %s", a.rsa_pub, err.msg);
         goto out;
     }
 
@@ -417,7 +417,7 @@ static int client_run(int argc, char **argv)
         }
         rc = mtp_tl_schema_load(names, n, &schema, &err);
         if (rc < 0 && a.call != NULL) {
-            code = early_exit(MTP_EXIT_ERROR, "connect", "schema: %s", err.msg);
+            code = early_exit(MTP_EXIT_ERROR, "setup", "schema: %s", err.msg);
             goto out;
         }
         mtp_error_clear(&err);
@@ -451,7 +451,7 @@ static int client_run(int argc, char **argv)
         cfg.call_len = call.len;
     }
     if (mtps_keylog_open(&kl, a.keylog, &err) < 0) {
-        code = early_exit(MTP_EXIT_ERROR, "connect", "--keylog: %s", err.msg);
+        code = early_exit(MTP_EXIT_ERROR, "setup", "--keylog: %s", err.msg);
         goto out;
     }
 
@@ -473,7 +473,7 @@ static int client_run(int argc, char **argv)
     }
     struct mtp_env env = mtp_env_system();
     if (mtpc_new(&cfg, &env, &c, &err) < 0) {
-        code = early_exit(MTP_EXIT_ERROR, "connect", "%s", err.msg);
+        code = early_exit(MTP_EXIT_ERROR, "setup", "%s", err.msg);
         goto out;
     }
     if (mtpc_obfs_init(c) != NULL)
