@@ -233,13 +233,42 @@ START_TEST(key_only)
 }
 END_TEST
 
+/* The msg_id and salt of every encrypted message the client sends. */
+struct sent_log {
+    uint64_t msg_id[16], salt[16];
+    uint32_t ctor[16];
+    size_t n;
+};
+
+static void log_sent(void *ctx, const struct mtpc_trace *t)
+{
+    struct sent_log *l = ctx;
+    if (t->kind != MTPC_TRACE_INNER || t->dir != MTPC_OUT || l->n == 16)
+        return;
+    ck_assert_uint_ge(t->len, 36);
+    l->salt[l->n] = mtp_load_u64(t->data);
+    l->msg_id[l->n] = mtp_load_u64(t->data + 16);
+    l->ctor[l->n] = mtp_load_u32(t->data + 32);
+    l->n++;
+}
+
 START_TEST(salt_zero_gets_bad_server_salt_and_resends)
 {
     struct run r;
     run_setup(&r, MTP_TR_INTERMEDIATE, false, TS_NORMAL);
     r.cfg.behaviour.salt_zero = true;
+    struct sent_log sent = {0};
+    r.cfg.trace = log_sent;
+    r.cfg.trace_ctx = &sent;
     run_start(&r);
     const struct mtpc_outcome *o = done_ok(&r);
+    /* The ping went out with salt 0, then again under a new, higher msg_id with the new salt. */
+    ck_assert_uint_ge(sent.n, 2);
+    ck_assert_uint_eq(sent.ctor[0], MTP_SVC_ping);
+    ck_assert_uint_eq(sent.salt[0], 0);
+    ck_assert_uint_eq(sent.salt[1], mtp_load_u64(o->key.server_salt));
+    ck_assert_uint_gt(sent.msg_id[1], sent.msg_id[0]);
+    ck_assert_uint_eq(sent.msg_id[1] % 4, 0);
     ck_assert_uint_eq(o->bad_salts, 1);
     ck_assert_uint_eq(o->resends, 1);
     ck_assert_uint_eq(r.srv.bad_salts_sent, 1);
