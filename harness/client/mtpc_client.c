@@ -607,12 +607,13 @@ static int on_plain(struct mtpc_client *c, const uint8_t *p, size_t len)
     return MTP_OK;
 }
 
-static bool all_zero(const uint8_t *p, size_t n)
+/* Whether a packet starts with auth_key_id 0, the mark of an unencrypted message. */
+static bool is_unencrypted(const uint8_t *p, size_t len)
 {
-    uint8_t acc = 0;
-    for (size_t i = 0; i < n; i++)
-        acc |= p[i];
-    return acc == 0;
+    struct mtp_rd r;
+    mtp_rd_init(&r, p, len, NULL);
+    uint64_t id;
+    return mtp_rd_u64(&r, &id, "auth_key_id") == MTP_OK && id == 0;
 }
 
 static int on_packet(struct mtpc_client *c, const uint8_t *p, size_t len)
@@ -620,7 +621,7 @@ static int on_packet(struct mtpc_client *c, const uint8_t *p, size_t len)
     const char *step = mtpc_step_name(c->step);
     /* description#unencrypted-message: only the key exchange travels in the
      * clear; once the key is in use a plaintext message has no place. */
-    if (len >= MTP_AUTH_KEY_ID_LEN && all_zero(p, MTP_AUTH_KEY_ID_LEN))
+    if (is_unencrypted(p, len))
         return fail(c, MTP_ERR_CLIENT_UNEXPECTED, "%s: an unencrypted message (auth_key_id 0, %zu bytes) after the key "
                     "exchange", step, len);
     struct mtp_error e;

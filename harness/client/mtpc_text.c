@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mtp/hex.h"
 #include "mtp/message.h"
 #include "mtp/tl_value.h"
 #include "mtp/transport.h"
@@ -29,11 +30,10 @@ static void put(struct mtp_wr *w, const char *fmt, ...)
 
 static void put_hex(struct mtp_wr *w, const uint8_t *p, size_t n)
 {
-    static const char digits[] = "0123456789abcdef";
+    char hex[2 * HEX_PREVIEW + 1];
     size_t shown = n < HEX_PREVIEW ? n : HEX_PREVIEW;
-    for (size_t i = 0; i < shown; i++)
-        if (mtp_wr_u8(w, (uint8_t)digits[p[i] >> 4]) < 0 || mtp_wr_u8(w, (uint8_t)digits[p[i] & 15]) < 0)
-            return;
+    mtp_hex_encode(p, shown, hex);
+    put(w, "%s", hex);
     if (shown < n)
         put(w, "... (%zu bytes)", n);
 }
