@@ -22,6 +22,8 @@ static const struct mtps_limits *lim(const struct mtps_conn *c) { return &c->srv
 /* --- closing --- */
 
 static void vclose_as(struct mtps_conn *c, enum mtps_conn_state st, int reason, const char *fmt, va_list ap)
+    MTP_PRINTF(4, 0);
+static void vclose_as(struct mtps_conn *c, enum mtps_conn_state st, int reason, const char *fmt, va_list ap)
 {
     if (c->state != MTPS_CONN_OPEN) {
         if (st == MTPS_CONN_CLOSED)
