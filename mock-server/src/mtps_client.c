@@ -29,7 +29,8 @@ static void on_session_event(void *ctx, const struct mtp_session_event *ev)
     case MTP_SESSION_EV_RESULT:
         c->results++;
         c->last_result_len = ev->body_len < sizeof c->last_result ? ev->body_len : sizeof c->last_result;
-        memcpy(c->last_result, ev->body, c->last_result_len);
+        if (c->last_result_len)
+            memcpy(c->last_result, ev->body, c->last_result_len);
         break;
     case MTP_SESSION_EV_RPC_ERROR:
         c->rpc_errors++;

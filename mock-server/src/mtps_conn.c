@@ -62,6 +62,13 @@ static void transmit(struct mtps_conn *c, const uint8_t *data, size_t len)
     struct mtp_error err;
     mtp_error_clear(&err);
     struct mtp_tr_send m = {.data = data, .len = len};
+    uint8_t pad[MTP_TR_PADDING_MAX + 1];
+    if (c->tr.kind == MTP_TR_PADDED && mtp_env_rand(&c->srv->env, pad, sizeof pad) == MTP_OK) {
+        /* pad[0] picks the length, the rest is the padding */
+        m.padding_given = true;
+        m.padding = pad + 1;
+        m.padding_len = pad[0] % (scen(c)->padding_max + 1);
+    }
     int rc = mtp_tr_conn_send(&c->tr, &m, &c->out, &err);
     if (rc == MTP_ERR_OVERFLOW || rc == MTP_ERR_NOMEM) {
         abort_conn(c, MTP_ERR_SRV_SLOW_READER, "more than %u bytes of output queued", lim(c)->max_output);
