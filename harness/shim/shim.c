@@ -75,7 +75,7 @@ json_t *mtp_shim_handle(const json_t *req)
 char *mtp_shim_handle_line(const char *line)
 {
     json_error_t jerr;
-    json_t *req = json_loads(line, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *req = json_loads(line, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
     json_t *ans;
     if (req == NULL) {
         char msg[300];
