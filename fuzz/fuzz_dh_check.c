@@ -1,10 +1,10 @@
 /* Target functions: mtp_dh_check (mtp_dh_check_params, mtp_dh_check_ga), mtp_dh_check_gb
- * Input: byte 0 = g (signed) and mode (bit 7 of byte 1: full primality tests), byte 1 bits 0..6
- * choose the prime: 0 = Telegram's dh_prime with its last byte xored with byte 2, anything else
- * = the next 256 bytes; the rest of the input is g_a.
+ * Input: byte 0 = g (signed); byte 1: bit 7 = full primality tests, bit 6 = also compare with the
+ * full mode, bits 0..5 choose the prime: 0 = Telegram's dh_prime with its last byte xored with
+ * byte 2, anything else = the next 256 bytes; the rest of the input is g_a.
  * Oracles: only DH reason codes come back; the verdict does not change when p and g_a get a
  * leading zero byte; g_a and g_b range checks agree (with their own codes); with Telegram's
- * prime unchanged and byte 1 = 0x40, the full and the trusting mode agree. */
+ * prime unchanged and bit 6 set, the full and the trusting mode agree. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const uint8_t *ga;
     size_t ga_len;
     p[0] = 0;
-    if ((data[1] & 0x7f) == 0) {
+    if ((data[1] & 0x3f) == 0) {
         memcpy(p + 1, mtp_dh_telegram_prime, MTP_DH_BYTES);
         p[MTP_DH_BYTES] ^= data[2];
         ga = data + 3;
@@ -54,8 +54,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                                   : ra;
     if (rb != mapped)
         __builtin_trap();
-    /* Two full 2048-bit primality tests are slow: only when asked for (byte 1 = 0x40). */
-    if (data[1] == 0x40 && mtp_dh_prime_is_known(p, sizeof p) && mode == MTP_DH_TRUST_KNOWN &&
+    /* Two full 2048-bit primality tests are slow: only when asked for (bit 6). */
+    if ((data[1] & 0x40) && mtp_dh_prime_is_known(p, sizeof p) && mode == MTP_DH_TRUST_KNOWN &&
         mtp_dh_check(p, sizeof p, g, ga, ga_len, MTP_DH_FULL, NULL) != rc)
         __builtin_trap();
     free(ga0);

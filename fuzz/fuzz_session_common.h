@@ -168,6 +168,9 @@ static inline void fz_invariants(const struct fz *f)
             fz_check(s->out[i - 1].msg_id < s->out[i].msg_id);
         if (s->out[i].body)
             bytes += s->out[i].len;
+        /* Scans for queued messages start at out_hint: nothing queued may hide below it. */
+        if (i < s->out_hint)
+            fz_check(!(s->out[i].flags & 1u /* MTP_OUT_QUEUED */));
     }
     fz_check(bytes == s->out_bytes && bytes <= s->cfg.max_stored_bytes);
     fz_check(s->acks_n <= s->cfg.ack_max);

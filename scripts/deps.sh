@@ -13,6 +13,11 @@ pkgs=(
 
 missing=()
 for p in "${pkgs[@]}"; do
+  # A Node.js installed from elsewhere (e.g. NodeSource) conflicts with Debian's npm: keep it.
+  case "$p" in
+    nodejs) command -v node >/dev/null && continue ;;
+    npm) command -v npm >/dev/null && continue ;;
+  esac
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then

@@ -221,7 +221,7 @@ static int decode_pass(const struct mtp_tl_schema *s, const struct corpus *c, st
 /* Keeps the compiler from dropping the ceiling loops. */
 static volatile uint32_t sink_u32;
 
-int mtp_bench_tl(const struct mtp_bench_sink *sink, const struct mtp_bench_tl_opts *opts, struct mtp_error *err)
+int mtp_bench_tl_run(const struct mtp_bench_sink *sink, const struct mtp_bench_tl_opts *opts, struct mtp_error *err)
 {
     double secs = opts && opts->seconds > 0 ? opts->seconds : 1.0;
     static const char *const api[] = {"api"};
@@ -302,4 +302,12 @@ out:
     mtp_tl_arena_free(&a);
     mtp_tl_schema_free(s);
     return rc;
+}
+
+int mtp_bench_tl(const struct mtp_bench_sink *sink)
+{
+    struct mtp_bench_tl_opts o = {.seconds = sink->min_seconds > 0 ? sink->min_seconds : 0.5};
+    struct mtp_error err;
+    mtp_error_clear(&err);
+    return mtp_bench_tl_run(sink, &o, &err);
 }

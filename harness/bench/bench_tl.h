@@ -5,21 +5,7 @@
 
 #include "mtp/err.h"
 
-/* The record callback shared by all benchmarks; harness/bench/bench.h
- * (crypto-aes branch) defines it, and this declares the same struct until
- * that header is there. */
-#if defined(__has_include)
-#if __has_include("bench/bench.h")
 #include "bench/bench.h"
-#define MTP_BENCH_SINK_DECLARED 1
-#endif
-#endif
-#ifndef MTP_BENCH_SINK_DECLARED
-struct mtp_bench_sink {
-    void (*record)(void *ctx, const char *name, double value, const char *unit, double ceiling);
-    void *ctx;
-};
-#endif
 
 struct mtp_bench_tl_opts {
     double seconds;           /* time per figure; 0: 1 s */
@@ -29,7 +15,9 @@ struct mtp_bench_tl_opts {
 
 /* Records: tl_decode_mixed (MB/s, ceiling memcpy), tl_decode_crc32_ceiling,
  * tl_decode_messages (messages/s), tl_schema_load_api (ms). */
-MTP_MUST_USE int mtp_bench_tl(const struct mtp_bench_sink *sink, const struct mtp_bench_tl_opts *opts,
-                              struct mtp_error *err);
+MTP_MUST_USE int mtp_bench_tl_run(const struct mtp_bench_sink *sink, const struct mtp_bench_tl_opts *opts,
+                                  struct mtp_error *err);
+/* The `mtprobe bench` entry: mtp_bench_tl_run with sink->min_seconds per figure. */
+int mtp_bench_tl(const struct mtp_bench_sink *sink);
 
 #endif

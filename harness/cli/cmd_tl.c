@@ -23,7 +23,7 @@ static void tl_usage(FILE *out)
             "usage: mtprobe tl decode [options] [FILE]   bytes (hex or raw) -> TL text or JSON\n"
             "       mtprobe tl encode [options] [FILE]   JSON -> bytes (hex, or raw with --raw)\n"
             "       mtprobe tl ids [--schema S]... [--check]\n"
-            "       mtprobe tl bench [--schema S]... [--seconds N] [--iterations N]\n"
+            "       mtprobe tl bench [--seconds N] [--iterations N]\n"
             "\n"
             "Decodes and encodes any object of the loaded TL schemas.  FILE defaults to stdin ('-').\n"
             "\n"
@@ -389,11 +389,11 @@ static void print_figure(void *ctx, const char *name, double value, const char *
 
 static int tl_bench(const struct tl_args *a)
 {
-    struct mtp_bench_sink sink = {print_figure, NULL};
+    struct mtp_bench_sink sink = {print_figure, NULL, 0};
     struct mtp_bench_tl_opts o = {.seconds = a->seconds, .iterations = a->iterations};
     struct mtp_error err;
     mtp_error_clear(&err);
-    if (mtp_bench_tl(&sink, &o, &err) < 0) {
+    if (mtp_bench_tl_run(&sink, &o, &err) < 0) {
         fprintf(stderr, "mtprobe tl bench: %s (%s)\n", err.msg, mtp_err_name(err.code));
         return MTP_EXIT_ERROR;
     }

@@ -5,12 +5,12 @@
 
 #include "cli/cli.h"
 
-#define MTP_REGISTRY_ENTRY(sym) extern const struct mtp_cli_cmd sym;
+#define MTP_REGISTRY_ENTRY(sym, name) extern const struct mtp_cli_cmd sym;
 #include "cli_cmds.inc"
 #undef MTP_REGISTRY_ENTRY
 
 static const struct mtp_cli_cmd *const commands[] = {
-#define MTP_REGISTRY_ENTRY(sym) &sym,
+#define MTP_REGISTRY_ENTRY(sym, name) &sym,
 #include "cli_cmds.inc"
 #undef MTP_REGISTRY_ENTRY
 };

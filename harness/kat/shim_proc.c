@@ -262,7 +262,7 @@ json_t *shim_proc_call(struct shim_proc *p, const json_t *req, char *why, size_t
         if (nl != NULL) {
             size_t n = (size_t)(nl - p->buf);
             json_error_t jerr;
-            json_t *ans = json_loadb(p->buf, n, 0, &jerr);
+            json_t *ans = json_loadb(p->buf, n, JSON_ALLOW_NUL, &jerr);
             memmove(p->buf, nl + 1, p->len - n - 1);
             p->len -= n + 1;
             if (ans == NULL)

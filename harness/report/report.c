@@ -253,8 +253,7 @@ int mtp_report_write_junit(const json_t *report, const char *path, char *why, si
     return rc;
 }
 
-/* mkdir -p */
-static int make_dirs(const char *dir)
+int mtp_report_mkdirs(const char *dir)
 {
     char tmp[4096];
     size_t n = strlen(dir);
@@ -275,7 +274,7 @@ static int make_dirs(const char *dir)
 
 int mtp_report_write_all(const json_t *report, const char *dir, const char *stem, char *why, size_t why_len)
 {
-    if (make_dirs(dir) != 0) {
+    if (mtp_report_mkdirs(dir) != 0) {
         say(why, why_len, "cannot create report directory %s: %s", dir, strerror(errno));
         return -1;
     }

@@ -25,6 +25,8 @@ int mtp_report_write_junit(const json_t *report, const char *path, char *why, si
 /* Creates dir if needed and writes <dir>/<stem>.json and <dir>/<stem>.junit.xml.
  * Returns 0 or -1 with why[] set. */
 int mtp_report_write_all(const json_t *report, const char *dir, const char *stem, char *why, size_t why_len);
+/* mkdir -p: creates dir and its missing parents.  0, or -1 with errno set. */
+int mtp_report_mkdirs(const char *dir);
 /* Escapes text for XML attribute/element content into a new string. */
 char *mtp_report_xml_escape(const char *s);
 

@@ -101,7 +101,7 @@ static int op_rsa_key_info(const json_t *req, json_t *ans, struct mtp_error *err
     struct mtp_rsa_key *k = NULL;
     MTP_GUARD(key_from_pem_arg(req, "pem", &k, err));
     uint8_t n[MTP_RSA_BYTES], e[64], fp[MTP_RSA_FINGERPRINT];
-    size_t n_len, e_len;
+    size_t n_len = 0, e_len = 0;
     int rc = mtp_rsa_key_n(k, n, sizeof n, &n_len, err);
     if (rc == MTP_OK)
         rc = mtp_rsa_key_e(k, e, sizeof e, &e_len, err);

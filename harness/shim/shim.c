@@ -5,12 +5,12 @@
 
 #include "mtp/hex.h"
 
-#define MTP_REGISTRY_ENTRY(sym) extern const struct mtp_shim_op sym[];
+#define MTP_REGISTRY_ENTRY(sym, name) extern const struct mtp_shim_op sym[];
 #include "shim_ops.inc"
 #undef MTP_REGISTRY_ENTRY
 
 static const struct mtp_shim_op *const op_groups[] = {
-#define MTP_REGISTRY_ENTRY(sym) sym,
+#define MTP_REGISTRY_ENTRY(sym, name) sym,
 #include "shim_ops.inc"
 #undef MTP_REGISTRY_ENTRY
     NULL,
@@ -75,7 +75,7 @@ json_t *mtp_shim_handle(const json_t *req)
 char *mtp_shim_handle_line(const char *line)
 {
     json_error_t jerr;
-    json_t *req = json_loads(line, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *req = json_loads(line, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
     json_t *ans;
     if (req == NULL) {
         char msg[300];

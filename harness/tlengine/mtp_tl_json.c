@@ -92,8 +92,17 @@ json_t *mtp_tl_json_from_value(const struct mtp_tl_value *v)
         json_t *j = json_object();
         if (j == NULL)
             return NULL;
-        if (c->name && set(j, "_", json_string(c->name)) < 0)
-            goto fail;
+        if (c->name) {
+            /* A name another schema's combinator takes in global lookups gets its id. */
+            char qualified[256];
+            const char *name = c->name;
+            if (c->shadowed) {
+                snprintf(qualified, sizeof qualified, "%s#%08x", c->name, c->id);
+                name = qualified;
+            }
+            if (set(j, "_", json_string(name)) < 0)
+                goto fail;
+        }
         for (unsigned i = 0; i < c->nargs; i++) {
             if (!mtp_tl_obj_has(o, i))
                 continue;
@@ -273,9 +282,50 @@ static bool parse_long(const char *s, int64_t *v)
 static int build_gzip(struct jb *b, const struct mtp_tl_tref *t, const struct jenv *env, const json_t *j,
                       struct mtp_tl_value *out, unsigned depth);
 
-static int find_ctor(struct jb *b, const struct mtp_tl_tref *t, const char *name,
+/* "name" or "name#xxxxxxxx": the name, and the id when given. */
+static int split_name(struct jb *b, const char *full, char *name, size_t cap, uint32_t *id, bool *has_id)
+{
+    const char *hash = strchr(full, '#');
+    *has_id = hash != NULL;
+    size_t n = hash ? (size_t)(hash - full) : strlen(full);
+    if (n >= cap)
+        return jfail(b, MTP_ERR_TL_UNKNOWN_TYPE, "constructor name too long");
+    memcpy(name, full, n);
+    name[n] = '\0';
+    if (hash) {
+        size_t hn = strlen(hash + 1);
+        uint32_t v = 0;
+        for (size_t i = 0; i < hn; i++) {
+            char ch = hash[1 + i];
+            int dgt = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+                                                        : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
+            if (dgt < 0 || hn > 8)
+                return jfail(b, MTP_ERR_TL_UNKNOWN_TYPE, "\"%s\": expected name#xxxxxxxx", full);
+            v = v << 4 | (uint32_t)dgt;
+        }
+        if (hn == 0)
+            return jfail(b, MTP_ERR_TL_UNKNOWN_TYPE, "\"%s\": expected name#xxxxxxxx", full);
+        *id = v;
+    }
+    return MTP_OK;
+}
+
+static int find_ctor(struct jb *b, const struct mtp_tl_tref *t, const char *full,
                      const struct mtp_tl_combinator **out)
 {
+    char name[256];
+    uint32_t id = 0;
+    bool has_id;
+    MTP_GUARD(split_name(b, full, name, sizeof name, &id, &has_id));
+    if (has_id) {
+        const struct mtp_tl_combinator *c = mtp_tl_find_id(b->s, id);
+        if (c == NULL || c->name == NULL || strcmp(c->name, name) != 0)
+            return jfail(b, MTP_ERR_TL_UNKNOWN_TYPE, "no constructor '%s' with id %08x", name, id);
+        if (t->kind == MTP_TL_BOXED && (c->is_function || strcmp(c->type->name, t->type->name) != 0))
+            return jfail(b, MTP_ERR_TL_TYPE, "'%s' is not a constructor of type %s", full, t->type->name);
+        *out = c;
+        return MTP_OK;
+    }
     const struct mtp_tl_combinator *c = NULL;
     if (t->kind == MTP_TL_BOXED) {
         c = mtp_tl_type_ctor(t->type, name);
@@ -699,8 +749,15 @@ static int build(struct jb *b, const struct mtp_tl_tref *t, const struct jenv *e
     const char *name = nj ? json_string_value(nj) : NULL;
     if (t->kind == MTP_TL_BARE) {
         const struct mtp_tl_combinator *c = t->ctor;
-        if (name && (c->name == NULL || strcmp(name, c->name) != 0))
-            return jfail(b, MTP_ERR_TL_TYPE, "expected bare %s, found \"%s\"", c->name ? c->name : "record", name);
+        if (name) {
+            char base[256];
+            uint32_t id = 0;
+            bool has_id;
+            MTP_GUARD(split_name(b, name, base, sizeof base, &id, &has_id));
+            if (c->name == NULL || strcmp(base, c->name) != 0 || (has_id && id != c->id))
+                return jfail(b, MTP_ERR_TL_TYPE, "expected bare %s, found \"%s\"", c->name ? c->name : "record",
+                             name);
+        }
         struct jenv e;
         bind_env(c, t, env, &e);
         return build_object(b, c, &e, j, false, out, depth);

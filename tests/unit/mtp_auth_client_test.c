@@ -64,10 +64,7 @@ static char *repeat_hex(const char *byte, size_t n)
     return s;
 }
 
-static const char *fp_of(const char *ex)
-{
-    return sample_hex(ex, "values", "public_key_fingerprint");
-}
+static const char *fp_of(const char *ex) { return sample_hex(ex, "values", "public_key_fingerprint"); }
 
 static int64_t msg_id_of(const char *ex, const char *section, const char *msg)
 {
@@ -90,9 +87,10 @@ static void assert_published_message(const char *ex, const char *msg, const uint
 
 struct replay {
     /* in */
-    const char *ex;             /* "new" or "old" */
+    const char *ex; /* "new" or "old" */
     const struct mtp_rsa_key *key;
     const char *rsa_random_hex; /* what RSA encryption draws: padding (+ temp_key for RSA_PAD) */
+    const char *b_before;       /* drawn before the published b (NULL: nothing) */
     const uint8_t *res_pq;      /* NULL: the published resPQ */
     size_t res_pq_len;
     /* out */
@@ -124,10 +122,10 @@ static void run_replay(struct replay *rp)
 {
     const char *ex = rp->ex;
     size_t script_len;
-    const uint8_t *script = hex_concat(&script_len, sample_hex(ex, "client_random", "nonce"),
-                                       sample_hex(ex, "client_random", "new_nonce"), rp->rsa_random_hex,
-                                       sample_hex(ex, "client_random", "b"),
-                                       sample_hex(ex, "client_random", "client_dh_inner_padding"), NULL);
+    const uint8_t *script =
+        hex_concat(&script_len, sample_hex(ex, "client_random", "nonce"), sample_hex(ex, "client_random", "new_nonce"),
+                   rp->rsa_random_hex, rp->b_before ? rp->b_before : "", sample_hex(ex, "client_random", "b"),
+                   sample_hex(ex, "client_random", "client_dh_inner_padding"), NULL);
     int64_t server_time = sample_int(ex, "server_time");
     struct mtp_script_state st;
     struct mtp_env env = mtp_env_scripted(&st, script, script_len, server_time * 1000 - 1500);
@@ -226,6 +224,23 @@ START_TEST(replay_new_example_with_telegram_key)
     uint8_t enc[MTP_RSA_BYTES];
     ck_assert_ok(mtp_rsa_pad_encrypt(rp.key, data, data_len, pad, pad_len, temp_key, enc, NULL));
     ck_assert_mem_eq(rp.req_dh + REQ_DH_DATA_AT, enc, MTP_RSA_BYTES);
+}
+END_TEST
+
+START_TEST(replay_redraws_b_whose_g_b_is_unsafe)
+{
+    /* b = 0 gives g_b = 1, outside 1 < g_b < dh_prime - 1: the client must
+     * draw b again (auth_key step 7 and the g_b range rule), and then sends
+     * the published set_client_DH_params with the published b. */
+    struct replay rp = {.ex = "new", .key = telegram_key(fp_of("new"))};
+    uint8_t temp_key[32];
+    char *random = rsa_pad_random(rp.key, temp_key);
+    char *zero_b = repeat_hex("00", 256);
+    rp.rsa_random_hex = random;
+    rp.b_before = zero_b;
+    run_replay(&rp);
+    free(random);
+    free(zero_b);
 }
 END_TEST
 
@@ -382,11 +397,10 @@ static void client_at(struct at_state *a, int upto, const char *extra_random, in
     uint8_t temp_key[32];
     char *random = rsa_pad_random(telegram_key(fp_of("new")), temp_key);
     size_t script_len;
-    const uint8_t *script = hex_concat(&script_len, sample_hex("new", "client_random", "nonce"),
-                                       sample_hex("new", "client_random", "new_nonce"), random,
-                                       sample_hex("new", "client_random", "b"),
-                                       sample_hex("new", "client_random", "client_dh_inner_padding"),
-                                       extra_random ? extra_random : "", NULL);
+    const uint8_t *script = hex_concat(
+        &script_len, sample_hex("new", "client_random", "nonce"), sample_hex("new", "client_random", "new_nonce"),
+        random, sample_hex("new", "client_random", "b"), sample_hex("new", "client_random", "client_dh_inner_padding"),
+        extra_random ? extra_random : "", NULL);
     free(random);
     a->env = mtp_env_scripted(&a->st, script, script_len, sample_int("new", "server_time") * 1000 + clock_shift_ms);
     a->keys[0] = telegram_key(fp_of("new"));
@@ -439,7 +453,10 @@ static uint8_t *copy_of(const uint8_t *p, size_t len)
     return b;
 }
 
-static const uint8_t *published(const char *msg, size_t *len) { return sample_body("new", "server_messages", msg, len); }
+static const uint8_t *published(const char *msg, size_t *len)
+{
+    return sample_body("new", "server_messages", msg, len);
+}
 
 static const uint8_t *nonce_new(void) { return sample_bytes("new", "client_random", "nonce", NULL); }
 static const uint8_t *server_nonce_new(void) { return sample_bytes("new", "server_random", "server_nonce", NULL); }
@@ -495,7 +512,7 @@ START_TEST(res_pq_rejections)
     const uint8_t *pq = mtp_test_hex("7fffffffffffffe7", NULL); /* 2^63 - 25, prime */
     m = (uint8_t *)make_res_pq(pq, 8, fp_of("new"), &len);
     assert_rejects(&a, m, len, MTP_ERR_PQ_PRIME, NULL);
-    ck_assert_str_eq(a.err.msg, "resPQ.pq: pq: 9223372036854775783 is prime");
+    ck_assert_str_eq(a.err.msg, "resPQ: pq: 9223372036854775783 is prime");
 
     client_at(&a, 0, NULL, 0, 5, 0);
     m = (uint8_t *)make_res_pq(mtp_test_hex("01130b7475669feb8b", NULL), 9, fp_of("new"), &len);
@@ -629,8 +646,7 @@ START_TEST(dh_gen_answers)
     assert_rejects(&a, m, len, MTP_ERR_AUTH_DH_GEN_FAIL, NULL);
     client_at(&a, 2, NULL, 0, 0, 0);
     m = (uint8_t *)make_dh_gen(2, nnh2, &len);
-    assert_rejects(&a, m, len, MTP_ERR_AUTH_RETRY_LIMIT,
-                   "dh_gen_retry: already retried 0 times, the limit");
+    assert_rejects(&a, m, len, MTP_ERR_AUTH_RETRY_LIMIT, "dh_gen_retry: already retried 0 times, the limit");
 
     const uint8_t *ok = published("dh_gen_ok", &len);
     client_at(&a, 2, NULL, 0, 5, 0);
@@ -740,6 +756,7 @@ static Suite *auth_client_suite(void)
     tcase_add_checked_fixture(t, auth_test_setup, auth_test_teardown);
     tcase_add_test(t, replay_new_example_with_telegram_key);
     tcase_add_test(t, replay_new_example_decrypted_with_test_key);
+    tcase_add_test(t, replay_redraws_b_whose_g_b_is_unsafe);
     tcase_add_test(t, replay_old_example_with_telegram_key);
     tcase_add_test(t, replay_old_example_decrypted_with_test_key);
     tcase_add_test(t, old_example_g_fails_the_residue_check);

@@ -75,8 +75,8 @@ static inline struct mtp_rsa_key *auth_test_keep_key(struct mtp_rsa_key *k, cons
 static inline const char *sample_hex(const char *ex, const char *section, const char *field)
 {
     json_t *root = auth_test_load_json(0, "vectors/auth/samples_auth_key.kat-data.json");
-    json_t *v = json_object_get(json_object_get(json_object_get(json_object_get(root, "examples"), ex), section),
-                                field);
+    json_t *v =
+        json_object_get(json_object_get(json_object_get(json_object_get(root, "examples"), ex), section), field);
     ck_assert_msg(json_is_string(v), "samples_auth_key.kat-data.json: no %s.%s.%s", ex, section, field);
     return json_string_value(v);
 }
@@ -89,8 +89,8 @@ static inline const uint8_t *sample_bytes(const char *ex, const char *section, c
 static inline long long sample_int(const char *ex, const char *field)
 {
     json_t *root = auth_test_load_json(0, "vectors/auth/samples_auth_key.kat-data.json");
-    json_t *v = json_object_get(
-        json_object_get(json_object_get(json_object_get(root, "examples"), ex), "values"), field);
+    json_t *v =
+        json_object_get(json_object_get(json_object_get(json_object_get(root, "examples"), ex), "values"), field);
     ck_assert_msg(json_is_integer(v), "samples_auth_key.kat-data.json: no integer %s.values.%s", ex, field);
     return json_integer_value(v);
 }

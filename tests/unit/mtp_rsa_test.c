@@ -73,6 +73,37 @@ START_TEST(telegram_key_fingerprint)
 }
 END_TEST
 
+START_TEST(every_published_telegram_key)
+{
+    json_error_t jerr;
+    json_t *doc = json_load_file(mtp_test_path("vectors/rsa/telegram_keys.json"), 0, &jerr);
+    ck_assert_msg(doc != NULL, "telegram_keys.json: %s", jerr.text);
+    json_t *groups = json_object_get(doc, "testGroups");
+    int keys = 0;
+    for (size_t gi = 0; gi < json_array_size(groups); gi++) {
+        json_t *g = json_array_get(groups, gi);
+        if (strcmp(json_string_value(json_object_get(g, "op")), "rsa_key_info") != 0)
+            continue;
+        json_t *tests = json_object_get(g, "tests");
+        for (size_t i = 0; i < json_array_size(tests); i++) {
+            json_t *t = json_array_get(tests, i);
+            const char *pem = json_string_value(json_object_get(json_object_get(t, "args"), "pem"));
+            const char *want = json_string_value(json_object_get(json_object_get(t, "expect"), "fingerprint"));
+            struct mtp_rsa_key *k = NULL;
+            ck_assert_ok(mtp_rsa_key_from_pem(pem, strlen(pem), &k, NULL));
+            char fp[17];
+            fingerprint_hex(k, fp);
+            ck_assert_str_eq(fp, want);
+            mtp_rsa_key_free(k);
+            keys++;
+        }
+    }
+    /* Among them the older worked example's key, c3b42b026ce86b21 on the wire as 216be86c022bb4c3. */
+    ck_assert_int_eq(keys, 10);
+    json_decref(doc);
+}
+END_TEST
+
 START_TEST(every_pem_form_of_the_test_key)
 {
     struct mtp_rsa_key *k8 = load("vectors/rsa/test_key_private.pem");
@@ -337,6 +368,8 @@ START_TEST(rsa_pad_argument_and_key_checks)
         ck_assert_ok(mtp_rsa_pad_decrypt(priv, out, 256, padded, NULL, NULL));
         ck_assert_mem_eq(padded, data, len);
     }
+    int rc = mtp_rsa_pad_encrypt(pub, NULL, 0, pad, 192, tk, out, NULL); /* empty data may come as NULL */
+    ck_assert(rc == MTP_OK || rc == MTP_ERR_RSA_RETRY);
     mtp_error_clear(&err);
     ck_assert_rc(mtp_rsa_pad_decrypt(pub, out, 256, padded, NULL, &err), MTP_ERR_RSA_NOT_PRIVATE);
     ck_assert_rc(mtp_rsa_pad_decrypt(priv, out, 257, padded, NULL, NULL), MTP_ERR_RSA_BAD_LENGTH);
@@ -388,6 +421,10 @@ START_TEST(old_scheme_errors)
     ck_assert_rc(mtp_rsa_old_encrypt(pub, data, 236, pad, 0, out, NULL), MTP_ERR_RSA_DATA_TOO_LONG);
     ck_assert_rc(mtp_rsa_old_encrypt(pub, data, 10, pad, 10, out, NULL), MTP_ERR_ARG);
     ck_assert_rc(mtp_rsa_old_check(back, 236, NULL), MTP_ERR_RSA_HASH);
+    /* Empty inputs may come as NULL. */
+    ck_assert_ok(mtp_rsa_old_encrypt(pub, data, 235, NULL, 0, out, NULL));
+    ck_assert_ok(mtp_rsa_old_decrypt(priv, out, 256, back, NULL));
+    ck_assert_ok(mtp_rsa_old_check(back, 235, NULL));
     /* A value whose leading byte is not zero decrypts, but not into 255 bytes. */
     uint8_t x[256] = {0x01, 0x02, 0x03};
     ck_assert_ok(mtp_rsa_raw_public(pub, x, out, NULL));
@@ -455,6 +492,7 @@ static Suite *rsa_suite(void)
     Suite *s = suite_create("rsa");
     TCase *t = tcase_create("rsa");
     tcase_add_test(t, telegram_key_fingerprint);
+    tcase_add_test(t, every_published_telegram_key);
     tcase_add_test(t, every_pem_form_of_the_test_key);
     tcase_add_test(t, unusable_keys_are_rejected_by_name);
     tcase_add_test(t, keys_from_n_and_e);

@@ -22,14 +22,14 @@ static void fx_init(struct fixture *f)
     mtp_wr_init_fixed(&f->w, f->buf, sizeof f->buf, &f->err);
 }
 
-static void parse_ok(const struct fixture *f, struct mtp_svc *svc)
+/* The parsed readers keep pointing at f->err, which lives as long as the test. */
+static void parse_ok(struct fixture *f, struct mtp_svc *svc)
 {
-    struct mtp_error err;
-    mtp_error_clear(&err);
+    mtp_error_clear(&f->err);
     struct mtp_rd r;
-    mtp_rd_init(&r, f->w.p, f->w.len, &err);
+    mtp_rd_init(&r, f->w.p, f->w.len, &f->err);
     int rc = mtp_svc_parse(&r, svc);
-    ck_assert_msg(rc == MTP_OK, "parse: %s", err.msg);
+    ck_assert_msg(rc == MTP_OK, "parse: %s", f->err.msg);
     ck_assert_uint_eq(mtp_rd_left(&r), 0);
 }
 

@@ -416,6 +416,26 @@ START_TEST(container_flood_no_notification)
 }
 END_TEST
 
+START_TEST(too_many_ids_is_a_flood)
+{
+    struct srv *v = srv_new(NULL);
+    size_t n = 8193, len = 12 + 8 * n;
+    uint8_t *b = calloc(1, len);
+    struct mtp_wr w;
+    mtp_wr_init_fixed(&w, b, len, NULL);
+    ck_assert_ok(mtp_wr_u32(&w, MTP_SVC_msgs_ack));
+    ck_assert_ok(mtp_wr_u32(&w, 0x1cb5c415u));
+    ck_assert_ok(mtp_wr_u32(&w, (uint32_t)n));
+    uint8_t *in = malloc(len + 64);
+    size_t m = craft(in, len + 64, PAIR_SALT, SID, at(100), 0, b, len);
+    ck_assert_rc(mtp_session_recv(&v->s, in, m, &v->err), MTP_ERR_SES_FLOOD);
+    ck_assert_int_eq(ev_last(&v->log, MTP_SESSION_EV_DROPPED)->code, MTP_ERR_SES_FLOOD);
+    free(in);
+    free(b);
+    srv_free(v);
+}
+END_TEST
+
 START_TEST(empty_low_half_ignored)
 {
     struct srv *v = srv_new(NULL);
@@ -673,6 +693,7 @@ static Suite *server_suite(void)
     tcase_add_test(codes, container_flood_no_notification);
     tcase_add_test(codes, duplicate_is_ignored_silently);
     tcase_add_test(codes, empty_low_half_ignored);
+    tcase_add_test(codes, too_many_ids_is_a_flood);
     tcase_add_test(codes, nested_faults_are_per_message);
     tcase_add_test(codes, ping_accepted_with_either_parity);
     suite_add_tcase(s, codes);

@@ -205,6 +205,25 @@ START_TEST(ack_timer)
 }
 END_TEST
 
+START_TEST(full_ack_queue_drops_newcomers)
+{
+    struct mtp_session_cfg cfg;
+    mtp_session_cfg_default(&cfg);
+    cfg.ack_max = 2;
+    struct pair *p = pair_new(&cfg, NULL);
+    server_knows_session(p);
+    uint64_t u[3];
+    for (int i = 0; i < 3; i++)
+        ck_assert_ok(mtp_session_send(&p->s, UPDATE, 8, MTP_SEND_CONTENT, &u[i]));
+    ck_assert_int_eq(pair_s2c(p), 1); /* one container of three */
+    ck_assert_uint_eq(ev_count(&p->clog, MTP_SESSION_EV_MESSAGE), 3);
+    ck_assert_uint_eq(p->c.acks_n, 2);
+    ck_assert_uint_eq(p->c.acks[0], u[0]);
+    ck_assert_uint_eq(p->c.acks[1], u[1]);
+    pair_free(p);
+}
+END_TEST
+
 START_TEST(failed_flush_changes_nothing)
 {
     struct pair *p = pair_new(NULL, NULL);
@@ -416,6 +435,7 @@ static Suite *session_suite(void)
     tcase_add_test(tc, acks_ride_with_the_next_message);
     tcase_add_test(tc, ack_threshold_sends_standalone_ack);
     tcase_add_test(tc, ack_timer);
+    tcase_add_test(tc, full_ack_queue_drops_newcomers);
     tcase_add_test(tc, failed_flush_changes_nothing);
     tcase_add_test(tc, big_message_goes_alone_and_limits_split);
     tcase_add_test(tc, quick_ack_token_matches);

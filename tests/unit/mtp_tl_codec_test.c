@@ -368,8 +368,33 @@ START_TEST(structural_limits)
     ck_assert_rc(dec_hex(s, NULL, hex, NULL, &v), MTP_ERR_TL_LIMIT);
     ck_assert_str_eq(err.msg, "f.x: vector count 100000 of elements without bytes is over the limit of 65536");
     o = (struct mtp_tl_decode_opts){.max_elems = 200000};
+    /* 100000 nodes are more than the default budget for 8 bytes of input */
+    ck_assert_rc(dec_hex(s, NULL, hex, &o, &v), MTP_ERR_TL_LIMIT);
+    arena.limit = 8u << 20;
     ck_assert_ok(dec_hex(s, NULL, hex, &o, &v));
+    arena.limit = 0;
     ck_assert_uint_eq(mtp_tl_obj_get(v.u.obj, "x")->len, 100000);
+    mtp_tl_schema_free(s);
+
+    /* Without a budget of its own the arena gets one proportional to the input:
+     * 100 vectors of 65536 elements that take no bytes need 150 MiB of nodes. */
+    static const char amp[] = "e = E; g y:vector<e> = G; f x:vector<g> = F;";
+    s = mtp_tl_schema_new();
+    ck_assert_ok(mtp_tl_schema_add_text(s, amp, strlen(amp), "amp.tl", 0, &err));
+    ck_assert_ok(mtp_tl_schema_link(s, &err));
+    mtp_wr_init_dyn(&w, 1 << 16, NULL);
+    ck_assert_ok(mtp_tl_wr_uint(&w, mtp_tl_find_name(s, "f")->id));
+    ck_assert_ok(mtp_tl_wr_int(&w, 100));
+    for (int i = 0; i < 100; i++)
+        ck_assert_ok(mtp_tl_wr_int(&w, 65536));
+    struct mtp_tl_arena open;
+    mtp_tl_arena_init(&open, 0);
+    mtp_error_clear(&err);
+    ck_assert_rc(mtp_tl_decode(s, NULL, w.p, w.len, NULL, &open, &v, NULL, &err), MTP_ERR_TL_LIMIT);
+    ck_assert_ptr_nonnull(strstr(err.msg, "exceeds the memory budget of 1055104 bytes"));
+    ck_assert_uint_eq(open.limit, 0);
+    mtp_tl_arena_free(&open);
+    mtp_wr_free(&w);
     mtp_tl_schema_free(s);
 
     /* counts: negative, and larger than the bytes allow */

@@ -44,7 +44,7 @@ START_TEST(transport_error_frames)
         {-429, "53feffff", "flood"},
         {-444, "44feffff", "invalid_dc"},
         {-403, "6dfeffff", "forbidden"},
-        {-1, "ffffffff", "unknown"},
+        {-7, "f9ffffff", "unknown"},
     };
     for (size_t i = 0; i < sizeof e / sizeof e[0]; i++) {
         uint8_t b[4];
@@ -59,6 +59,7 @@ START_TEST(transport_error_frames)
     ck_assert(!mtp_tr_error_frame((const uint8_t *)"\x94\x01\x00\x00", 4, &code)); /* +404: not an error */
     ck_assert(!mtp_tr_error_frame((const uint8_t *)"\x6c\xfe\xff\xff\x00", 5, &code));
     ck_assert(!mtp_tr_error_frame((const uint8_t *)"\x6c\xfe\xff", 3, &code));
+    ck_assert(!mtp_tr_error_frame((const uint8_t *)"\xff\xff\xff\xff", 4, &code));
     ck_assert_int_eq(code, 7);
 }
 END_TEST
@@ -98,6 +99,8 @@ START_TEST(padded_payload_length)
     ck_assert_uint_eq(n, 4);
     ck_assert_ok(strip("6cfeffff" "0102030405060708090a0b0c0d0e0f", &n, &err));
     ck_assert_uint_eq(n, 4);
+    /* FFFFFFFF starts padded quick acks, never an error */
+    ck_assert_rc(strip("ffffffff0102", &n, &err), MTP_ERR_TR_BAD_LENGTH);
     /* a positive first int in a short frame is nothing */
     ck_assert_rc(strip("01000000aabbcc", &n, &err), MTP_ERR_TR_BAD_LENGTH);
     ck_assert_rc(strip("aabbcc", &n, &err), MTP_ERR_TR_BAD_LENGTH);

@@ -37,7 +37,8 @@ from telethon.network.connection.tcpintermediate import (IntermediatePacketCodec
 assert telethon.__version__ == "1.25.1", telethon.__version__
 
 GENERATOR = ("Telethon %s (python3-telethon, telethon/network/connection/*.py) driven by "
-             "vectors/gen/gen_transport.py" % telethon.__version__)
+             "vectors/gen/gen_transport.py; the abridged, full and abridged-obfuscation vectors are re-checked with "
+             "GramJS 2.26.22 (npm telegram) by vectors/gen/gen_transport.js" % telethon.__version__)
 SPEC = "https://core.telegram.org/mtproto/mtproto-transports"
 NOTES = {
     "SpecDerived": "Telethon 1.25.1 has no code for this case; the expectation follows the spec text literally",

@@ -266,9 +266,9 @@ def main_vectors(o, n):
 
 
 def tl_json(name, v, old):
-    """The TL objects of one example as {constructor, fields}: int as number, long as signed number,
-    int128/int256/bytes as hex in wire order."""
-    s64 = lambda b: struct.unpack("<q", b)[0]  # noqa: E731
+    """The TL objects of one example as {constructor, fields} in the docs/tl-json.md mapping: int as number,
+    int128/int256/bytes as hex in wire order; long as a string of decimal digits."""
+    s64 = lambda b: str(struct.unpack("<q", b)[0])  # noqa: E731  (TL long: a decimal string, docs/tl-json.md)
     objs = [
         ("req_pq" if old else "req_pq_multi", v["msgs"]["req_pq"][20:],
          {"_": "req_pq" if old else "req_pq_multi", "nonce": hx(v["nonce"])}),
@@ -290,7 +290,7 @@ def tl_json(name, v, old):
           "dh_prime": hx(v["dh_prime"]), "g_a": hx(v["g_a"]), "server_time": (OLD if old else NEW)["server_time"]}),
         ("client_DH_inner_data", v["client_inner"],
          {"_": "client_DH_inner_data", "nonce": hx(v["nonce"]), "server_nonce": hx(v["server_nonce"]),
-          "retry_id": 0, "g_b": hx(v["g_b"])}),
+          "retry_id": "0", "g_b": hx(v["g_b"])}),
         ("set_client_DH_params", v["msgs"]["set_client_DH_params"][20:],
          {"_": "set_client_DH_params", "nonce": hx(v["nonce"]), "server_nonce": hx(v["server_nonce"]),
           "encrypted_data": hx(v["client_encrypted_data"])}),

@@ -35,8 +35,8 @@
 
 /* A client that misbehaves on purpose, to test servers.  All zero = correct. */
 struct mtp_auth_client_behaviour {
-    uint64_t corrupt;    /* MTP_AUTH_CORRUPT(point) of client points */
-    const uint8_t *g_b;  /* sent instead of the real g_b (big-endian, any length) */
+    uint64_t corrupt;   /* MTP_AUTH_CORRUPT(point) of client points */
+    const uint8_t *g_b; /* sent instead of the real g_b (big-endian, any length) */
     size_t g_b_len;
     /* Sent, RSA-encrypted, instead of the p_q_inner_data the client builds
      * (any bytes, at most 144 for RSA_PAD, 235 for the old scheme). */
@@ -55,17 +55,17 @@ struct mtp_auth_client_config {
     /* The dc sent in p_q_inner_data_dc / _temp_dc: the DC id, + 10000 for test
      * servers, negative for media DCs. */
     int32_t dc;
-    bool req_pq_old;                    /* send req_pq instead of req_pq_multi */
-    enum mtp_auth_inner_form inner;     /* default MTP_AUTH_INNER_DC */
-    int32_t expires_in;                 /* for the temporary forms, > 0 */
-    enum mtp_auth_rsa_scheme rsa;       /* default MTP_AUTH_RSA_PAD */
-    enum mtp_dh_mode dh_mode;           /* default MTP_DH_TRUST_KNOWN: skip the primality tests for known primes */
+    bool req_pq_old;                /* send req_pq instead of req_pq_multi */
+    enum mtp_auth_inner_form inner; /* default MTP_AUTH_INNER_DC */
+    int32_t expires_in;             /* for the temporary forms, > 0 */
+    enum mtp_auth_rsa_scheme rsa;   /* default MTP_AUTH_RSA_PAD */
+    enum mtp_dh_mode dh_mode;       /* default MTP_DH_TRUST_KNOWN: skip the primality tests for known primes */
     /* Accept a g that fails the quadratic-residue condition (it then generates
      * the whole group, not the subgroup of prime order).  Only for replaying the
      * older samples-auth_key example, whose g = 2 with dh_prime mod 8 = 3 fails
      * the check that the current auth_key page asks for. */
     bool lax_g_residue;
-    unsigned max_retries;               /* dh_gen_retry answers accepted before giving up; default 5 */
+    unsigned max_retries; /* dh_gen_retry answers accepted before giving up; default 5 */
     /* Reject server_time further than this from the local clock (seconds);
      * 0 accepts any (the default: the client adopts the server's time). */
     int64_t max_clock_skew_s;
@@ -89,9 +89,10 @@ const char *mtp_auth_client_state_name(enum mtp_auth_client_state s);
 
 struct mtp_auth_client;
 
-/* Copies cfg (not the keys or the behaviour it points to) and env (not its
- * ctx).  MTP_ERR_AUTH_CONFIG for an unusable configuration (no keys, a temp
- * form without a positive expires_in, unknown enum values). */
+/* Copies cfg, the behaviour (not the bytes it points to) and env (not its
+ * ctx).  MTP_ERR_AUTH_CONFIG for an unusable configuration (no keys, unknown
+ * enum values).  expires_in and dc are sent as given, even when a server must
+ * refuse them. */
 MTP_MUST_USE int mtp_auth_client_new(const struct mtp_auth_client_config *cfg, const struct mtp_env *env,
                                      struct mtp_auth_client **out, struct mtp_error *err);
 /* Wipes every secret and frees.  NULL is fine. */

@@ -33,26 +33,26 @@
  * Data, not code paths: the mock datacenter fills one of these from a
  * conformance case. */
 struct mtp_auth_server_behaviour {
-    uint64_t corrupt;                /* MTP_AUTH_CORRUPT(point) of server points */
-    const uint8_t *pq;               /* sent instead of a generated pq (big-endian, any length) */
+    uint64_t corrupt;  /* MTP_AUTH_CORRUPT(point) of server points */
+    const uint8_t *pq; /* sent instead of a generated pq (big-endian, any length) */
     size_t pq_len;
-    const uint8_t *fingerprints;     /* advertised instead of the keys' (8 wire bytes each) */
-    size_t n_fingerprints;           /* used when fingerprints != NULL, at most MTP_AUTH_MAX_FINGERPRINTS */
-    const uint8_t *dh_prime;         /* sent instead of the configured prime */
+    const uint8_t *fingerprints; /* advertised instead of the keys' (8 wire bytes each) */
+    size_t n_fingerprints;       /* used when fingerprints != NULL, at most MTP_AUTH_MAX_FINGERPRINTS */
+    const uint8_t *dh_prime;     /* sent instead of the configured prime */
     size_t dh_prime_len;
-    bool g_set;                      /* send g instead of the configured generator */
+    bool g_set; /* send g instead of the configured generator */
     int32_t g;
-    const uint8_t *g_a;              /* sent instead of g^a (the server still uses its a) */
+    const uint8_t *g_a; /* sent instead of g^a (the server still uses its a) */
     size_t g_a_len;
-    bool server_time_set;            /* send server_time instead of the clock's */
+    bool server_time_set; /* send server_time instead of the clock's */
     int32_t server_time;
     /* Sent, hashed and AES-encrypted, instead of server_DH_inner_data. */
     const uint8_t *answer;
     size_t answer_len;
-    bool dh_params_fail;             /* answer req_DH_params with server_DH_params_fail */
-    unsigned dh_gen_retries;         /* answer dh_gen_retry this many times before dh_gen_ok */
-    bool dh_gen_fail;                /* answer set_client_DH_params with dh_gen_fail */
-    int dh_gen_hash_number;          /* 1..3: compute new_nonce_hash with this number whatever is sent */
+    bool dh_params_fail;     /* answer req_DH_params with server_DH_params_fail */
+    unsigned dh_gen_retries; /* answer dh_gen_retry this many times before dh_gen_ok */
+    bool dh_gen_fail;        /* answer set_client_DH_params with dh_gen_fail */
+    int dh_gen_hash_number;  /* 1..3: compute new_nonce_hash with this number whatever is sent */
 };
 
 /* Did a key with this auth_key_id exist already?  Then the server answers
@@ -63,13 +63,13 @@ struct mtp_auth_server_config {
     /* Private keys; all of them are advertised.  Must outlive the server. */
     const struct mtp_rsa_key *const *keys;
     size_t n_keys;
-    const uint8_t *dh_prime;   /* NULL: Telegram's published prime (mtp_dh_telegram_prime) */
+    const uint8_t *dh_prime; /* NULL: Telegram's published prime (mtp_dh_telegram_prime) */
     size_t dh_prime_len;
-    int32_t g;                 /* default 3, as in the current samples-auth_key example */
-    unsigned pq_p_bits;        /* sizes of the primes of pq; default MTP_PQ_DEFAULT_BITS each (pq < 2^62) */
+    int32_t g;          /* default 3, as in the current samples-auth_key example */
+    unsigned pq_p_bits; /* sizes of the primes of pq; default MTP_PQ_DEFAULT_BITS each (pq < 2^62) */
     unsigned pq_q_bits;
-    int32_t dc;                /* the dc p_q_inner_data_dc must name; 0 accepts any */
-    bool refuse_old;           /* refuse req_pq, p_q_inner_data(_temp) without dc and the old RSA scheme */
+    int32_t dc;                        /* the dc p_q_inner_data_dc must name; 0 accepts any */
+    bool refuse_old;                   /* refuse req_pq, p_q_inner_data(_temp) without dc and the old RSA scheme */
     mtp_auth_key_exists_fn key_exists; /* may be NULL */
     void *key_exists_ctx;
     const struct mtp_auth_server_behaviour *behaviour; /* NULL = correct; must outlive the server */

@@ -34,8 +34,8 @@
 
 #define MTP_AUTH_NONCE_LEN 16
 #define MTP_AUTH_NEW_NONCE_LEN 32
-#define MTP_AUTH_HASH_LEN 16        /* new_nonce_hash* */
-#define MTP_AUTH_LONG_LEN 8         /* fingerprints, retry_id: the wire bytes of a TL long */
+#define MTP_AUTH_HASH_LEN 16 /* new_nonce_hash* */
+#define MTP_AUTH_LONG_LEN 8  /* fingerprints, retry_id: the wire bytes of a TL long */
 /* A resPQ with more fingerprints than this is rejected (MTP_ERR_LIMIT); real
  * servers list a handful. */
 #define MTP_AUTH_MAX_FINGERPRINTS 32
@@ -103,8 +103,8 @@ struct mtp_auth_server_dh_params {
     bool ok;
     uint8_t nonce[MTP_AUTH_NONCE_LEN];
     uint8_t server_nonce[MTP_AUTH_NONCE_LEN];
-    struct mtp_auth_bytes encrypted_answer;        /* ok */
-    uint8_t new_nonce_hash[MTP_AUTH_HASH_LEN];     /* fail */
+    struct mtp_auth_bytes encrypted_answer;    /* ok */
+    uint8_t new_nonce_hash[MTP_AUTH_HASH_LEN]; /* fail */
 };
 
 /* server_DH_inner_data#b5890dba nonce server_nonce g:int dh_prime:string g_a:string server_time:int */

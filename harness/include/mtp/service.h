@@ -231,7 +231,9 @@ struct mtp_svc {
 
 /* Parses one boxed service object that fills r exactly.  msg_container and
  * msg_copy are not parsed here (see container.h).  MTP_ERR_TL_BAD_CTOR for a
- * constructor that is not a service message; field errors name the field. */
+ * constructor that is not a service message; field errors name the field.
+ * The readers in *out borrow r's bytes and report into r's error record, so
+ * both must outlive *out. */
 MTP_MUST_USE int mtp_svc_parse(struct mtp_rd *r, struct mtp_svc *out);
 /* Reads the next future_salt of a future_salts answer.  salts:vector<future_salt>
  * is all lower case: a bare vector of bare values (16 bytes each, no ids). */

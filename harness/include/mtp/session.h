@@ -169,6 +169,8 @@ struct mtp_session {
     struct mtp_session_out *out; /* ascending msg_id */
     size_t out_n;
     size_t out_bytes;
+    int64_t out_expiry_ms; /* no stored message expires before this */
+    size_t out_hint;       /* no message below this index is queued */
 
     uint64_t *acks; /* received content-related msg_ids to acknowledge */
     size_t acks_n;
@@ -178,6 +180,7 @@ struct mtp_session {
     uint64_t unique_id;    /* server: new_session_created.unique_id of this session */
     int64_t disconnect_at_ms; /* server: ping_delay_disconnect deadline; 0 = none */
     uint32_t last_quick_ack;  /* client: token of the last flushed message (0 without a key) */
+    bool flooded;             /* a service message in the current input broke a limit */
     bool have_key;
     uint8_t auth_key[256];
     struct mtp_wr scratch;       /* gzip_packed inflation */
@@ -249,8 +252,9 @@ void mtp_session_flush_acks_now(struct mtp_session *s);
  * MTP_OK when it was accepted (even if some nested messages were dropped, see
  * MTP_SESSION_EV_DROPPED), or the negative code of the reason it was ignored
  * as a whole, with err naming the field and offset.  A server queues the
- * bad_msg_notification / bad_server_salt it owes; MTP_ERR_SES_FLOOD asks the
- * caller to close with transport error -429. */
+ * bad_msg_notification / bad_server_salt it owes.  MTP_ERR_SES_FLOOD (a
+ * container over 1020 messages or 2^15 bytes, or a service message with over
+ * 8192 msg_ids) asks the caller to answer with transport error -429. */
 MTP_MUST_USE int mtp_session_recv(struct mtp_session *s, const uint8_t *plain, size_t len, struct mtp_error *err);
 
 /* The earliest local time (ms) at which mtp_session_tick or _flush has work;

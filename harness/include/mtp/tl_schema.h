@@ -136,6 +136,7 @@ struct mtp_tl_combinator {
     bool builtin;                /* declared `name ? = Type;` */
     uint8_t special;             /* enum mtp_tl_special */
     bool fixed_fields;           /* no conditional arguments: every step always takes a slot */
+    bool shadowed;               /* a schema loaded earlier has another combinator of this name */
     uint16_t nargs;
     uint16_t nparams;
     uint8_t nnats;

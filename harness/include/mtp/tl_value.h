@@ -161,7 +161,10 @@ struct mtp_tl_decode_opts {
 
 /* Decodes one value of type `type` (NULL: any boxed object) from p[0..len).
  * *consumed (if not NULL) gets the bytes used.  Errors name the type path and
- * offset: "msg_container.messages[3].body: expected ..." (err->offset). */
+ * offset: "msg_container.messages[3].body: expected ..." (err->offset).
+ * Memory: the tree may use what a's limit allows; an arena without a limit
+ * gets mtp_tl_decode_budget(len) for this call (MTP_ERR_TL_LIMIT beyond), and
+ * the budget grows with data inflated from gzip_packed. */
 MTP_MUST_USE int mtp_tl_decode(const struct mtp_tl_schema *s, const struct mtp_tl_tref *type, const uint8_t *p,
                                size_t len, const struct mtp_tl_decode_opts *opts, struct mtp_tl_arena *a,
                                struct mtp_tl_value *out, size_t *consumed, struct mtp_error *err);

@@ -83,6 +83,7 @@ struct mtp_tr_frame {
     bool quick_ack;      /* client stream: the sender asks for a quick ack of this payload */
     bool is_ack;         /* server stream: a quick-ack token, no payload (len 0) */
     uint32_t ack_token;  /* the token as a LE integer, MSB set (is_ack only) */
+    int32_t transport_error; /* server stream: the negative code when the frame is a transport error, else 0 */
     uint32_t seq;        /* full: this frame's sequence number */
     uint64_t offset;     /* stream offset of the frame's first byte */
 };
@@ -168,7 +169,8 @@ MTP_MUST_USE int mtp_tr_encode_ack(struct mtp_tr_encoder *e, uint32_t token, con
 #define MTP_TR_ERROR_FLOOD (-429)    /* too many connections, or container/service message limits */
 #define MTP_TR_ERROR_BAD_DC (-444)   /* invalid DC id (auth key creation, MTProxy) */
 
-/* True when payload[0..len) is a transport error frame; *code gets the (negative) code. */
+/* True when payload[0..len) is a transport error frame; *code gets the (negative) code.
+ * -1 (FFFFFFFF) is excluded: the spec calls it "not a valid transport error". */
 bool mtp_tr_error_frame(const uint8_t *payload, size_t len, int32_t *code);
 void mtp_tr_error_payload(int32_t code, uint8_t out[4]);
 /* "forbidden", "auth_key_not_found", "flood", "invalid_dc", or "unknown". */

@@ -34,8 +34,8 @@ struct mtp_auth_client {
     uint8_t retry_id[MTP_AUTH_LONG_LEN];
     struct mtp_auth_result res;
 
-    uint8_t out[MTP_AUTH_BODY_MAX];      /* the message being built */
-    uint8_t inner[MTP_AUTH_INNER_BUF];   /* decrypted answer_with_hash */
+    uint8_t out[MTP_AUTH_BODY_MAX];    /* the message being built */
+    uint8_t inner[MTP_AUTH_INNER_BUF]; /* decrypted answer_with_hash */
 };
 
 void mtp_auth_client_config_init(struct mtp_auth_client_config *cfg)
@@ -110,19 +110,6 @@ int mtp_auth_client_result(const struct mtp_auth_client *c, struct mtp_auth_resu
 /* --- checks shared by the handlers --- */
 
 /* Peeks at the constructor: MTP_ERR_AUTH_UNEXPECTED, naming it, unless it is one of ids. */
-static int expect_ctor(struct mtp_rd *r, const uint32_t *ids, size_t n, const char *expected, const char *state,
-                       struct mtp_error *e)
-{
-    uint32_t id;
-    MTP_GUARD(mtp_rd_peek_u32(r, &id, "constructor"));
-    for (size_t i = 0; i < n; i++)
-        if (ids[i] == id)
-            return MTP_OK;
-    const char *name = mtp_auth_tl_name(id);
-    return mtp_error_set(e, MTP_ERR_AUTH_UNEXPECTED, mtp_rd_offset(r), "%s: got %s#%08x, expected %s", state,
-                         name ? name : "unknown constructor ", id, expected);
-}
-
 static int check_nonces(const struct mtp_auth_client *c, const uint8_t nonce[MTP_AUTH_NONCE_LEN],
                         const uint8_t server_nonce[MTP_AUTH_NONCE_LEN], const char *object, size_t at,
                         struct mtp_error *e)
@@ -133,14 +120,6 @@ static int check_nonces(const struct mtp_auth_client *c, const uint8_t nonce[MTP
         return mtp_error_set(e, MTP_ERR_AUTH_SERVER_NONCE, at + MTP_AUTH_NONCE_LEN,
                              "%s.server_nonce does not match the server_nonce of resPQ", object);
     return MTP_OK;
-}
-
-/* Returns rc after prefixing the message that produced it. */
-static int prefixed(int rc, struct mtp_error *e, const char *what)
-{
-    if (rc < 0)
-        mtp_error_prefix(e, "%s", what);
-    return rc;
 }
 
 /* Copies a checked big-endian number (at most 256 significant bytes) into a
@@ -214,7 +193,7 @@ static int choose_key(struct mtp_auth_client *c, const struct mtp_auth_res_pq *r
 static int on_res_pq(struct mtp_auth_client *c, struct mtp_rd *r, struct mtp_wr *w, struct mtp_error *e)
 {
     static const uint32_t ids[] = {MTP_AUTH_ID_RES_PQ};
-    MTP_GUARD(expect_ctor(r, ids, 1, "resPQ", "client: await resPQ", e));
+    MTP_GUARD(mtp_auth_expect_ctor(r, ids, 1, "resPQ", "client: await resPQ", e));
     struct mtp_auth_res_pq rp;
     MTP_GUARD(mtp_auth_tl_read_res_pq(r, &rp));
     MTP_GUARD(mtp_rd_end(r, "resPQ"));
@@ -222,7 +201,7 @@ static int on_res_pq(struct mtp_auth_client *c, struct mtp_rd *r, struct mtp_wr 
     memcpy(c->server_nonce, rp.server_nonce, sizeof c->server_nonce);
 
     uint64_t p, q;
-    MTP_GUARD(prefixed(mtp_pq_factor_be(rp.pq.p, rp.pq.len, &p, &q, e), e, "resPQ.pq"));
+    MTP_GUARD(mtp_auth_prefixed(mtp_pq_factor_be(rp.pq.p, rp.pq.len, &p, &q, e), e, "resPQ"));
     const struct mtp_rsa_key *key = NULL;
     MTP_GUARD(choose_key(c, &rp, &key, e));
 
@@ -261,7 +240,9 @@ static int on_res_pq(struct mtp_auth_client *c, struct mtp_rd *r, struct mtp_wr 
     size_t inner_len;
     struct mtp_wr dw;
     mtp_wr_init_fixed(&dw, data, sizeof data, e);
-    MTP_GUARD(mtp_auth_tl_write_pq_inner(&dw, &in));
+    rc = mtp_auth_tl_write_pq_inner(&dw, &in);
+    mtp_wipe(in.new_nonce, sizeof in.new_nonce);
+    MTP_GUARD(rc);
     inner_len = dw.len;
     if (c->bh.pq_inner != NULL) {
         inner = c->bh.pq_inner;
@@ -274,7 +255,7 @@ static int on_res_pq(struct mtp_auth_client *c, struct mtp_rd *r, struct mtp_wr 
     else
         rc = mtp_rsa_old_encrypt_env(key, &c->env, inner, inner_len, encrypted, e);
     mtp_wipe(data, sizeof data);
-    MTP_GUARD(prefixed(rc, e, "req_DH_params.encrypted_data"));
+    MTP_GUARD(mtp_auth_prefixed(rc, e, "req_DH_params.encrypted_data"));
     if (corrupts(c, MTP_AUTH_X_REQ_DH_ENCRYPTED_DATA))
         mtp_auth_flip_last(encrypted, sizeof encrypted);
 
@@ -322,9 +303,9 @@ static int on_res_pq(struct mtp_auth_client *c, struct mtp_rd *r, struct mtp_wr 
 static int send_client_dh(struct mtp_auth_client *c, struct mtp_wr *w, struct mtp_error *e)
 {
     uint8_t g_b[MTP_DH_BYTES];
-    MTP_GUARD(prefixed(mtp_dh_keypair(&c->env, c->dh_prime, sizeof c->dh_prime, c->g, c->b, g_b, e), e, "b"));
-    MTP_GUARD(prefixed(mtp_dh_shared(c->dh_prime, sizeof c->dh_prime, c->g_a, sizeof c->g_a, c->b, c->auth_key, e), e,
-                       "auth_key"));
+    MTP_GUARD(mtp_auth_prefixed(mtp_dh_keypair(&c->env, c->dh_prime, sizeof c->dh_prime, c->g, c->b, g_b, e), e, "b"));
+    MTP_GUARD(mtp_auth_prefixed(
+        mtp_dh_shared(c->dh_prime, sizeof c->dh_prime, c->g_a, sizeof c->g_a, c->b, c->auth_key, e), e, "auth_key"));
     mtp_authcrypt_auth_key_aux_hash(c->auth_key, c->aux_hash);
 
     struct mtp_auth_client_inner in = {.g_b = {g_b, sizeof g_b}};
@@ -343,7 +324,7 @@ static int send_client_dh(struct mtp_auth_client *c, struct mtp_wr *w, struct mt
     uint8_t data[MTP_AUTH_INNER_BUF];
     struct mtp_wr dw;
     mtp_wr_init_fixed(&dw, data, sizeof data, e);
-    MTP_GUARD(prefixed(mtp_auth_tl_write_client_inner(&dw, &in), e, "client_DH_inner_data"));
+    MTP_GUARD(mtp_auth_prefixed(mtp_auth_tl_write_client_inner(&dw, &in), e, "client_DH_inner_data"));
     const uint8_t *inner = data;
     size_t inner_len = dw.len;
     if (c->bh.client_inner != NULL) {
@@ -355,7 +336,7 @@ static int send_client_dh(struct mtp_auth_client *c, struct mtp_wr *w, struct mt
     int rc = mtp_auth_seal(&c->env, c->tmp_key, c->tmp_iv, inner, inner_len, corrupts(c, MTP_AUTH_X_CLIENT_INNER_HASH),
                            false, encrypted, sizeof encrypted, &enc_len, e);
     mtp_wipe(data, sizeof data);
-    MTP_GUARD(prefixed(rc, e, "set_client_DH_params.encrypted_data"));
+    MTP_GUARD(mtp_auth_prefixed(rc, e, "set_client_DH_params.encrypted_data"));
     if (corrupts(c, MTP_AUTH_X_SET_DH_ENCRYPTED_DATA))
         mtp_auth_flip_last(encrypted, enc_len);
 
@@ -394,8 +375,8 @@ static int parse_server_inner(struct mtp_rd *r, void *obj) { return mtp_auth_tl_
 static int on_server_dh_params(struct mtp_auth_client *c, struct mtp_rd *r, struct mtp_wr *w, struct mtp_error *e)
 {
     static const uint32_t ids[] = {MTP_AUTH_ID_SERVER_DH_PARAMS_OK, MTP_AUTH_ID_SERVER_DH_PARAMS_FAIL};
-    MTP_GUARD(expect_ctor(r, ids, 2, "server_DH_params_ok or server_DH_params_fail", "client: await server_DH_params",
-                          e));
+    MTP_GUARD(mtp_auth_expect_ctor(r, ids, 2, "server_DH_params_ok or server_DH_params_fail",
+                                   "client: await server_DH_params", e));
     struct mtp_auth_server_dh_params sp;
     MTP_GUARD(mtp_auth_tl_read_server_dh_params(r, &sp));
     const char *object = sp.ok ? "server_DH_params_ok" : "server_DH_params_fail";
@@ -438,7 +419,7 @@ static int on_server_dh_params(struct mtp_auth_client *c, struct mtp_rd *r, stru
 static int on_dh_gen(struct mtp_auth_client *c, struct mtp_rd *r, struct mtp_wr *w, struct mtp_error *e)
 {
     static const uint32_t ids[] = {MTP_AUTH_ID_DH_GEN_OK, MTP_AUTH_ID_DH_GEN_RETRY, MTP_AUTH_ID_DH_GEN_FAIL};
-    MTP_GUARD(expect_ctor(r, ids, 3, "dh_gen_ok, dh_gen_retry or dh_gen_fail", "client: await dh_gen", e));
+    MTP_GUARD(mtp_auth_expect_ctor(r, ids, 3, "dh_gen_ok, dh_gen_retry or dh_gen_fail", "client: await dh_gen", e));
     struct mtp_auth_dh_gen dg;
     MTP_GUARD(mtp_auth_tl_read_dh_gen(r, &dg));
     const char *object = mtp_auth_tl_name(mtp_auth_dh_gen_id(dg.number));

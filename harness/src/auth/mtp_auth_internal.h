@@ -31,6 +31,19 @@ static inline void mtp_auth_flip_last(uint8_t *p, size_t n)
         p[n - 1] ^= 1;
 }
 
+/* Peeks at the constructor of a message: MTP_ERR_AUTH_UNEXPECTED, naming what
+ * came and what was expected in this state, unless it is one of ids. */
+MTP_MUST_USE int mtp_auth_expect_ctor(struct mtp_rd *r, const uint32_t *ids, size_t n, const char *expected,
+                                      const char *state, struct mtp_error *e);
+
+/* Returns rc, after prefixing the message it recorded with what. */
+static inline int mtp_auth_prefixed(int rc, struct mtp_error *e, const char *what)
+{
+    if (rc < 0)
+        mtp_error_prefix(e, "%s", what);
+    return rc;
+}
+
 /* Copies src's failure into dst unless dst already holds one; returns its code. */
 int mtp_auth_pass_error(struct mtp_error *dst, const struct mtp_error *src);
 

@@ -24,7 +24,7 @@ struct mtp_auth_server {
     uint8_t new_nonce[MTP_AUTH_NEW_NONCE_LEN];
     struct mtp_auth_bytes pq; /* as sent: pq_buf or the behaviour's */
     uint8_t pq_buf[8];
-    bool pq_factored;         /* p and q are known (always, unless the behaviour's pq is not p*q) */
+    bool pq_factored; /* p and q are known (always, unless the behaviour's pq is not p*q) */
     uint8_t p[8], q[8];
     size_t p_len, q_len;
     uint8_t advertised[MTP_AUTH_MAX_FINGERPRINTS][MTP_AUTH_LONG_LEN];
@@ -133,19 +133,6 @@ static bool corrupts(const struct mtp_auth_server *s, enum mtp_auth_corrupt poin
     return mtp_auth_corrupts(s->bh.corrupt, point);
 }
 
-static int expect_ctor(struct mtp_rd *r, const uint32_t *ids, size_t n, const char *expected, const char *state,
-                       struct mtp_error *e)
-{
-    uint32_t id;
-    MTP_GUARD(mtp_rd_peek_u32(r, &id, "constructor"));
-    for (size_t i = 0; i < n; i++)
-        if (ids[i] == id)
-            return MTP_OK;
-    const char *name = mtp_auth_tl_name(id);
-    return mtp_error_set(e, MTP_ERR_AUTH_UNEXPECTED, mtp_rd_offset(r), "%s: got %s#%08x, expected %s", state,
-                         name ? name : "unknown constructor ", id, expected);
-}
-
 static int check_nonces(const struct mtp_auth_server *s, const uint8_t nonce[MTP_AUTH_NONCE_LEN],
                         const uint8_t server_nonce[MTP_AUTH_NONCE_LEN], const char *object, size_t at,
                         struct mtp_error *e)
@@ -158,13 +145,6 @@ static int check_nonces(const struct mtp_auth_server *s, const uint8_t nonce[MTP
     return MTP_OK;
 }
 
-static int prefixed(int rc, struct mtp_error *e, const char *what)
-{
-    if (rc < 0)
-        mtp_error_prefix(e, "%s", what);
-    return rc;
-}
-
 static bool same_bytes(const struct mtp_auth_bytes *a, const uint8_t *b, size_t b_len)
 {
     return a->len == b_len && (b_len == 0 || memcmp(a->p, b, b_len) == 0);
@@ -175,7 +155,7 @@ static bool same_bytes(const struct mtp_auth_bytes *a, const uint8_t *b, size_t 
 static int on_req_pq(struct mtp_auth_server *s, struct mtp_rd *r, struct mtp_wr *w, struct mtp_error *e)
 {
     static const uint32_t ids[] = {MTP_AUTH_ID_REQ_PQ_MULTI, MTP_AUTH_ID_REQ_PQ};
-    MTP_GUARD(expect_ctor(r, ids, 2, "req_pq_multi or req_pq", "server: await req_pq_multi", e));
+    MTP_GUARD(mtp_auth_expect_ctor(r, ids, 2, "req_pq_multi or req_pq", "server: await req_pq_multi", e));
     struct mtp_auth_req_pq rq;
     MTP_GUARD(mtp_auth_tl_read_req_pq(r, &rq));
     MTP_GUARD(mtp_rd_end(r, rq.multi ? "req_pq_multi" : "req_pq"));
@@ -195,7 +175,8 @@ static int on_req_pq(struct mtp_auth_server *s, struct mtp_rd *r, struct mtp_wr 
         s->pq_factored = mtp_pq_factor_be(s->bh.pq, s->bh.pq_len, &p, &q, &ignored) == MTP_OK;
     } else {
         uint64_t pq;
-        MTP_GUARD(prefixed(mtp_pq_generate(&s->env, s->cfg.pq_p_bits, s->cfg.pq_q_bits, &pq, &p, &q, e), e, "pq"));
+        MTP_GUARD(
+            mtp_auth_prefixed(mtp_pq_generate(&s->env, s->cfg.pq_p_bits, s->cfg.pq_q_bits, &pq, &p, &q, e), e, "pq"));
         s->pq = (struct mtp_auth_bytes){s->pq_buf, mtp_pq_to_be(pq, s->pq_buf)};
         s->pq_factored = true;
     }
@@ -240,9 +221,8 @@ static int decrypt_pq_inner(struct mtp_auth_server *s, const struct mtp_rsa_key 
         mtp_rd_init(&r, buf, MTP_RSA_PAD_PADDED, &pad_err);
         rc = mtp_auth_tl_read_pq_inner(&r, in);
         if (rc == MTP_OK && r.pos > MTP_RSA_PAD_DATA_MAX)
-            rc = mtp_error_set(&pad_err, MTP_ERR_RSA_DATA_TOO_LONG, 0,
-                               "%s is %zu bytes, RSA_PAD carries at most %u", mtp_auth_inner_form_name(in->form),
-                               r.pos, MTP_RSA_PAD_DATA_MAX);
+            rc = mtp_error_set(&pad_err, MTP_ERR_RSA_DATA_TOO_LONG, 0, "%s is %zu bytes, RSA_PAD carries at most %u",
+                               mtp_auth_inner_form_name(in->form), r.pos, MTP_RSA_PAD_DATA_MAX);
         if (rc < 0) {
             mtp_error_prefix(&pad_err, "req_DH_params.encrypted_data (RSA_PAD)");
             return mtp_auth_pass_error(e, &pad_err);
@@ -300,17 +280,24 @@ static int make_g_a(struct mtp_auth_server *s, int32_t g, uint8_t g_a[MTP_DH_BYT
 {
     *sent = (struct mtp_auth_bytes){g_a, MTP_DH_BYTES};
     if (s->bh.dh_prime == NULL && !s->bh.g_set) {
-        MTP_GUARD(prefixed(mtp_dh_keypair(&s->env, s->dh_prime.p, s->dh_prime.len, g, s->a, g_a, e), e, "a"));
+        MTP_GUARD(mtp_auth_prefixed(mtp_dh_keypair(&s->env, s->dh_prime.p, s->dh_prime.len, g, s->a, g_a, e), e, "a"));
     } else {
         int rc = mtp_env_rand(&s->env, s->a, sizeof s->a);
         if (rc < 0)
             return mtp_error_set(e, rc, MTP_NO_OFFSET, "a: no randomness");
+        /* Plain modular exponentiation: mtp_dh_public insists on sane parameters. */
+        uint32_t ug = (uint32_t)g;
+        const uint8_t g_be[4] = {(uint8_t)(ug >> 24), (uint8_t)(ug >> 16), (uint8_t)(ug >> 8), (uint8_t)ug};
+        size_t len = 0;
         struct mtp_error ignored;
         mtp_error_clear(&ignored);
-        if (mtp_dh_public(s->dh_prime.p, s->dh_prime.len, g, s->a, g_a, &ignored) < 0 && s->bh.g_a == NULL)
+        rc = mtp_dh_modexp(g_be, sizeof g_be, s->a, sizeof s->a, s->dh_prime.p, s->dh_prime.len, g_a, MTP_DH_BYTES,
+                           &len, &ignored);
+        if (rc < 0 && s->bh.g_a == NULL)
             return mtp_error_set(e, MTP_ERR_AUTH_CONFIG, MTP_NO_OFFSET,
                                  "server behaviour: no g_a can be computed with this dh_prime and g (%s); give g_a",
                                  ignored.msg);
+        *sent = (struct mtp_auth_bytes){g_a, rc < 0 ? 0 : len};
     }
     if (s->bh.g_a != NULL)
         *sent = (struct mtp_auth_bytes){s->bh.g_a, s->bh.g_a_len};
@@ -320,7 +307,7 @@ static int make_g_a(struct mtp_auth_server *s, int32_t g, uint8_t g_a[MTP_DH_BYT
 static int on_req_dh_params(struct mtp_auth_server *s, struct mtp_rd *r, struct mtp_wr *w, struct mtp_error *e)
 {
     static const uint32_t ids[] = {MTP_AUTH_ID_REQ_DH_PARAMS};
-    MTP_GUARD(expect_ctor(r, ids, 1, "req_DH_params", "server: await req_DH_params", e));
+    MTP_GUARD(mtp_auth_expect_ctor(r, ids, 1, "req_DH_params", "server: await req_DH_params", e));
     struct mtp_auth_req_dh_params rq;
     MTP_GUARD(mtp_auth_tl_read_req_dh_params(r, &rq));
     MTP_GUARD(mtp_rd_end(r, "req_DH_params"));
@@ -397,7 +384,7 @@ static int on_req_dh_params(struct mtp_auth_server *s, struct mtp_rd *r, struct 
     uint8_t answer[MTP_AUTH_INNER_BUF];
     struct mtp_wr aw;
     mtp_wr_init_fixed(&aw, answer, sizeof answer, e);
-    MTP_GUARD(prefixed(mtp_auth_tl_write_server_inner(&aw, &si), e, "server_DH_inner_data"));
+    MTP_GUARD(mtp_auth_prefixed(mtp_auth_tl_write_server_inner(&aw, &si), e, "server_DH_inner_data"));
     const uint8_t *data = answer;
     size_t data_len = aw.len;
     if (s->bh.answer != NULL) {
@@ -406,10 +393,10 @@ static int on_req_dh_params(struct mtp_auth_server *s, struct mtp_rd *r, struct 
     }
     uint8_t encrypted[MTP_AUTH_INNER_BUF];
     size_t enc_len;
-    MTP_GUARD(prefixed(mtp_auth_seal(&s->env, s->tmp_key, s->tmp_iv, data, data_len,
-                                     corrupts(s, MTP_AUTH_X_ANSWER_HASH), corrupts(s, MTP_AUTH_X_ANSWER_PADDING),
-                                     encrypted, sizeof encrypted, &enc_len, e),
-                       e, "server_DH_params_ok.encrypted_answer"));
+    MTP_GUARD(mtp_auth_prefixed(
+        mtp_auth_seal(&s->env, s->tmp_key, s->tmp_iv, data, data_len, corrupts(s, MTP_AUTH_X_ANSWER_HASH),
+                      corrupts(s, MTP_AUTH_X_ANSWER_PADDING), encrypted, sizeof encrypted, &enc_len, e),
+        e, "server_DH_params_ok.encrypted_answer"));
     if (corrupts(s, MTP_AUTH_X_ENCRYPTED_ANSWER))
         mtp_auth_flip_last(encrypted, enc_len);
     sp.encrypted_answer = (struct mtp_auth_bytes){encrypted, enc_len};
@@ -426,7 +413,7 @@ static int parse_client_inner(struct mtp_rd *r, void *obj) { return mtp_auth_tl_
 static int on_set_client_dh(struct mtp_auth_server *s, struct mtp_rd *r, struct mtp_wr *w, struct mtp_error *e)
 {
     static const uint32_t ids[] = {MTP_AUTH_ID_SET_CLIENT_DH_PARAMS};
-    MTP_GUARD(expect_ctor(r, ids, 1, "set_client_DH_params", "server: await set_client_DH_params", e));
+    MTP_GUARD(mtp_auth_expect_ctor(r, ids, 1, "set_client_DH_params", "server: await set_client_DH_params", e));
     struct mtp_auth_set_client_dh sd;
     MTP_GUARD(mtp_auth_tl_read_set_client_dh(r, &sd));
     MTP_GUARD(mtp_rd_end(r, "set_client_DH_params"));
@@ -441,12 +428,12 @@ static int on_set_client_dh(struct mtp_auth_server *s, struct mtp_rd *r, struct 
                                  ? "client_DH_inner_data.retry_id is not 0 on the first attempt"
                                  : "client_DH_inner_data.retry_id is not auth_key_aux_hash of the attempt that got "
                                    "dh_gen_retry");
-    MTP_GUARD(prefixed(mtp_dh_check_gb(s->dh_prime.p, s->dh_prime.len, ci.g_b.p, ci.g_b.len, e), e,
-                       "client_DH_inner_data"));
+    MTP_GUARD(mtp_auth_prefixed(mtp_dh_check_gb(s->dh_prime.p, s->dh_prime.len, ci.g_b.p, ci.g_b.len, e), e,
+                                "client_DH_inner_data"));
 
     uint8_t auth_key[MTP_AUTH_KEY_BYTES], aux[8], key_id[MTP_AUTH_KEY_ID_BYTES];
-    MTP_GUARD(prefixed(mtp_dh_shared(s->dh_prime.p, s->dh_prime.len, ci.g_b.p, ci.g_b.len, s->a, auth_key, e), e,
-                       "auth_key"));
+    MTP_GUARD(mtp_auth_prefixed(mtp_dh_shared(s->dh_prime.p, s->dh_prime.len, ci.g_b.p, ci.g_b.len, s->a, auth_key, e),
+                                e, "auth_key"));
     mtp_authcrypt_auth_key_aux_hash(auth_key, aux);
     mtp_auth_key_id(auth_key, key_id);
 
@@ -456,8 +443,8 @@ static int on_set_client_dh(struct mtp_auth_server *s, struct mtp_rd *r, struct 
     else if (s->res.retries < s->bh.dh_gen_retries ||
              (s->cfg.key_exists != NULL && s->cfg.key_exists(s->cfg.key_exists_ctx, key_id)))
         dg.number = 2;
-    int hash_number = s->bh.dh_gen_hash_number >= 1 && s->bh.dh_gen_hash_number <= 3 ? s->bh.dh_gen_hash_number
-                                                                                      : dg.number;
+    int hash_number =
+        s->bh.dh_gen_hash_number >= 1 && s->bh.dh_gen_hash_number <= 3 ? s->bh.dh_gen_hash_number : dg.number;
     int rc = mtp_authcrypt_new_nonce_hash(s->new_nonce, hash_number, aux, dg.new_nonce_hash, e);
     memcpy(dg.nonce, s->nonce, sizeof dg.nonce);
     memcpy(dg.server_nonce, s->server_nonce, sizeof dg.server_nonce);
@@ -508,8 +495,7 @@ static const struct {
 
 const char *mtp_auth_server_state_name(enum mtp_auth_server_state st)
 {
-    return (size_t)st < sizeof server_steps / sizeof server_steps[0] ? server_steps[st].name
-                                                                     : "server: unknown state";
+    return (size_t)st < sizeof server_steps / sizeof server_steps[0] ? server_steps[st].name : "server: unknown state";
 }
 
 int mtp_auth_server_recv(struct mtp_auth_server *s, const uint8_t *body, size_t len, struct mtp_wr *out,
@@ -553,5 +539,9 @@ int mtp_auth_server_recv(struct mtp_auth_server *s, const uint8_t *body, size_t 
     memcpy(s->last_ans, s->out, w.len);
     s->last_ans_len = w.len;
     mtp_wipe(s->out, w.len);
+    /* "they forget all other temporary data" (auth_key step 9); an identical
+     * request still gets the stored answer. */
+    if (s->state == MTP_AUTH_S_DONE || s->state == MTP_AUTH_S_ABORTED)
+        wipe_secrets(s);
     return MTP_OK;
 }

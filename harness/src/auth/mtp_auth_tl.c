@@ -117,8 +117,8 @@ int mtp_auth_tl_read_res_pq(struct mtp_rd *r, struct mtp_auth_res_pq *out)
     uint32_t n;
     MTP_GUARD(mtp_tl_rd_vector_boxed(&t, MTP_AUTH_LONG_LEN, &n, "resPQ.server_public_key_fingerprints"));
     if (n > MTP_AUTH_MAX_FINGERPRINTS)
-        return mtp_rd_fail(&t, MTP_ERR_LIMIT, "resPQ.server_public_key_fingerprints: %u entries, at most %u handled",
-                           n, MTP_AUTH_MAX_FINGERPRINTS);
+        return mtp_rd_fail(&t, MTP_ERR_LIMIT, "resPQ.server_public_key_fingerprints: %u entries, at most %u handled", n,
+                           MTP_AUTH_MAX_FINGERPRINTS);
     for (uint32_t i = 0; i < n; i++)
         MTP_GUARD(mtp_rd_copy(&t, out->fingerprints[i], MTP_AUTH_LONG_LEN, "resPQ.server_public_key_fingerprints"));
     out->n_fingerprints = n;
@@ -135,7 +135,8 @@ int mtp_auth_tl_read_pq_inner(struct mtp_rd *r, struct mtp_auth_pq_inner *out)
     while (f < N_INNER_FORMS && inner_forms[f].id != id)
         f++;
     if (f == N_INNER_FORMS)
-        return bad_ctor(r, id, "expected p_q_inner_data_dc, p_q_inner_data_temp_dc, p_q_inner_data or p_q_inner_data_temp");
+        return bad_ctor(r, id,
+                        "expected p_q_inner_data_dc, p_q_inner_data_temp_dc, p_q_inner_data or p_q_inner_data_temp");
     /* Field names like "p_q_inner_data_temp_dc.new_nonce" for the errors. */
     char name[64];
     const char *form = inner_forms[f].name;
@@ -236,7 +237,10 @@ int mtp_auth_tl_read_dh_gen(struct mtp_rd *r, struct mtp_auth_dh_gen *out)
     struct mtp_rd t = *r;
     uint32_t id;
     MTP_GUARD(mtp_tl_rd_uint(&t, &id, "dh_gen"));
-    int number = id == MTP_AUTH_ID_DH_GEN_OK ? 1 : id == MTP_AUTH_ID_DH_GEN_RETRY ? 2 : id == MTP_AUTH_ID_DH_GEN_FAIL ? 3 : 0;
+    int number = id == MTP_AUTH_ID_DH_GEN_OK      ? 1
+                 : id == MTP_AUTH_ID_DH_GEN_RETRY ? 2
+                 : id == MTP_AUTH_ID_DH_GEN_FAIL  ? 3
+                                                  : 0;
     if (number == 0)
         return bad_ctor(r, id, "expected dh_gen_ok#3bcbf734, dh_gen_retry#46dc1fb9 or dh_gen_fail#a69dae02");
     static const char *const nonce_f[] = {"dh_gen_ok.nonce", "dh_gen_retry.nonce", "dh_gen_fail.nonce"};

@@ -5,6 +5,7 @@
  * long as a bad_server_salt / bad_msg_notification about them could still
  * arrive.  Entries are appended with fresh, increasing msg_ids, so the array
  * stays sorted by msg_id. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,6 +57,8 @@ long mtp_outbox_find(const struct mtp_session *s, uint64_t msg_id)
 
 void mtp_outbox_remove(struct mtp_session *s, size_t i)
 {
+    if (i < s->out_hint)
+        s->out_hint--;
     free_body(s, &s->out[i]);
     memmove(&s->out[i], &s->out[i + 1], (s->out_n - i - 1) * sizeof *s->out);
     s->out_n--;
@@ -74,16 +77,59 @@ static bool expirable(const struct mtp_session_out *e)
     return true;
 }
 
+/* Drops, in one pass, the expirable entries for which drop() says so, at most
+ * max of them (oldest first). */
+static size_t compact(struct mtp_session *s, bool (*drop)(const struct mtp_session *, const struct mtp_session_out *,
+                                                          int64_t),
+                      int64_t arg, size_t max)
+{
+    size_t w = 0, dropped = 0;
+    for (size_t r = 0; r < s->out_n; r++) {
+        struct mtp_session_out *e = &s->out[r];
+        if (dropped < max && expirable(e) && drop(s, e, arg)) {
+            free_body(s, e);
+            dropped++;
+            continue;
+        }
+        if (w != r)
+            s->out[w] = *e;
+        w++;
+    }
+    s->out_n = w;
+    if (dropped > 0)
+        s->out_hint = 0;
+    return dropped;
+}
+
+static bool too_old(const struct mtp_session *s, const struct mtp_session_out *e, int64_t now_ms)
+{
+    return e->sent_ms + s->cfg.max_past_ms < now_ms;
+}
+
+static bool any(const struct mtp_session *s, const struct mtp_session_out *e, int64_t unused)
+{
+    (void)s;
+    (void)e;
+    (void)unused;
+    return true;
+}
+
 void mtp_outbox_expire(struct mtp_session *s, int64_t now_ms)
 {
-    size_t i = 0;
-    while (i < s->out_n) {
-        const struct mtp_session_out *e = &s->out[i];
-        if (expirable(e) && e->sent_ms + s->cfg.max_past_ms < now_ms)
-            mtp_outbox_remove(s, i);
-        else
-            i++;
-    }
+    /* Nothing can have expired before the earliest deadline seen last time. */
+    if (now_ms <= s->out_expiry_ms)
+        return;
+    compact(s, too_old, now_ms, SIZE_MAX);
+    int64_t next = INT64_MAX;
+    for (size_t i = 0; i < s->out_n; i++)
+        if (expirable(&s->out[i]) && s->out[i].sent_ms + s->cfg.max_past_ms < next)
+            next = s->out[i].sent_ms + s->cfg.max_past_ms;
+    /* Entries that become expirable later (acked, sent) are covered by the
+     * next deadline check, which rescans when it passes; cap the wait so that
+     * those are not kept much longer than max_past_ms. */
+    if (next > now_ms + s->cfg.max_past_ms / 8)
+        next = now_ms + s->cfg.max_past_ms / 8;
+    s->out_expiry_ms = next;
 }
 
 static bool has_room(const struct mtp_session *s, size_t len)
@@ -95,13 +141,13 @@ int mtp_outbox_make_room(struct mtp_session *s, size_t len)
 {
     if (len > s->cfg.max_stored_bytes)
         return MTP_ERR_SES_QUEUE_FULL;
-    size_t i = 0;
-    while (!has_room(s, len) && i < s->out_n) {
-        if (expirable(&s->out[i]))
-            mtp_outbox_remove(s, i);
-        else
-            i++;
-    }
+    if (has_room(s, len))
+        return MTP_OK;
+    /* Drop the oldest expirable entries in one pass, a batch at a time, so
+     * that a full store does not pay one array move per message. */
+    size_t batch = s->cfg.max_stored / 8 + 1;
+    while (!has_room(s, len) && compact(s, any, 0, batch) > 0)
+        ;
     return has_room(s, len) ? MTP_OK : MTP_ERR_SES_QUEUE_FULL;
 }
 
@@ -156,8 +202,12 @@ uint64_t mtp_outbox_requeue(struct mtp_session *s, size_t i)
     if (e.flags & MTP_OUT_KEEP_ID) {
         /* Same id and seqno (msg_resend_req): the entry keeps its place. */
         s->out[i] = e;
+        if (i < s->out_hint)
+            s->out_hint = i;
         return e.msg_id;
     }
+    if (i < s->out_hint)
+        s->out_hint--;
     memmove(&s->out[i], &s->out[i + 1], (s->out_n - i - 1) * sizeof *s->out);
     assign_id(s, &e);
     s->out[s->out_n - 1] = e;

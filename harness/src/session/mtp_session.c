@@ -147,11 +147,10 @@ void mtp_session_ack_later(struct mtp_session *s, uint64_t msg_id)
 {
     if (s->acks_n == 0)
         s->acks_since_ms = mtp_session_now(s);
-    if (s->acks_n == s->cfg.ack_max) {
-        /* Full: the oldest gives way (the peer can ask with msgs_state_req). */
-        memmove(&s->acks[0], &s->acks[1], (s->acks_n - 1) * sizeof *s->acks);
-        s->acks_n--;
-    }
+    /* Full (the caller has not flushed for ack_max messages): this one goes
+     * unacknowledged, which only makes the peer ask or resend later. */
+    if (s->acks_n == s->cfg.ack_max)
+        return;
     s->acks[s->acks_n++] = msg_id;
 }
 
@@ -182,9 +181,12 @@ static bool acks_due(const struct mtp_session *s, int64_t now)
            now - s->acks_since_ms >= s->cfg.ack_delay_ms;
 }
 
+/* Where scans for queued messages start. */
+static size_t hint(const struct mtp_session *s) { return s->out_hint < s->out_n ? s->out_hint : s->out_n; }
+
 static bool any_queued(const struct mtp_session *s)
 {
-    for (size_t i = 0; i < s->out_n; i++)
+    for (size_t i = hint(s); i < s->out_n; i++)
         if (s->out[i].flags & MTP_OUT_QUEUED)
             return true;
     return false;
@@ -493,10 +495,12 @@ static size_t select_queued(struct mtp_session *s, size_t limit, size_t *body_by
     size_t room = s->cfg.container.max_bytes - 8; /* msg_container id and count */
     size_t n = 0, bytes = 0;
     *keep_id = false;
-    for (size_t i = 0; i < s->out_n; i++) {
+    for (size_t i = hint(s); i < s->out_n; i++) {
         struct mtp_session_out *e = &s->out[i];
         if (!(e->flags & MTP_OUT_QUEUED))
             continue;
+        if (n == 0)
+            s->out_hint = i;
         size_t item = mtp_container_item_size(e->len);
         if (n == 0 && item > room) {
             /* Too big for any container: alone. */
@@ -518,7 +522,7 @@ static size_t select_queued(struct mtp_session *s, size_t limit, size_t *body_by
 
 static void unselect(struct mtp_session *s)
 {
-    for (size_t i = 0; i < s->out_n; i++)
+    for (size_t i = hint(s); i < s->out_n; i++)
         s->out[i].flags &= (uint16_t)~OUT_SELECTED;
 }
 
@@ -599,7 +603,7 @@ int mtp_session_flush(struct mtp_session *s, struct mtp_wr *out)
     int rc = MTP_OK;
     struct mtp_session_out *top = NULL;
     if (n == 1 && !keep_id) {
-        for (size_t i = 0; i < s->out_n && top == NULL; i++)
+        for (size_t i = hint(s); i < s->out_n && top == NULL; i++)
             if (s->out[i].flags & OUT_SELECTED)
                 top = &s->out[i];
         MTP_TRY(write_header(out, salt, s->session_id, top->msg_id, top->seqno, top->len));
@@ -607,7 +611,7 @@ int mtp_session_flush(struct mtp_session *s, struct mtp_wr *out)
         MTP_TRY(write_padding(s, out, top->len));
     } else {
         bool response = false;
-        for (size_t i = 0; i < s->out_n; i++)
+        for (size_t i = hint(s); i < s->out_n; i++)
             if ((s->out[i].flags & OUT_SELECTED) && (s->out[i].flags & MTP_OUT_RESPONSE))
                 response = true;
         /* The container is created after its contents: its msg_id is above
@@ -620,7 +624,7 @@ int mtp_session_flush(struct mtp_session *s, struct mtp_wr *out)
         MTP_TRY(write_header(out, salt, s->session_id, top->msg_id, top->seqno, clen));
         struct mtp_container_wr cw;
         MTP_TRY(mtp_container_begin(&cw, out));
-        for (size_t i = 0; i < s->out_n; i++) {
+        for (size_t i = hint(s); i < s->out_n; i++) {
             const struct mtp_session_out *e = &s->out[i];
             if (e->flags & OUT_SELECTED)
                 MTP_TRY(mtp_container_add(&cw, e->msg_id, e->seqno, e->body, e->len));
@@ -636,14 +640,18 @@ int mtp_session_flush(struct mtp_session *s, struct mtp_wr *out)
     top->quick_ack = token;
     top->sent_ms = now;
     s->last_quick_ack = token;
-    for (size_t i = 0; i < s->out_n; i++) {
+    size_t after = hint(s);
+    for (size_t i = hint(s); i < s->out_n; i++) {
         struct mtp_session_out *e = &s->out[i];
         if (!(e->flags & OUT_SELECTED))
             continue;
         e->flags &= (uint16_t)~(OUT_SELECTED | MTP_OUT_QUEUED | MTP_OUT_KEEP_ID);
         e->sent_ms = now;
         e->container_id = container_id;
+        after = i + 1;
     }
+    /* The selection took the first queued messages in order, so none is left before it ends. */
+    s->out_hint = after;
     return 1;
 out:
     unselect(s);

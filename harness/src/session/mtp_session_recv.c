@@ -20,9 +20,18 @@ int mtp_session_recv(struct mtp_session *s, const uint8_t *plain, size_t len, st
         mtp_session_dropped(s, 0, 0, rc, err);
         return rc;
     }
-    if (s->role == MTP_SESSION_CLIENT)
-        return mtp_session_client_recv(s, &h, &body, err);
-    return mtp_session_server_recv(s, &h, &body, err);
+    s->flooded = false;
+    rc = s->role == MTP_SESSION_CLIENT ? mtp_session_client_recv(s, &h, &body, err)
+                                       : mtp_session_server_recv(s, &h, &body, err);
+    /* "Error 429 (transport flood) is returned ... if any of the container/service
+     * message limits are reached": the caller has to know even though the rest
+     * of the input was processed. */
+    if (rc == MTP_OK && s->flooded)
+        rc = mtp_error_set(err, MTP_ERR_SES_FLOOD, MTP_NO_OFFSET,
+                           "a service message in msg_id %#llx carries more than %d msg_ids",
+                           (unsigned long long)h.msg_id, MTP_SVC_MAX_IDS);
+    s->flooded = false;
+    return rc;
 }
 
 /* msgs_state_info status of a msg_id the peer sent us. */
@@ -318,6 +327,8 @@ void mtp_session_dispatch(struct mtp_session *s, const struct mtp_session_msg *m
     r.err = &e;
     int rc = mtp_svc_parse(&r, &svc);
     if (rc < 0) {
+        if (rc == MTP_ERR_SES_FLOOD)
+            s->flooded = true;
         mtp_session_dropped(s, m->msg_id, m->seqno, rc, &e);
         return;
     }

@@ -65,6 +65,7 @@ struct dec {
     struct failure f;
 };
 
+static int record(struct failure *f, int code, size_t offset, const char *fmt, va_list ap) MTP_PRINTF(4, 0);
 static int record(struct failure *f, int code, size_t offset, const char *fmt, va_list ap)
 {
     if (f->code != MTP_OK)
@@ -970,7 +971,7 @@ static int dec_fields(struct dec *d, struct mtp_rd *r, const struct mtp_tl_combi
                       unsigned depth, struct mtp_tl_object **out)
 {
     struct mtp_tl_object *o;
-    const struct mtp_tl_step *st = c->steps, *end = st + c->nsteps;
+    const struct mtp_tl_step *st = c->steps, *end = c->nsteps ? st + c->nsteps : st;
     if (c->special != MTP_TL_SPECIAL_NONE && c->special != MTP_TL_SPECIAL_GZIP)
         return dec_special(d, r, c, depth, out);
     if (c->fixed_fields) {
@@ -1062,12 +1063,17 @@ int mtp_tl_decode(const struct mtp_tl_schema *s, const struct mtp_tl_tref *type,
     d.stack = scratch;
     d.cap = sizeof scratch / sizeof scratch[0];
     d.stack_on_heap = false;
+    /* An arena without a budget gets one proportional to this input. */
+    size_t saved_limit = a->limit;
+    if (saved_limit == 0)
+        a->limit = a->used + mtp_tl_decode_budget(len);
     struct mtp_rd r;
     mtp_rd_init(&r, p, len, NULL);
     int rc = dec_value(&d, &r, type, NULL, NULL, 0, out);
     if (rc == MTP_OK && !d.o->allow_trailing && mtp_rd_left(&r) != 0)
         rc = dfail(&d, &r, MTP_ERR_TRAILING, "%zu bytes after the end of the value at offset %zu", mtp_rd_left(&r),
                    mtp_rd_offset(&r));
+    a->limit = saved_limit; /* gzip_packed may have raised it for this call */
     if (d.stack_on_heap)
         free(d.stack);
     if (rc < 0) {

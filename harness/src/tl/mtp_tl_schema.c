@@ -1816,6 +1816,7 @@ int mtp_tl_schema_link(struct mtp_tl_schema *s, struct mtp_error *err)
         }
         MTP_GUARD(idmap_put(&s->ids, c->id, c));
         s->all[s->nall++] = c;
+        c->shadowed = mtp_tl_find_name(s, c->name) != c;
         if (c->explicit_id && c->id != c->computed_id)
             s->mismatches++;
     }

@@ -52,9 +52,12 @@ int mtp_obfs_derive(const uint8_t init[MTP_OBFS_INIT_LEN], const struct mtp_obfs
     /* The "secondary initialization payload" is the init reversed; its bytes
      * 8..56 are init[8..56) reversed. */
     uint8_t fwd[48], rev[48];
-    memcpy(fwd, init + 8, 48);
-    for (size_t i = 0; i < 48; i++)
-        rev[i] = init[55 - i];
+    struct mtp_rd r;
+    mtp_rd_init(&r, init, MTP_OBFS_INIT_LEN, NULL);
+    MTP_GUARD(mtp_rd_skip(&r, 8, "init.random"));
+    MTP_GUARD(mtp_rd_copy(&r, fwd, sizeof fwd, "init.key_iv"));
+    for (size_t i = 0; i < sizeof rev; i++)
+        rev[i] = fwd[sizeof fwd - 1 - i];
     const uint8_t *mine = role == MTP_TR_CLIENT ? fwd : rev;
     const uint8_t *theirs = role == MTP_TR_CLIENT ? rev : fwd;
     memcpy(keys->enc_key, mine, 32);
@@ -113,11 +116,11 @@ int mtp_obfs_make_init(const struct mtp_env *env, enum mtp_tr_kind kind, int16_t
         int rc = mtp_env_rand(env, init, MTP_OBFS_INIT_LEN);
         if (rc < 0)
             return mtp_error_set(err, rc, MTP_NO_OFFSET, "obfuscation: randomness for the init failed");
-        mtp_store_u32(init + 56, tag);
-        if (dc != 0) {
-            init[60] = (uint8_t)((uint16_t)dc & 0xff);
-            init[61] = (uint8_t)((uint16_t)dc >> 8);
-        }
+        struct mtp_wr w;
+        mtp_wr_init_fixed(&w, init + 56, 8, NULL);
+        MTP_GUARD(mtp_wr_u32(&w, tag));
+        if (dc != 0)
+            MTP_GUARD(mtp_wr_u16(&w, (uint16_t)dc));
         if (mtp_obfs_check_init(init, NULL) == MTP_OK)
             return MTP_OK;
     }
@@ -162,11 +165,17 @@ void mtp_obfs_free(struct mtp_obfs *o)
     memset(o, 0, sizeof *o);
 }
 
-static int check_tag(struct mtp_obfs *o, const uint8_t plain_tail[8], const struct mtp_obfs_secret *secret,
+/* Reads the tag and DC id from a decrypted (or plaintext) init. */
+static int check_tag(struct mtp_obfs *o, const uint8_t init[MTP_OBFS_INIT_LEN], const struct mtp_obfs_secret *secret,
                      struct mtp_error *err)
 {
-    o->tag = mtp_load_u32(plain_tail);
-    o->dc = (int16_t)(uint16_t)(plain_tail[4] | plain_tail[5] << 8);
+    struct mtp_rd r;
+    mtp_rd_init(&r, init, MTP_OBFS_INIT_LEN, err);
+    uint16_t dc;
+    MTP_GUARD(mtp_rd_skip(&r, 56, "init.random"));
+    MTP_GUARD(mtp_rd_u32(&r, &o->tag, "init.tag"));
+    MTP_GUARD(mtp_rd_u16(&r, &dc, "init.dc"));
+    o->dc = (int16_t)dc;
     if (mtp_tr_kind_from_obfs_tag(o->tag, &o->kind) != MTP_OK)
         return mtp_error_set(err, MTP_ERR_OBFS_BAD_TAG, 56, "init[56..60): 0x%08x is no protocol tag", o->tag);
     if (secret != NULL && secret->mode == MTP_OBFS_SECRET_PADDED && o->kind != MTP_TR_PADDED)
@@ -188,7 +197,7 @@ int mtp_obfs_client_init(struct mtp_obfs *o, const uint8_t init[MTP_OBFS_INIT_LE
 {
     memset(o, 0, sizeof *o);
     MTP_GUARD(mtp_obfs_check_init(init, err));
-    MTP_GUARD(check_tag(o, init + 56, secret, err));
+    MTP_GUARD(check_tag(o, init, secret, err));
     struct mtp_obfs_keys k;
     int rc = MTP_OK;
     uint8_t enc[MTP_OBFS_INIT_LEN];
@@ -224,7 +233,7 @@ int mtp_obfs_server_init(struct mtp_obfs *o, const uint8_t wire[MTP_OBFS_INIT_LE
     MTP_TRY(setup(o, &k));
     memcpy(dec, wire, sizeof dec);
     MTP_TRY(ctr_apply(o->rx, dec, sizeof dec));
-    rc = check_tag(o, dec + 56, secret, err);
+    rc = check_tag(o, dec, secret, err);
     if (rc == MTP_OK && keys)
         *keys = k;
     mtp_wipe(&k, sizeof k);

@@ -70,6 +70,9 @@ void mtp_tr_decoder_init(struct mtp_tr_decoder *d, enum mtp_tr_kind kind, enum m
         d->opts = *opts;
     if (d->opts.max_frame == 0)
         d->opts.max_frame = MTP_TR_MAX_FRAME_DEFAULT;
+    /* No transport can announce more than 4 GiB; this also keeps + 4 below from wrapping. */
+    if (d->opts.max_frame > 0xffffffffu)
+        d->opts.max_frame = 0xffffffffu;
     size_t tag_len = 0;
     (void)kind_tag(kind, &tag_len);
     d->tag_left = (from == MTP_TR_CLIENT && !d->opts.no_tag) ? (uint8_t)tag_len : 0;
@@ -196,6 +199,24 @@ static uint32_t crc32_of(uint32_t crc, const uint8_t *p, size_t n)
     return crc;
 }
 
+/* Server frames of 4 bytes holding a negative int are transport errors; in
+ * padded intermediate up to 15 bytes of padding follow, and no MTProto packet
+ * is that short (see mtp_tr_padded_payload_len). */
+static void classify_error(const struct mtp_tr_decoder *d, struct mtp_tr_frame *f)
+{
+    if (d->from != MTP_TR_SERVER)
+        return;
+    size_t max = d->kind == MTP_TR_PADDED ? 4 + MTP_TR_PADDING_MAX : 4;
+    if (f->len < 4 || f->len > max)
+        return;
+    struct mtp_rd r;
+    mtp_rd_init(&r, f->data, f->len, NULL);
+    int32_t code;
+    /* -1 (FFFFFFFF) is what padded quick acks start with, "not a valid transport error". */
+    if (mtp_rd_i32(&r, &code, "transport_error") == MTP_OK && code < 0 && code != -1)
+        f->transport_error = code;
+}
+
 /* Checks a complete body (full: CRC, then seq; padded server frames may be
  * quick acks) and fills the frame. */
 static int finish_frame(struct mtp_tr_decoder *d, const uint8_t *body, struct mtp_tr_frame *f, struct mtp_error *err)
@@ -224,6 +245,7 @@ static int finish_frame(struct mtp_tr_decoder *d, const uint8_t *body, struct mt
         d->seq++;
         f->seq = seq;
         f->len = payload_len;
+        classify_error(d, f);
         return MTP_OK;
     }
     /* Padded servers frame quick acks as FFFFFFFF || token || 0..8 bytes:
@@ -245,6 +267,7 @@ static int finish_frame(struct mtp_tr_decoder *d, const uint8_t *body, struct mt
     }
     MTP_GUARD(mtp_rd_raw(&r, d->body_len, &f->data, "payload"));
     f->len = d->body_len;
+    classify_error(d, f);
     return MTP_OK;
 }
 

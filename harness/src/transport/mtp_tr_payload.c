@@ -61,7 +61,8 @@ bool mtp_tr_error_frame(const uint8_t *payload, size_t len, int32_t *code)
     struct mtp_rd r;
     mtp_rd_init(&r, payload, len, NULL);
     int32_t v;
-    if (mtp_rd_i32(&r, &v, "transport_error") != MTP_OK || v >= 0)
+    /* FFFFFFFF is "not a valid transport error" (it marks padded quick acks). */
+    if (mtp_rd_i32(&r, &v, "transport_error") != MTP_OK || v >= 0 || v == -1)
         return false;
     *code = v;
     return true;
@@ -126,7 +127,7 @@ int mtp_tr_padded_payload_len(const uint8_t *frame, size_t len, size_t *payload_
     if (len < PLAIN_HEADER + 4) {
         int32_t code;
         MTP_GUARD(mtp_rd_i32(&r, &code, "padded.transport_error"));
-        if (code < 0 && len - 4 <= MTP_TR_PADDING_MAX) {
+        if (code < 0 && code != -1 && len - 4 <= MTP_TR_PADDING_MAX) {
             *payload_len = 4;
             return MTP_OK;
         }
