@@ -57,6 +57,7 @@ int mtps_client_init(struct mtps_client *c, const struct mtps_client_opts *o, st
 {
     memset(c, 0, sizeof *c);
     c->o = *o;
+    mtp_msgid_gen_init(&c->ids);
     c->env = *o->env;
     struct mtp_tr_conn_opts to = {
         .side = MTP_TR_CLIENT,
@@ -108,7 +109,7 @@ static int send_plain(struct mtps_client *c, const uint8_t *body, size_t len, st
 {
     struct mtp_wr w;
     mtp_wr_init_dyn(&w, 4096, err);
-    int rc = mtp_auth_plain_wrap(&w, mtp_auth_msg_id_next(&c->ids, &c->env, 0, false), body, len);
+    int rc = mtp_auth_plain_wrap_next(&w, &c->ids, &c->env, false, body, len);
     if (rc == MTP_OK)
         rc = mtps_client_send_raw(c, w.p, w.len, err);
     mtp_wr_free(&w);

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "mtp/auth.h"
+#include "mtp/msgid.h"
 #include "mtp/auth_client.h"
 #include "mtp/session.h"
 #include "mtp/tr_conn.h"
@@ -50,7 +51,7 @@ struct mtps_client {
     struct mtp_tr_conn tr;
     struct mtp_auth_client *auth;
     const struct mtp_rsa_key *keys[1]; /* the machine's key list points here */
-    struct mtp_auth_msg_ids ids;
+    struct mtp_msgid_gen ids;          /* msg_ids of our unencrypted messages */
     struct mtp_auth_result key;
     struct mtp_session ses;
     bool ses_init;

@@ -564,15 +564,14 @@ static void on_plain(struct mtps_conn *c, const uint8_t *data, size_t len)
         return;
     }
     if (c->pkt.len > 0) {
-        int64_t msg_id = mtp_auth_msg_id_next(&c->plain_ids, &srv->env, 0, true);
         mtp_wr_reset(&c->plain);
-        if (mtp_auth_plain_wrap(&c->plain, msg_id, c->pkt.p, c->pkt.len) < 0) {
+        if (mtp_auth_plain_wrap_next(&c->plain, &c->plain_ids, &srv->env, true, c->pkt.p, c->pkt.len) < 0) {
             abort_conn(c, MTP_ERR_INTERNAL, "cannot wrap an unencrypted answer");
             return;
         }
         if (mtps_log_verbose(&srv->log)) {
             char what[48];
-            snprintf(what, sizeof what, "plain msg_id=%#" PRIx64, (uint64_t)msg_id);
+            snprintf(what, sizeof what, "plain msg_id=%#" PRIx64, mtp_load_u64(c->plain.p + 8));
             mtps_log_tl(&srv->log, c->id, "s2c", what, c->pkt.p, c->pkt.len);
         }
         struct names nm = {.n = 0};
@@ -803,6 +802,7 @@ int mtps_conn_init(struct mtps_conn *c, struct mtps_server *srv, int32_t dc, con
     c->id = ++srv->next_conn_id;
     snprintf(c->peer, sizeof c->peer, "%s", peer ? peer : "?");
     c->refuse_code = refuse_code;
+    mtp_msgid_gen_init(&c->plain_ids);
     struct mtp_tr_conn_opts o = {
         .side = MTP_TR_SERVER,
         .secret = srv->secret,
