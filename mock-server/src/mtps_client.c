@@ -75,6 +75,10 @@ int mtps_client_init(struct mtps_client *c, const struct mtps_client_opts *o, st
     ac.n_keys = 1;
     ac.dc = o->dc;
     ac.behaviour = o->auth_behaviour;
+    if (o->temp_expires_in > 0) {
+        ac.inner = MTP_AUTH_INNER_TEMP_DC;
+        ac.expires_in = o->temp_expires_in;
+    }
     int rc = mtp_auth_client_new(&ac, &c->env, &c->auth, err);
     if (rc < 0) {
         mtp_tr_conn_free(&c->tr);
@@ -126,13 +130,15 @@ int mtps_client_start(struct mtps_client *c, struct mtp_error *err)
     return rc < 0 ? fail(c, rc, err) : MTP_OK;
 }
 
-static int session_up(struct mtps_client *c)
+static int session_up(struct mtps_client *c, bool fresh)
 {
     MTP_GUARD(mtp_session_init(&c->ses, MTP_SESSION_CLIENT, c->o.session, &c->env, on_session_event, c));
     c->ses_init = true;
     mtp_session_set_auth_key(&c->ses, c->key.auth_key);
     MTP_GUARD(mtp_session_set_salt(&c->ses, c->o.salt_zero ? 0 : mtp_load_u64(c->key.server_salt)));
-    mtp_session_sync_time(&c->ses, c->key.server_time);
+    /* A resumed key's server_time is old news: keep the local clock. */
+    if (fresh)
+        mtp_session_sync_time(&c->ses, c->key.server_time);
     c->state = MTPS_CL_READY;
     return MTP_OK;
 }
@@ -140,14 +146,14 @@ static int session_up(struct mtps_client *c)
 static int key_done(struct mtps_client *c, struct mtp_error *err)
 {
     MTP_GUARD(mtp_auth_client_result(c->auth, &c->key, err));
-    return session_up(c);
+    return session_up(c, true);
 }
 
 int mtps_client_resume(struct mtps_client *c, const struct mtp_auth_result *key, struct mtp_error *err)
 {
     MTP_GUARD(mtp_tr_conn_start(&c->tr, &c->out, err));
     c->key = *key;
-    return session_up(c);
+    return session_up(c, false);
 }
 
 static int on_frame(struct mtps_client *c, const struct mtp_tr_frame *f, struct mtp_error *err)

@@ -33,6 +33,7 @@ struct mtps_client_opts {
     const struct mtp_auth_client_behaviour *auth_behaviour; /* NULL: correct */
     const struct mtp_session_cfg *session; /* NULL: defaults */
     bool salt_zero;                       /* start the session with salt 0 (as Telethon does) */
+    int32_t temp_expires_in;              /* > 0: ask for a temporary key (p_q_inner_data_temp_dc) */
 };
 
 enum mtps_client_state {

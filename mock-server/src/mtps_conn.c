@@ -605,6 +605,12 @@ static void on_encrypted(struct mtps_conn *c, const uint8_t *data, size_t len, b
     struct mtps_server *srv = c->srv;
     uint64_t id = mtp_load_u64(data);
     struct mtps_key *k = mtps_store_find_key(&srv->store, id);
+    if (k && k->temp && k->refs == 0 && mtp_env_now_ms(&srv->env) / 1000 >= k->expires_at) {
+        /* An expired temporary key is forgotten, as if it had never existed. */
+        mtps_log(&srv->log, c->id, "temporary auth key %016" PRIx64 " expired", id);
+        mtps_store_drop_key(&srv->store, k);
+        k = NULL;
+    }
     if (k == NULL) {
         fail_with(c, MTP_TR_ERROR_AUTH_KEY, MTP_ERR_SRV_UNKNOWN_KEY, "auth_key_id %016" PRIx64 " is not known", id);
         return;
