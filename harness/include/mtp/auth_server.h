@@ -1,0 +1,110 @@
+/* The server side of the auth-key exchange (core.telegram.org/mtproto/auth_key),
+ * sans-IO: the machine a mock datacenter drives.
+ *
+ *   s = mtp_auth_server_new(&cfg, &env)
+ *   mtp_auth_server_recv(s, req_pq_multi, out)         -> resPQ
+ *   mtp_auth_server_recv(s, req_DH_params, out)        -> server_DH_params_ok
+ *   mtp_auth_server_recv(s, set_client_DH_params, out) -> dh_gen_ok (state DONE)
+ *                                                         or dh_gen_retry (state unchanged)
+ *   mtp_auth_server_result(s, &res)
+ *
+ * Random values come from env.rand in this order: server_nonce (16); the
+ * primes of pq (unless the behaviour gives pq); a (256, again while g_a is
+ * outside the safe range); the padding of server_DH_inner_data.  server_time
+ * is the env clock's.
+ *
+ * A request that fails a check fails the exchange (state FAILED, nothing
+ * written; a real server answers with the transport error -404 then).  A
+ * request identical to the previous one is answered with the previous answer
+ * again, as the spec's "Error Handling" asks. */
+#ifndef MTP_AUTH_SERVER_H
+#define MTP_AUTH_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mtp/auth.h"
+#include "mtp/env.h"
+#include "mtp/err.h"
+#include "mtp/rsa.h"
+
+/* A server that misbehaves on purpose, to test clients.  All zero = correct.
+ * Data, not code paths: the mock datacenter fills one of these from a
+ * conformance case. */
+struct mtp_auth_server_behaviour {
+    uint64_t corrupt;  /* MTP_AUTH_CORRUPT(point) of server points */
+    const uint8_t *pq; /* sent instead of a generated pq (big-endian, any length) */
+    size_t pq_len;
+    const uint8_t *fingerprints; /* advertised instead of the keys' (8 wire bytes each) */
+    size_t n_fingerprints;       /* used when fingerprints != NULL, at most MTP_AUTH_MAX_FINGERPRINTS */
+    const uint8_t *dh_prime;     /* sent instead of the configured prime */
+    size_t dh_prime_len;
+    bool g_set; /* send g instead of the configured generator */
+    int32_t g;
+    const uint8_t *g_a; /* sent instead of g^a (the server still uses its a) */
+    size_t g_a_len;
+    bool server_time_set; /* send server_time instead of the clock's */
+    int32_t server_time;
+    /* Sent, hashed and AES-encrypted, instead of server_DH_inner_data. */
+    const uint8_t *answer;
+    size_t answer_len;
+    bool dh_params_fail;     /* answer req_DH_params with server_DH_params_fail */
+    unsigned dh_gen_retries; /* answer dh_gen_retry this many times before dh_gen_ok */
+    bool dh_gen_fail;        /* answer set_client_DH_params with dh_gen_fail */
+    int dh_gen_hash_number;  /* 1..3: compute new_nonce_hash with this number whatever is sent */
+};
+
+/* Did a key with this auth_key_id exist already?  Then the server answers
+ * dh_gen_retry (auth_key step 8). */
+typedef bool (*mtp_auth_key_exists_fn)(void *ctx, const uint8_t auth_key_id[MTP_AUTH_KEY_ID_BYTES]);
+
+struct mtp_auth_server_config {
+    /* Private keys; all of them are advertised.  Must outlive the server. */
+    const struct mtp_rsa_key *const *keys;
+    size_t n_keys;
+    const uint8_t *dh_prime; /* NULL: Telegram's published prime (mtp_dh_telegram_prime) */
+    size_t dh_prime_len;
+    int32_t g;          /* default 3, as in the current samples-auth_key example */
+    unsigned pq_p_bits; /* sizes of the primes of pq; default MTP_PQ_DEFAULT_BITS each (pq < 2^62) */
+    unsigned pq_q_bits;
+    int32_t dc;                        /* the dc p_q_inner_data_dc must name; 0 accepts any */
+    bool refuse_old;                   /* refuse req_pq, p_q_inner_data(_temp) without dc and the old RSA scheme */
+    mtp_auth_key_exists_fn key_exists; /* may be NULL */
+    void *key_exists_ctx;
+    const struct mtp_auth_server_behaviour *behaviour; /* NULL = correct; must outlive the server */
+};
+
+/* Defaults: Telegram's prime with g = 3, 31-bit primes, any dc, old forms accepted. */
+void mtp_auth_server_config_init(struct mtp_auth_server_config *cfg);
+
+enum mtp_auth_server_state {
+    MTP_AUTH_S_AWAIT_REQ_PQ,
+    MTP_AUTH_S_AWAIT_REQ_DH_PARAMS,
+    MTP_AUTH_S_AWAIT_SET_CLIENT_DH_PARAMS,
+    MTP_AUTH_S_DONE,
+    MTP_AUTH_S_ABORTED, /* the behaviour made it answer server_DH_params_fail or dh_gen_fail */
+    MTP_AUTH_S_FAILED,  /* a client message was rejected */
+};
+/* "server: await req_pq_multi", ... */
+const char *mtp_auth_server_state_name(enum mtp_auth_server_state s);
+
+struct mtp_auth_server;
+
+/* MTP_ERR_AUTH_CONFIG for no keys, MTP_ERR_RSA_NOT_PRIVATE for a public-only key. */
+MTP_MUST_USE int mtp_auth_server_new(const struct mtp_auth_server_config *cfg, const struct mtp_env *env,
+                                     struct mtp_auth_server **out, struct mtp_error *err);
+void mtp_auth_server_del(struct mtp_auth_server *s);
+
+/* Consumes one client message body and appends the answer to out.  On
+ * failure nothing is appended. */
+MTP_MUST_USE int mtp_auth_server_recv(struct mtp_auth_server *s, const uint8_t *body, size_t len, struct mtp_wr *out,
+                                      struct mtp_error *err);
+
+enum mtp_auth_server_state mtp_auth_server_state(const struct mtp_auth_server *s);
+const struct mtp_error *mtp_auth_server_error(const struct mtp_auth_server *s);
+/* MTP_ERR_AUTH_BAD_STATE before DONE. */
+MTP_MUST_USE int mtp_auth_server_result(const struct mtp_auth_server *s, struct mtp_auth_result *res,
+                                        struct mtp_error *err);
+
+#endif
