@@ -128,7 +128,9 @@ static bool take_u16(struct rd *r, unsigned *v)
 
 static void feed(struct mtps_conn *c, const uint8_t *p, size_t n)
 {
-    uint8_t *copy = malloc(n ? n : 1);
+    if (n == 0)
+        return;
+    uint8_t *copy = malloc(n);
     if (copy == NULL)
         return;
     memcpy(copy, p, n);

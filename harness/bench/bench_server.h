@@ -1,6 +1,6 @@
-/* Mock DC benchmarks (the sink of bench/bench.h; to be wired into `mtprobe bench`),
+/* Mock DC benchmarks (`mtprobe bench --only server`),
  * through the real server connection code (mtps_conn) in memory, timing only
- * the server's side:
+ * the server's side (the best of interleaved runs, so that both figures of a ratio see the same machine load):
  *   server_bignum_ms              ms       one RSA-2048 private operation + two 2048-bit modexps
  *                                          (g^a and g_b^a): the unavoidable work of one exchange
  *   server_exchanges              1/s      complete auth-key exchanges per second of server time,

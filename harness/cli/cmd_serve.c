@@ -42,7 +42,7 @@ static void serve_usage(FILE *out)
             "  --scenario NAME|PATH    behaviour from mock-server/scenarios/NAME.json (docs/scenarios.md)\n"
             "  --api-schema FILE       API schema to answer with (repeat: one per layer; the client's\n"
             "                          invokeWithLayer picks the highest layer not above its own);\n"
-            "                          default vectors/schema/api.tl\n"
+            "                          default vectors/schema/api.tl (198) + mock-server/schemas/*.tl (143)\n"
             "  --templates DIR         answer templates (default mock-server/templates)\n"
             "  --secret HEX            MTProxy secret for obfuscated2 (16 bytes, or dd + 16 bytes)\n"
             "  --max-conns N           connections at once (default 4096; more get -429)\n"

@@ -379,6 +379,26 @@ static int check_templates(const struct mtps_api *api, const char *dir, struct m
     return MTP_OK;
 }
 
+/* The default schemas: the bundled api.tl, then the .tl files of mock-server/schemas (older layers). */
+static int default_schemas(char paths[][4096], size_t cap, size_t *n)
+{
+    char dirbuf[4096], dir[4200];
+    *n = 0;
+    snprintf(paths[(*n)++], 4096, "%s/api.tl", mtp_tl_schema_dir(dirbuf, sizeof dirbuf));
+    snprintf(dir, sizeof dir, "%s/mock-server/schemas", mtps_source_dir());
+    struct dirent **list = NULL;
+    int k = scandir(dir, &list, NULL, alphasort);
+    for (int i = 0; i < k; i++) {
+        size_t len = strlen(list[i]->d_name);
+        if (len > 3 && strcmp(list[i]->d_name + len - 3, ".tl") == 0 && *n < cap &&
+            (size_t)snprintf(paths[*n], 4096, "%s/%s", dir, list[i]->d_name) < 4096)
+            (*n)++;
+        free(list[i]);
+    }
+    free(list);
+    return MTP_OK;
+}
+
 int mtps_api_init(struct mtps_api *api, const char *const *schema_paths, size_t n, const char *templates_dir,
                   const struct mtps_api_behaviour *beh, struct mtp_error *err)
 {
@@ -387,16 +407,18 @@ int mtps_api_init(struct mtps_api *api, const char *const *schema_paths, size_t 
     if (n > MTPS_API_MAX_SCHEMAS)
         return mtp_error_set(err, MTP_ERR_ARG, MTP_NO_OFFSET, "at most %d API schemas", MTPS_API_MAX_SCHEMAS);
     int rc = MTP_OK;
-    char dirbuf[4096];
-    for (size_t i = 0; i < (n ? n : 1); i++) {
-        const char *names[2] = {n ? schema_paths[i] : "api", "mtproto"};
-        MTP_TRY(mtp_tl_schema_load(names, n ? 2 : 1, &api->schemas[i], err));
+    char(*defaults)[4096] = NULL;
+    if (n == 0) {
+        defaults = malloc(MTPS_API_MAX_SCHEMAS * sizeof *defaults);
+        if (defaults == NULL)
+            return mtp_error_set(err, MTP_ERR_NOMEM, MTP_NO_OFFSET, "out of memory");
+        MTP_TRY(default_schemas(defaults, MTPS_API_MAX_SCHEMAS, &n));
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *path = defaults ? defaults[i] : schema_paths[i];
+        const char *names[2] = {path, "mtproto"};
+        MTP_TRY(mtp_tl_schema_load(names, 2, &api->schemas[i], err));
         api->nschemas = i + 1;
-        char path[4096];
-        if (n)
-            snprintf(path, sizeof path, "%s", schema_paths[i]);
-        else
-            snprintf(path, sizeof path, "%s/api.tl", mtp_tl_schema_dir(dirbuf, sizeof dirbuf));
         api->layers[i] = schema_layer(path);
     }
     char tdir[4096];
@@ -406,8 +428,10 @@ int mtps_api_init(struct mtps_api *api, const char *const *schema_paths, size_t 
         snprintf(tdir, sizeof tdir, "%s/mock-server/templates", mtps_source_dir());
     MTP_TRY(load_templates(api, tdir, err));
     MTP_TRY(check_templates(api, tdir, err));
+    free(defaults);
     return MTP_OK;
 out:
+    free(defaults);
     mtps_api_free(api);
     return rc;
 }

@@ -43,7 +43,8 @@ struct mtps_api {
     struct mtps_api_behaviour beh;
 };
 
-/* schema_paths NULL/0: the bundled api.tl.  templates_dir NULL: the source
+/* schema_paths NULL/0: the bundled api.tl (layer 198) and every
+ * .tl file of mock-server/schemas (older layers: api_143.tl).  templates_dir NULL: the source
  * tree's mock-server/templates.  Every template is checked against every
  * schema at load (MTP_ERR_SRV_TEMPLATE names the file and the field). */
 MTP_MUST_USE int mtps_api_init(struct mtps_api *api, const char *const *schema_paths, size_t n,

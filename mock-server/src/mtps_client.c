@@ -29,7 +29,8 @@ static void on_session_event(void *ctx, const struct mtp_session_event *ev)
     case MTP_SESSION_EV_RESULT:
         c->results++;
         c->last_result_len = ev->body_len < sizeof c->last_result ? ev->body_len : sizeof c->last_result;
-        memcpy(c->last_result, ev->body, c->last_result_len);
+        if (c->last_result_len)
+            memcpy(c->last_result, ev->body, c->last_result_len);
         break;
     case MTP_SESSION_EV_RPC_ERROR:
         c->rpc_errors++;
@@ -56,6 +57,7 @@ int mtps_client_init(struct mtps_client *c, const struct mtps_client_opts *o, st
 {
     memset(c, 0, sizeof *c);
     c->o = *o;
+    mtp_msgid_gen_init(&c->ids);
     c->env = *o->env;
     struct mtp_tr_conn_opts to = {
         .side = MTP_TR_CLIENT,
@@ -73,6 +75,10 @@ int mtps_client_init(struct mtps_client *c, const struct mtps_client_opts *o, st
     ac.n_keys = 1;
     ac.dc = o->dc;
     ac.behaviour = o->auth_behaviour;
+    if (o->temp_expires_in > 0) {
+        ac.inner = MTP_AUTH_INNER_TEMP_DC;
+        ac.expires_in = o->temp_expires_in;
+    }
     int rc = mtp_auth_client_new(&ac, &c->env, &c->auth, err);
     if (rc < 0) {
         mtp_tr_conn_free(&c->tr);
@@ -107,7 +113,7 @@ static int send_plain(struct mtps_client *c, const uint8_t *body, size_t len, st
 {
     struct mtp_wr w;
     mtp_wr_init_dyn(&w, 4096, err);
-    int rc = mtp_auth_plain_wrap(&w, mtp_auth_msg_id_next(&c->ids, &c->env, 0, false), body, len);
+    int rc = mtp_auth_plain_wrap_next(&w, &c->ids, &c->env, false, body, len);
     if (rc == MTP_OK)
         rc = mtps_client_send_raw(c, w.p, w.len, err);
     mtp_wr_free(&w);
@@ -124,13 +130,15 @@ int mtps_client_start(struct mtps_client *c, struct mtp_error *err)
     return rc < 0 ? fail(c, rc, err) : MTP_OK;
 }
 
-static int session_up(struct mtps_client *c)
+static int session_up(struct mtps_client *c, bool fresh)
 {
     MTP_GUARD(mtp_session_init(&c->ses, MTP_SESSION_CLIENT, c->o.session, &c->env, on_session_event, c));
     c->ses_init = true;
     mtp_session_set_auth_key(&c->ses, c->key.auth_key);
     MTP_GUARD(mtp_session_set_salt(&c->ses, c->o.salt_zero ? 0 : mtp_load_u64(c->key.server_salt)));
-    mtp_session_sync_time(&c->ses, c->key.server_time);
+    /* A resumed key's server_time is old news: keep the local clock. */
+    if (fresh)
+        mtp_session_sync_time(&c->ses, c->key.server_time);
     c->state = MTPS_CL_READY;
     return MTP_OK;
 }
@@ -138,14 +146,14 @@ static int session_up(struct mtps_client *c)
 static int key_done(struct mtps_client *c, struct mtp_error *err)
 {
     MTP_GUARD(mtp_auth_client_result(c->auth, &c->key, err));
-    return session_up(c);
+    return session_up(c, true);
 }
 
 int mtps_client_resume(struct mtps_client *c, const struct mtp_auth_result *key, struct mtp_error *err)
 {
     MTP_GUARD(mtp_tr_conn_start(&c->tr, &c->out, err));
     c->key = *key;
-    return session_up(c);
+    return session_up(c, false);
 }
 
 static int on_frame(struct mtps_client *c, const struct mtp_tr_frame *f, struct mtp_error *err)

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "mtp/auth.h"
+#include "mtp/msgid.h"
 #include "mtp/auth_client.h"
 #include "mtp/session.h"
 #include "mtp/tr_conn.h"
@@ -32,6 +33,7 @@ struct mtps_client_opts {
     const struct mtp_auth_client_behaviour *auth_behaviour; /* NULL: correct */
     const struct mtp_session_cfg *session; /* NULL: defaults */
     bool salt_zero;                       /* start the session with salt 0 (as Telethon does) */
+    int32_t temp_expires_in;              /* > 0: ask for a temporary key (p_q_inner_data_temp_dc) */
 };
 
 enum mtps_client_state {
@@ -50,7 +52,7 @@ struct mtps_client {
     struct mtp_tr_conn tr;
     struct mtp_auth_client *auth;
     const struct mtp_rsa_key *keys[1]; /* the machine's key list points here */
-    struct mtp_auth_msg_ids ids;
+    struct mtp_msgid_gen ids;          /* msg_ids of our unencrypted messages */
     struct mtp_auth_result key;
     struct mtp_session ses;
     bool ses_init;

@@ -22,6 +22,8 @@ static const struct mtps_limits *lim(const struct mtps_conn *c) { return &c->srv
 /* --- closing --- */
 
 static void vclose_as(struct mtps_conn *c, enum mtps_conn_state st, int reason, const char *fmt, va_list ap)
+    MTP_PRINTF(4, 0);
+static void vclose_as(struct mtps_conn *c, enum mtps_conn_state st, int reason, const char *fmt, va_list ap)
 {
     if (c->state != MTPS_CONN_OPEN) {
         if (st == MTPS_CONN_CLOSED)
@@ -60,6 +62,13 @@ static void transmit(struct mtps_conn *c, const uint8_t *data, size_t len)
     struct mtp_error err;
     mtp_error_clear(&err);
     struct mtp_tr_send m = {.data = data, .len = len};
+    uint8_t pad[MTP_TR_PADDING_MAX + 1];
+    if (c->tr.kind == MTP_TR_PADDED && mtp_env_rand(&c->srv->env, pad, sizeof pad) == MTP_OK) {
+        /* pad[0] picks the length, the rest is the padding */
+        m.padding_given = true;
+        m.padding = pad + 1;
+        m.padding_len = pad[0] % (scen(c)->padding_max + 1);
+    }
     int rc = mtp_tr_conn_send(&c->tr, &m, &c->out, &err);
     if (rc == MTP_ERR_OVERFLOW || rc == MTP_ERR_NOMEM) {
         abort_conn(c, MTP_ERR_SRV_SLOW_READER, "more than %u bytes of output queued", lim(c)->max_output);
@@ -555,15 +564,14 @@ static void on_plain(struct mtps_conn *c, const uint8_t *data, size_t len)
         return;
     }
     if (c->pkt.len > 0) {
-        int64_t msg_id = mtp_auth_msg_id_next(&c->plain_ids, &srv->env, 0, true);
         mtp_wr_reset(&c->plain);
-        if (mtp_auth_plain_wrap(&c->plain, msg_id, c->pkt.p, c->pkt.len) < 0) {
+        if (mtp_auth_plain_wrap_next(&c->plain, &c->plain_ids, &srv->env, true, c->pkt.p, c->pkt.len) < 0) {
             abort_conn(c, MTP_ERR_INTERNAL, "cannot wrap an unencrypted answer");
             return;
         }
         if (mtps_log_verbose(&srv->log)) {
             char what[48];
-            snprintf(what, sizeof what, "plain msg_id=%#" PRIx64, (uint64_t)msg_id);
+            snprintf(what, sizeof what, "plain msg_id=%#" PRIx64, mtp_load_u64(c->plain.p + 8));
             mtps_log_tl(&srv->log, c->id, "s2c", what, c->pkt.p, c->pkt.len);
         }
         struct names nm = {.n = 0};
@@ -597,6 +605,12 @@ static void on_encrypted(struct mtps_conn *c, const uint8_t *data, size_t len, b
     struct mtps_server *srv = c->srv;
     uint64_t id = mtp_load_u64(data);
     struct mtps_key *k = mtps_store_find_key(&srv->store, id);
+    if (k && k->temp && k->refs == 0 && mtp_env_now_ms(&srv->env) / 1000 >= k->expires_at) {
+        /* An expired temporary key is forgotten, as if it had never existed. */
+        mtps_log(&srv->log, c->id, "temporary auth key %016" PRIx64 " expired", id);
+        mtps_store_drop_key(&srv->store, k);
+        k = NULL;
+    }
     if (k == NULL) {
         fail_with(c, MTP_TR_ERROR_AUTH_KEY, MTP_ERR_SRV_UNKNOWN_KEY, "auth_key_id %016" PRIx64 " is not known", id);
         return;
@@ -794,6 +808,7 @@ int mtps_conn_init(struct mtps_conn *c, struct mtps_server *srv, int32_t dc, con
     c->id = ++srv->next_conn_id;
     snprintf(c->peer, sizeof c->peer, "%s", peer ? peer : "?");
     c->refuse_code = refuse_code;
+    mtp_msgid_gen_init(&c->plain_ids);
     struct mtp_tr_conn_opts o = {
         .side = MTP_TR_SERVER,
         .secret = srv->secret,

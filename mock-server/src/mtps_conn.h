@@ -65,7 +65,7 @@ struct mtps_conn {
     struct mtp_wr pkt;                  /* scratch: outgoing payload */
 
     struct mtps_hs hs;                  /* the auth-key exchange in progress */
-    struct mtp_auth_msg_ids plain_ids;  /* msg_ids of our unencrypted answers */
+    struct mtp_msgid_gen plain_ids;     /* msg_ids of our unencrypted answers */
 
     struct mtps_key *key;               /* the key this connection speaks with (refs held) */
     struct mtp_msgcrypt *mc;

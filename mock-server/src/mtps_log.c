@@ -19,6 +19,7 @@ static void stamp(const struct mtps_log *l, char *buf, size_t cap)
     snprintf(buf, cap, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
 }
 
+static void vlog(const struct mtps_log *l, uint64_t conn, const char *fmt, va_list ap) MTP_PRINTF(3, 0);
 static void vlog(const struct mtps_log *l, uint64_t conn, const char *fmt, va_list ap)
 {
     char ts[32], line[LOG_LINE_MAX];

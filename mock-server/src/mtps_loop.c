@@ -36,6 +36,8 @@ struct sconn {
     struct bufferevent *bev;
     struct event *timer;
     struct ip_count *ip;
+    bool shut;                 /* our side is shut down; waiting for the peer's FIN */
+    bool peer_eof;             /* the peer's FIN arrived */
     struct sconn *prev, *next;
 };
 
@@ -113,12 +115,21 @@ static bool pump(struct sconn *s)
     size_t queued = evbuffer_get_length(bufferevent_get_output(s->bev));
     mtps_conn_sent(&s->c, queued);
     enum mtps_conn_state st = mtps_conn_state(&s->c);
-    if (st == MTPS_CONN_CLOSED || (st == MTPS_CONN_DRAIN && queued == 0)) {
+    if (st == MTPS_CONN_CLOSED) {
         sconn_free(s);
         return false;
     }
-    if (st == MTPS_CONN_DRAIN)
-        bufferevent_disable(s->bev, EV_READ);
+    if (st == MTPS_CONN_DRAIN && queued == 0 && !s->shut) {
+        /* Lingering close: a socket closed with unread input sends RST, and
+         * RST makes the peer's kernel drop what it has not read yet (our last
+         * answer, the transport error).  So: FIN first, keep reading and
+         * discarding, close at the peer's FIN or after the linger time. */
+        s->shut = true;
+        if (s->peer_eof || shutdown(bufferevent_getfd(s->bev), SHUT_WR) < 0) {
+            sconn_free(s);
+            return false;
+        }
+    }
     int64_t now = mtp_env_now_ms(&s->c.srv->env);
     int64_t d = mtps_conn_deadline(&s->c) - now;
     if (d < 0)
@@ -162,6 +173,11 @@ static void on_event(struct bufferevent *bev, short what, void *ctx)
         return;
     }
     if (what & BEV_EVENT_EOF) {
+        s->peer_eof = true;
+        if (s->shut) {
+            sconn_free(s); /* both sides are done */
+            return;
+        }
         mtps_conn_eof(&s->c);
         pump(s);
     }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mtp/transport.h"
 #include "mtps_util.h"
 
 enum field_type { F_U32, F_U64, F_SIZE, F_I64, F_UNSIGNED, F_BOOL };
@@ -51,7 +52,8 @@ static const struct field session_fields[] = {
 };
 
 #define BEH(name) {#name, offsetof(struct mtps_scenario, name), F_BOOL}
-static const struct field behaviour_fields[] = {BEH(quick_ack), BEH(require_obfs), BEH(bad_packet_closes)};
+static const struct field behaviour_fields[] = {BEH(quick_ack), BEH(require_obfs), BEH(bad_packet_closes),
+                                               {"padding_max", offsetof(struct mtps_scenario, padding_max), F_U32}};
 
 static const char *const at_names[] = {
     [MTPS_AT_C2S_PACKET] = "c2s_packet",
@@ -136,6 +138,7 @@ void mtps_scenario_default(struct mtps_scenario *s)
     s->quick_ack = true;
     s->require_obfs = false;
     s->bad_packet_closes = true;
+    s->padding_max = 3;
 }
 
 void mtps_scenario_free(struct mtps_scenario *s)
@@ -378,6 +381,10 @@ int mtps_scenario_parse(struct mtps_scenario *s, const char *text, size_t len, c
         } else if (strcmp(key, "behaviour") == 0) {
             MTP_TRY(set_fields(s, behaviour_fields, sizeof behaviour_fields / sizeof behaviour_fields[0], v, origin,
                                "behaviour", NULL, err));
+            if (s->padding_max > MTP_TR_PADDING_MAX) {
+                rc = bad(err, origin, "behaviour.padding_max: at most %d", MTP_TR_PADDING_MAX);
+                goto out;
+            }
         } else if (strcmp(key, "api") == 0) {
             MTP_TRY(parse_api(s, v, origin, err));
         } else if (strcmp(key, "rules") == 0) {

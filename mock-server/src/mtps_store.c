@@ -195,6 +195,8 @@ static void key_free(struct mtps_store *st, struct mtps_key *k)
     free(k);
 }
 
+void mtps_store_drop_key(struct mtps_store *st, struct mtps_key *k) { key_free(st, k); }
+
 int mtps_store_add_key(struct mtps_store *st, const uint8_t auth_key[256], bool temp, int32_t expires_at,
                        uint64_t first_salt, struct mtps_key **out, struct mtp_error *err)
 {

@@ -86,6 +86,8 @@ struct mtps_key *mtps_store_find_key(struct mtps_store *st, uint64_t id);
  * should have answered dh_gen_retry), MTP_ERR_SRV_SESSION_LIMIT when full. */
 MTP_MUST_USE int mtps_store_add_key(struct mtps_store *st, const uint8_t auth_key[256], bool temp, int32_t expires_at,
                                     uint64_t first_salt, struct mtps_key **out, struct mtp_error *err);
+/* Forgets a key and its sessions (no connection may be bound to it). */
+void mtps_store_drop_key(struct mtps_store *st, struct mtps_key *k);
 /* Marks a key used now (LRU). */
 void mtps_store_touch_key(struct mtps_store *st, struct mtps_key *k);
 

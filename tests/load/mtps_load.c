@@ -206,8 +206,9 @@ static void on_event(struct bufferevent *bev, short what, void *ctx)
         ok = false;
     }
     if (!ok && c->kind != HONEST)
-        fprintf(stderr, "%s %u: closed after %.2f s with %zu bytes, transport error %d\n", kind_names[c->kind],
-                c->index, t, c->bytes_in, (int)c->transport_error);
+        fprintf(stderr, "%s %u: closed after %.2f s with %zu bytes, transport error %d%s%s\n", kind_names[c->kind],
+                c->index, t, c->bytes_in, (int)c->transport_error, c->has_client ? "; client: " : "",
+                c->has_client ? c->cl.error_text : "");
     finish(c, ok);
 }
 

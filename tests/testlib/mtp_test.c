@@ -2,6 +2,8 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "mtp/hex.h"
 
@@ -98,4 +100,65 @@ int mtp_test_run(Suite *s)
         return 1;
     }
     return failed == 0 ? 0 : 1;
+}
+
+static char *slurp_path(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    size_t cap = 4096, n = 0, got;
+    char *p = malloc(cap);
+    while (p && (got = fread(p + n, 1, cap - n - 1, f)) > 0) {
+        n += got;
+        if (n + 1 == cap)
+            p = realloc(p, cap *= 2);
+    }
+    fclose(f);
+    ck_assert_ptr_nonnull(p);
+    p[n] = '\0';
+    return arena_keep(p);
+}
+
+const char *mtp_test_tmpdir(void)
+{
+    char *dir = arena_keep(strdup("/tmp/mtprobe-test-XXXXXX"));
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    return dir;
+}
+
+void mtp_test_rmdir(const char *dir)
+{
+    char cmd[512];
+    ck_assert(strncmp(dir, "/tmp/mtprobe-test-", 18) == 0);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+int mtp_test_sh(const char *cmd, const char *stdin_text, char **out, char **err)
+{
+    const char *dir = mtp_test_tmpdir();
+    char in_path[256], out_path[256], err_path[256];
+    snprintf(in_path, sizeof in_path, "%s/in", dir);
+    snprintf(out_path, sizeof out_path, "%s/out", dir);
+    snprintf(err_path, sizeof err_path, "%s/err", dir);
+    FILE *f = fopen(in_path, "wb");
+    ck_assert_ptr_nonnull(f);
+    if (stdin_text)
+        fputs(stdin_text, f);
+    fclose(f);
+    size_t n = strlen(cmd) + 3 * 256 + 64;
+    char *full = malloc(n);
+    ck_assert_ptr_nonnull(full);
+    snprintf(full, n, "(%s) <'%s' >'%s' 2>'%s'", cmd, in_path, out_path, err_path);
+    setenv("MTPROBE", MTPROBE_BINARY, 1);
+    int st = system(full);
+    free(full);
+    if (out)
+        *out = slurp_path(out_path);
+    if (err)
+        *err = slurp_path(err_path);
+    mtp_test_rmdir(dir);
+    if (st == -1)
+        return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }

@@ -35,6 +35,15 @@ uint8_t *mtp_test_read_file(const char *rel, size_t *len);
 
 void mtp_test_free_all(void);
 
+/* Runs `sh -c cmd` with stdin_text (NULL: empty) on its stdin and returns its
+ * exit status (128+signal when killed).  *out and *err (either may be NULL)
+ * receive what it wrote, NUL-terminated, owned by the test arena.
+ * "$MTPROBE" in cmd is the mtprobe binary under test. */
+int mtp_test_sh(const char *cmd, const char *stdin_text, char **out, char **err);
+/* A fresh empty directory under /tmp, removed with everything in it by mtp_test_rmdir. */
+const char *mtp_test_tmpdir(void);
+void mtp_test_rmdir(const char *dir);
+
 int mtp_test_run(Suite *s);
 #define MTP_TEST_MAIN(suite_fn)                                                                                        \
     int main(void) { return mtp_test_run(suite_fn()); }

@@ -81,7 +81,7 @@ START_TEST(envelope_rejections)
     ck_assert_ok(mtp_auth_msg_id_check(INT64_C(0x6777e5eb00000003), true, NULL));
     mtp_error_clear(&err);
     ck_assert_rc(mtp_auth_msg_id_check(INT64_C(0x6777e5eb00000002), true, &err), MTP_ERR_AUTH_MSG_ID);
-    ck_assert_str_eq(err.msg, "unencrypted message.msg_id: 6777e5eb00000002 from the server is even (2 mod 4)");
+    ck_assert_str_eq(err.msg, "unencrypted message.msg_id: 6777e5eb00000002 from the server is 2 mod 4");
     ck_assert_rc(mtp_auth_msg_id_check(INT64_C(0x6777e5eb00000002), false, NULL), MTP_ERR_AUTH_MSG_ID);
 
     /* a body that cannot have a 32-bit length */
@@ -96,23 +96,33 @@ START_TEST(msg_ids_from_the_clock)
 {
     struct mtp_script_state st;
     struct mtp_env env = mtp_env_scripted(&st, NULL, 0, INT64_C(1735910891500));
-    struct mtp_auth_msg_ids client = {0}, server = {0};
+    struct mtp_msgid_gen client, server;
+    mtp_msgid_gen_init(&client);
+    mtp_msgid_gen_init(&server);
+    static const uint8_t body[] = {1, 2, 3, 4};
+    uint8_t buf[64];
+    struct mtp_wr w;
+    struct mtp_auth_plain plain;
     /* 1735910891.5 s: the high half is the second, the low half half of 2^32 */
-    ck_assert_int_eq(mtp_auth_msg_id_next(&client, &env, 0, false), INT64_C(0x6777e5eb80000000));
-    ck_assert_int_eq(mtp_auth_msg_id_next(&client, &env, 0, false), INT64_C(0x6777e5eb80000004));
-    ck_assert_int_eq(mtp_auth_msg_id_next(&server, &env, 0, true), INT64_C(0x6777e5eb80000001));
-    ck_assert_int_eq(mtp_auth_msg_id_next(&server, &env, 0, true), INT64_C(0x6777e5eb80000005));
-    /* a time offset moves the ids; a clock going back keeps them increasing */
-    ck_assert_int_eq(mtp_auth_msg_id_next(&client, &env, 1000, false), INT64_C(0x6777e5ec80000000));
-    ck_assert_int_eq(mtp_auth_msg_id_next(&client, &env, -5000, false), INT64_C(0x6777e5ec80000004));
-    st.now_ms = 1;
-    struct mtp_auth_msg_ids fresh = {0};
-    int64_t id = mtp_auth_msg_id_next(&fresh, &env, 0, false);
-    ck_assert_int_eq(id, (INT64_C(1) << 32) / 1000 & ~INT64_C(3));
-    ck_assert_ok(mtp_auth_msg_id_check(id, false, NULL));
-    st.now_ms = 0;
-    fresh.last = 0;
-    ck_assert_int_eq(mtp_auth_msg_id_next(&fresh, &env, -10, false), 4); /* never 0 */
+    static const int64_t want[] = {INT64_C(0x6777e5eb80000000), INT64_C(0x6777e5eb80000004),
+                                   INT64_C(0x6777e5eb80000001), INT64_C(0x6777e5eb80000005)};
+    for (int i = 0; i < 4; i++) {
+        bool from_server = i >= 2;
+        mtp_wr_init_fixed(&w, buf, sizeof buf, NULL);
+        ck_assert_ok(mtp_auth_plain_wrap_next(&w, from_server ? &server : &client, &env, from_server, body, 4));
+        ck_assert_ok(mtp_auth_plain_unwrap(buf, w.len, &plain, NULL));
+        ck_assert_int_eq(plain.msg_id, want[i]);
+        ck_assert_ok(mtp_auth_msg_id_check(plain.msg_id, from_server, NULL));
+        ck_assert_uint_eq(plain.body_len, 4);
+    }
+    /* the offset a client takes from server_time moves its ids */
+    mtp_msgid_sync_seconds(&client, mtp_env_now_ms(&env), 1735910892);
+    mtp_wr_init_fixed(&w, buf, sizeof buf, NULL);
+    ck_assert_ok(mtp_auth_plain_wrap_next(&w, &client, &env, false, body, 4));
+    ck_assert_ok(mtp_auth_plain_unwrap(buf, w.len, &plain, NULL));
+    ck_assert_int_eq(plain.msg_id, INT64_C(0x6777e5ec00000004)); /* the first id of a second is bumped past 0 */
+    mtp_wr_init_fixed(&w, buf, 8, NULL);
+    ck_assert_rc(mtp_auth_plain_wrap_next(&w, &client, &env, false, body, 4), MTP_ERR_OVERFLOW);
 }
 END_TEST
 

@@ -184,6 +184,41 @@ START_TEST(exchange_and_ping_on_every_transport)
 }
 END_TEST
 
+START_TEST(obfuscated_with_a_proxy_secret)
+{
+    /* 16-byte secret: any transport; with "dd" in front: padded only (MTProxy's rule). */
+    static const uint8_t raw[17] = {0xdd, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+    for (int dd = 0; dd < 2; dd++) {
+        server_up(NULL, NULL);
+        struct mtp_error err;
+        mtp_error_clear(&err);
+        ck_assert_ok(mtp_obfs_secret_parse(&srv.secret, dd ? raw : raw + 1, dd ? 17 : 16, &err));
+        struct mtp_env env = mtp_env_deterministic(&cds, "client", 6, T0);
+        struct mtps_client_opts o = {.kind = dd ? MTP_TR_PADDED : MTP_TR_INTERMEDIATE, .obfuscated = true,
+                                     .secret = srv.secret, .obfs_dc = 2, .dc = 2, .server_key = rsa, .env = &env};
+        ck_assert_ok(mtps_client_init(&cl, &o, &err));
+        ck_assert_ok(mtps_conn_init(&conn, &srv, 2, "test:1", 0, &err));
+        handshake();
+        ck_assert_int_eq(conn.tr.dc, 2);
+        ck_assert_ok(mtps_client_ping(&cl, 3, &err));
+        pump();
+        ck_assert_uint_eq(cl.pongs, 1);
+        both_down();
+        /* the wrong secret: the init decrypts to no tag, and the connection closes */
+        struct mtp_obfs_secret other = srv.secret;
+        other.key[0] ^= 1;
+        o.secret = other;
+        ck_assert_ok(mtps_client_init(&cl, &o, &err));
+        ck_assert_ok(mtps_conn_init(&conn, &srv, 2, "test:2", 0, &err));
+        ck_assert_ok(mtps_client_start(&cl, &err));
+        pump();
+        ck_assert_int_eq(conn.reason, MTP_ERR_OBFS_BAD_TAG);
+        both_down();
+        server_down();
+    }
+}
+END_TEST
+
 START_TEST(nearest_dc_answer_is_the_template)
 {
     server_up(NULL, NULL);
@@ -589,6 +624,46 @@ START_TEST(broken_exchange_gets_404)
 }
 END_TEST
 
+START_TEST(expired_temporary_key_is_unknown)
+{
+    server_up(NULL, NULL);
+    struct mtp_error err;
+    mtp_error_clear(&err);
+    struct mtp_env env = mtp_env_deterministic(&cds, "client", 6, T0);
+    struct mtps_client_opts o = {.kind = MTP_TR_INTERMEDIATE, .dc = 2, .server_key = rsa, .env = &env,
+                                 .temp_expires_in = 60};
+    ck_assert_ok(mtps_client_init(&cl, &o, &err));
+    ck_assert_ok(mtps_conn_init(&conn, &srv, 2, "test:1", 0, &err));
+    handshake();
+    ck_assert(cl.key.temp);
+    struct mtps_key *k = srv.store.klru;
+    ck_assert(k->temp);
+    ck_assert_int_eq(k->expires_at, (int32_t)(T0 / 1000) + 60);
+    struct mtp_auth_result key = cl.key;
+    both_down();
+    /* before expiry the key works on a new connection */
+    advance(59000);
+    ck_assert_ok(mtps_client_init(&cl, &o, &err));
+    ck_assert_ok(mtps_conn_init(&conn, &srv, 2, "test:2", 0, &err));
+    ck_assert_ok(mtps_client_resume(&cl, &key, &err));
+    ck_assert_ok(mtps_client_ping(&cl, 1, &err));
+    pump();
+    ck_assert_uint_eq(cl.pongs, 1);
+    both_down();
+    /* after it, the key is gone: -404 */
+    advance(1000);
+    ck_assert_ok(mtps_client_init(&cl, &o, &err));
+    ck_assert_ok(mtps_conn_init(&conn, &srv, 2, "test:3", 0, &err));
+    ck_assert_ok(mtps_client_resume(&cl, &key, &err));
+    ck_assert_ok(mtps_client_ping(&cl, 2, &err));
+    pump();
+    ck_assert_int_eq(cl.transport_error, -404);
+    ck_assert_uint_eq(srv.store.nkeys, 0);
+    both_down();
+    server_down();
+}
+END_TEST
+
 /* --- scenario rules --- */
 
 START_TEST(rule_bad_salt_on_the_first_message)
@@ -718,6 +793,7 @@ Suite *mtps_conn_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, exchange_and_ping_on_every_transport, 0, NVARIANTS);
     tcase_add_test(tc, broken_exchange_gets_404);
+    tcase_add_test(tc, obfuscated_with_a_proxy_secret);
     suite_add_tcase(s, tc);
     tc = tcase_create("api");
     tcase_add_test(tc, nearest_dc_answer_is_the_template);
@@ -730,6 +806,7 @@ Suite *mtps_conn_suite(void)
     tcase_add_test(tc, quick_ack_is_answered);
     tcase_add_test(tc, ping_delay_disconnect_closes_after_the_delay);
     tcase_add_test(tc, destroy_session_forgets_the_other_session);
+    tcase_add_test(tc, expired_temporary_key_is_unknown);
     suite_add_tcase(s, tc);
     tc = tcase_create("hostile");
     tcase_add_test(tc, unknown_auth_key_gets_404);

@@ -503,6 +503,64 @@ START_TEST(command_line_mistakes_and_a_fresh_key)
 }
 END_TEST
 
+static bool got_result(const struct peer *p) { return p->c.results > 0 || p->c.rpc_errors > 0; }
+
+START_TEST(several_dcs_from_one_process)
+{
+    the_key = public_key();
+    struct server_proc sp;
+    const char *extra[] = {"--dc", "2", "--listen", "127.0.0.1:0", "--dc", "4", NULL};
+    server_start(&sp, extra);
+    ck_assert_int_eq(sp.dc, 2);
+    char line[256];
+    unsigned port4;
+    int dc4;
+    char fp4[17];
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, sp.out));
+    ck_assert_int_eq(sscanf(line, "listening 127.0.0.1:%u dc %d fingerprint %16s", &port4, &dc4, fp4), 3);
+    ck_assert_int_eq(dc4, 4);
+    ck_assert_str_eq(fp4, sp.fingerprint);
+    ck_assert_uint_ne(port4, sp.port);
+    /* DC 4 says it is DC 4, and its config lists both addresses. */
+    struct mtp_env env = mtp_env_system();
+    struct peer p;
+    peer_open(&p, (uint16_t)port4, MTP_TR_ABRIDGED, false, &env);
+    ck_assert_ok(mtps_client_start(&p.c, NULL));
+    drive(&p, is_ready);
+    ck_assert(mtps_client_ready(&p.c));
+    uint8_t q[512];
+    size_t n = query("{\"_\":\"help.getNearestDc\"}", q, sizeof q);
+    ck_assert_ok(mtps_client_query(&p.c, q, n, NULL, NULL));
+    drive(&p, got_result);
+    ck_assert_hex_eq(p.c.last_result, p.c.last_result_len, "75171a8e025a5a000400000004000000");
+    n = query("{\"_\":\"help.getConfig\"}", q, sizeof q);
+    p.c.results = 0;
+    ck_assert_ok(mtps_client_query(&p.c, q, n, NULL, NULL));
+    drive(&p, got_result);
+    ck_assert_uint_eq(p.c.results, 1);
+    /* dc_options: two dcOption#18b7a10d with flags 0, ids 2 and 4, "127.0.0.1", the two ports */
+    uint8_t want[2][32];
+    for (int i = 0; i < 2; i++) {
+        struct mtp_wr w;
+        mtp_wr_init_fixed(&w, want[i], sizeof want[i], NULL);
+        ck_assert_ok(mtp_wr_u32(&w, 0x18b7a10du));
+        ck_assert_ok(mtp_wr_u32(&w, 0));
+        ck_assert_ok(mtp_wr_u32(&w, i == 0 ? 2 : 4));
+        ck_assert_ok(mtp_wr_raw(&w, "\x09" "127.0.0.1" "\0\0", 12));
+        ck_assert_ok(mtp_wr_u32(&w, i == 0 ? sp.port : port4));
+        ck_assert_uint_eq(w.len, 28);
+    }
+    bool found[2] = {false, false};
+    for (size_t off = 0; off + 28 <= p.c.last_result_len; off += 4)
+        for (int i = 0; i < 2; i++)
+            found[i] |= memcmp(p.c.last_result + off, want[i], 28) == 0;
+    ck_assert(found[0] && found[1]);
+    peer_close(&p);
+    server_stop(&sp);
+    mtp_rsa_key_free(the_key);
+}
+END_TEST
+
 Suite *mtps_loop_suite(void);
 Suite *mtps_loop_suite(void)
 {
@@ -514,6 +572,7 @@ Suite *mtps_loop_suite(void)
     tcase_add_test(tc, flood_gets_429);
     tcase_add_test(tc, keylog_and_keys_file_let_a_client_come_back);
     tcase_add_test(tc, command_line_mistakes_and_a_fresh_key);
+    tcase_add_test(tc, several_dcs_from_one_process);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -56,7 +56,9 @@ START_TEST(init_sets_up_every_part)
     ck_assert_uint_eq(srv.dcs[1].port, 4431);
     mtps_server_set_addr(&srv, 7, "x", 1); /* out of range: ignored */
     ck_assert_ptr_nonnull(srv.log.schema);
-    ck_assert_uint_eq(srv.api.nschemas, 1);
+    ck_assert_uint_eq(srv.api.nschemas, 2); /* api.tl and mock-server/schemas/api_143.tl */
+    ck_assert_int_eq(srv.api.layers[0], 198);
+    ck_assert_int_eq(srv.api.layers[1], 143);
     mtps_server_free(&srv);
     mtp_rsa_key_free(rsa);
 }

@@ -67,6 +67,10 @@ START_TEST(keys_are_found_by_their_id)
     mtp_error_clear(&err);
     ck_assert_rc(mtps_store_add_key(&st, again, false, 0, 0, &dup, &err), MTP_ERR_ARG);
     ck_assert_uint_eq(st.nkeys, 1);
+    uint64_t id64 = k->id;
+    mtps_store_drop_key(&st, k);
+    ck_assert_uint_eq(st.nkeys, 0);
+    ck_assert_ptr_null(mtps_store_find_key(&st, id64));
     mtps_store_free(&st);
 }
 END_TEST

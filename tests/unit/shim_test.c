@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,12 +95,41 @@ START_TEST(argument_helpers)
 }
 END_TEST
 
+struct op_check {
+    const char *ops_in_vectors;
+    char missing[1024];
+};
+
+static void check_op(const char *op, void *ctx)
+{
+    struct op_check *c = ctx;
+    char needle[80];
+    snprintf(needle, sizeof needle, "\"%s\"\n", op);
+    if (strcmp(op, "hello") != 0 && strstr(c->ops_in_vectors, needle) == NULL)
+        snprintf(c->missing + strlen(c->missing), sizeof c->missing - strlen(c->missing), " %s", op);
+}
+
+/* A tripwire: an op without a single known-answer vector is untested from the outside. */
+START_TEST(every_op_has_vectors)
+{
+    char *out, *err;
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "grep -rhoE '\"op\": *\"[a-z0-9_]+\"' %s/vectors --include=*.json | sed 's/.*: *//' | sort -u",
+             MTPROBE_SOURCE_DIR);
+    ck_assert_int_eq(mtp_test_sh(cmd, NULL, &out, &err), 0);
+    struct op_check c = {out, ""};
+    mtp_shim_foreach(check_op, &c);
+    ck_assert_msg(c.missing[0] == '\0', "ops without vectors:%s", c.missing);
+}
+END_TEST
+
 static Suite *shim_suite(void)
 {
     Suite *s = suite_create("shim");
     TCase *tc = tcase_create("dispatch");
     tcase_add_test(tc, answers_every_line);
     tcase_add_test(tc, argument_helpers);
+    tcase_add_test(tc, every_op_has_vectors);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -18,6 +18,7 @@
 #include "mtp/buf.h"
 #include "mtp/env.h"
 #include "mtp/err.h"
+#include "mtp/msgid.h"
 
 #define MTP_AUTH_KEY_BYTES 256
 #define MTP_AUTH_KEY_ID_BYTES 8
@@ -117,11 +118,11 @@ MTP_MUST_USE int mtp_auth_plain_unwrap(const uint8_t *msg, size_t len, struct mt
  * (1 mod 4 for answers, 3 otherwise); 0 is never valid.  MTP_ERR_AUTH_MSG_ID. */
 MTP_MUST_USE int mtp_auth_msg_id_check(int64_t msg_id, bool from_server, struct mtp_error *err);
 
-/* msg_ids from the injected clock: unixtime * 2^32 plus the fraction of the
- * second, low bits 0 (client) or 1 (server answer), strictly increasing. */
-struct mtp_auth_msg_ids {
-    int64_t last;
-};
-int64_t mtp_auth_msg_id_next(struct mtp_auth_msg_ids *ids, const struct mtp_env *env, int64_t offset_ms, bool server);
+/* Wraps body with the next msg_id of gen (mtp/msgid.h) at the env clock plus
+ * gen's offset: a client id (0 mod 4) or a server answer (1 mod 4).  After
+ * the exchange, mtp_msgid_sync_seconds(gen, now, result.server_time) gives a
+ * client the server's clock. */
+MTP_MUST_USE int mtp_auth_plain_wrap_next(struct mtp_wr *out, struct mtp_msgid_gen *gen, const struct mtp_env *env,
+                                          bool server, const uint8_t *body, size_t len);
 
 #endif

@@ -31,7 +31,7 @@ void mtp_rd_init(struct mtp_rd *r, const void *p, size_t len, struct mtp_error *
 static inline size_t mtp_rd_left(const struct mtp_rd *r) { return r->len - r->pos; }
 static inline size_t mtp_rd_offset(const struct mtp_rd *r) { return r->base + r->pos; }
 /* Current position as a borrowed pointer (valid for mtp_rd_left() bytes). */
-static inline const uint8_t *mtp_rd_cur(const struct mtp_rd *r) { return r->p + r->pos; }
+static inline const uint8_t *mtp_rd_cur(const struct mtp_rd *r) { return r->p ? r->p + r->pos : NULL; }
 
 MTP_MUST_USE int mtp_rd_u8(struct mtp_rd *r, uint8_t *v, const char *field);
 MTP_MUST_USE int mtp_rd_u16(struct mtp_rd *r, uint16_t *v, const char *field);

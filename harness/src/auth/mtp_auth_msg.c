@@ -106,29 +106,18 @@ int mtp_auth_msg_id_check(int64_t msg_id, bool from_server, struct mtp_error *er
     uint64_t id = (uint64_t)msg_id;
     if (id == 0)
         return mtp_error_set(err, MTP_ERR_AUTH_MSG_ID, 8, "unencrypted message.msg_id: 0");
-    if (from_server && id % 2 != 1)
+    if (!mtp_msgid_parity_ok(id, from_server))
         return mtp_error_set(err, MTP_ERR_AUTH_MSG_ID, 8,
-                             "unencrypted message.msg_id: %016llx from the server is even (%llu mod 4)",
-                             (unsigned long long)id, (unsigned long long)(id % 4));
-    if (!from_server && id % 4 != 0)
-        return mtp_error_set(err, MTP_ERR_AUTH_MSG_ID, 8,
-                             "unencrypted message.msg_id: %016llx from the client is %llu mod 4, not 0",
-                             (unsigned long long)id, (unsigned long long)(id % 4));
+                             "unencrypted message.msg_id: %016llx from the %s is %llu mod 4", (unsigned long long)id,
+                             from_server ? "server" : "client", (unsigned long long)(id % 4));
     return MTP_OK;
 }
 
-int64_t mtp_auth_msg_id_next(struct mtp_auth_msg_ids *ids, const struct mtp_env *env, int64_t offset_ms, bool server)
+int mtp_auth_plain_wrap_next(struct mtp_wr *out, struct mtp_msgid_gen *gen, const struct mtp_env *env, bool server,
+                             const uint8_t *body, size_t len)
 {
-    int64_t t = mtp_env_now_ms(env) + offset_ms;
-    if (t < 0)
-        t = 0;
-    uint64_t sec = (uint64_t)t / 1000, ms = (uint64_t)t % 1000;
-    uint64_t id = (sec << 32 | (ms << 32) / 1000) & ~UINT64_C(3);
-    id |= server ? 1 : 0;
-    if ((int64_t)id <= ids->last)
-        id = (uint64_t)ids->last + 4;
-    ids->last = (int64_t)id;
-    return (int64_t)id;
+    uint64_t id = mtp_msgid_next(gen, mtp_env_now_ms(env), server ? MTP_MSGID_SERVER_RESPONSE : MTP_MSGID_CLIENT);
+    return mtp_auth_plain_wrap(out, (int64_t)id, body, len);
 }
 
 int mtp_auth_expect_ctor(struct mtp_rd *r, const uint32_t *ids, size_t n, const char *expected, const char *state,

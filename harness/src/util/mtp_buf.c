@@ -112,7 +112,7 @@ int mtp_rd_peek_u32(const struct mtp_rd *r, uint32_t *v, const char *field)
 int mtp_rd_raw(struct mtp_rd *r, size_t n, const uint8_t **out, const char *field)
 {
     MTP_GUARD(need(r, n, field));
-    *out = r->p + r->pos;
+    *out = r->p ? r->p + r->pos : NULL;
     r->pos += n;
     return MTP_OK;
 }
@@ -136,7 +136,7 @@ int mtp_rd_skip(struct mtp_rd *r, size_t n, const char *field)
 int mtp_rd_sub(struct mtp_rd *r, size_t n, struct mtp_rd *sub, const char *field)
 {
     MTP_GUARD(need(r, n, field));
-    sub->p = r->p + r->pos;
+    sub->p = r->p ? r->p + r->pos : NULL;
     sub->len = n;
     sub->pos = 0;
     sub->base = mtp_rd_offset(r);
@@ -265,7 +265,8 @@ int mtp_wr_zero(struct mtp_wr *w, size_t n)
 int mtp_wr_reserve(struct mtp_wr *w, size_t n, uint8_t **out)
 {
     MTP_GUARD(room(w, n));
-    *out = w->p + w->len;
+    /* An empty dynamic writer has no buffer yet; NULL + 0 is undefined in C. */
+    *out = w->p ? w->p + w->len : NULL;
     w->len += n;
     return MTP_OK;
 }
