@@ -10,6 +10,7 @@
 #include "mtp/container.h"
 #include "mtp/message.h"
 #include "mtp/msgcrypt.h"
+#include "mtp/msgid.h"
 #include "mtp/service.h"
 #include "mtp/tr_conn.h"
 
@@ -29,7 +30,7 @@ struct mtpc_client {
     uint8_t init[MTP_OBFS_INIT_LEN];
     bool have_init;
     struct mtp_auth_client *auth;
-    struct mtp_auth_msg_ids ids;
+    struct mtp_msgid_gen ids; /* msg_ids of the unencrypted messages */
     struct mtp_session ses;
     bool ses_init;
     struct mtp_msgcrypt *crypt;
@@ -173,7 +174,7 @@ static int send_plain(struct mtpc_client *c)
     int m = mutate(c, MTPC_STAGE_PLAIN_BODY, &c->msg);
     if (m != MTP_OK)
         return m < 0 ? m : MTP_OK;
-    int64_t msg_id = mtp_auth_msg_id_next(&c->ids, &c->env, 0, false);
+    int64_t msg_id = (int64_t)mtp_msgid_next(&c->ids, mtp_env_now_ms(&c->env), MTP_MSGID_CLIENT);
     trace(c, MTPC_OUT, MTPC_TRACE_PLAIN, msg_id, c->msg.p, c->msg.len, 0, NULL);
     mtp_wr_reset(&c->pkt);
     int rc = mtp_auth_plain_wrap(&c->pkt, msg_id, c->msg.p, c->msg.len);
@@ -717,6 +718,7 @@ int mtpc_new(const struct mtpc_config *cfg, const struct mtp_env *env, struct mt
     c->state = MTPC_RUNNING;
     c->step = MTPC_STEP_CONNECT;
     c->o.error_step = MTPC_STEP_CONNECT;
+    mtp_msgid_gen_init(&c->ids);
     mtp_wr_init_dyn(&c->out, cfg->max_output, NULL);
     mtp_wr_init_dyn(&c->msg, cfg->max_frame + SCRATCH_SLACK, NULL);
     mtp_wr_init_dyn(&c->pkt, cfg->max_frame + 2 * SCRATCH_SLACK, NULL);

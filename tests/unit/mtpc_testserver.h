@@ -49,7 +49,7 @@ struct ts_server {
     struct mtp_auth_server *auth;
     struct mtp_auth_server_behaviour behaviour;
     const struct mtp_rsa_key *keys[1];
-    struct mtp_auth_msg_ids ids;
+    struct mtp_msgid_gen ids;
     struct mtp_auth_result key;
     bool have_key;
     struct mtp_session ses;
@@ -102,6 +102,7 @@ static inline void ts_init(struct ts_server *s, enum ts_mode mode, const struct 
     if (behaviour)
         s->behaviour = *behaviour;
     s->env = mtp_env_deterministic(&s->det, "server", 6, TS_T0);
+    mtp_msgid_gen_init(&s->ids);
     struct mtp_tr_conn_opts to = {.side = MTP_TR_SERVER, .env = &s->env};
     if (secret)
         to.secret = *secret;
@@ -148,7 +149,7 @@ static inline void ts_send_plain(struct ts_server *s, const uint8_t *body, size_
 {
     struct mtp_wr w;
     mtp_wr_init_dyn(&w, 1u << 16, NULL);
-    ck_assert_ok(mtp_auth_plain_wrap(&w, mtp_auth_msg_id_next(&s->ids, &s->env, 0, true), body, len));
+    ck_assert_ok(mtp_auth_plain_wrap_next(&w, &s->ids, &s->env, true, body, len));
     ts_send(s, w.p, w.len);
     mtp_wr_free(&w);
 }
