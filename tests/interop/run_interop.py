@@ -15,7 +15,8 @@ Checks, each one a failure when it does not hold:
     the server's key log (--keylog) has an AUTH_KEY line with exactly that id and key;
   - the request got its answer: a pong, and nearestDc with this_dc = the server's DC;
   - mtprobe only: its own key log holds the same AUTH_KEY line, and under obfuscation the
-    same OBFS2 line (init and the four keys) as the server's.
+    same OBFS2 line (init and the four keys) as the server's; with the scenario
+    bad_salt_first it saw a bad_server_salt and resent.
 Exit status: 0 pass, 1 fail, 77 the client does not support the transport (adapter exit 4:
 registered as SKIP_RETURN_CODE, so it is never counted as a pass), 2 usage.
 
@@ -80,6 +81,8 @@ def start_server(args, work):
     cmd = [args.mtprobe, "serve", "--listen", "127.0.0.1:0", "--rsa-key", key, "--keylog", keylog]
     if args.secret:
         cmd += ["--secret", args.secret]
+    if args.scenario:
+        cmd += ["--scenario", args.scenario]
     err = open(os.path.join(work, "server.stderr"), "w")
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, start_new_session=True)
     err.close()
@@ -196,6 +199,8 @@ def run(args):
     name = "%s/%s" % (args.client, args.transport)
     if args.secret:
         name += "+ddsecret" if args.secret.lower().startswith("dd") else "+secret"
+    if args.scenario:
+        name += "+" + os.path.splitext(os.path.basename(args.scenario))[0]
     try:
         proc, host, port, dc, key, keylog = start_server(args, work)
         cmd = client_command(args, host, port, dc, key, work)
@@ -222,6 +227,11 @@ def run(args):
             client_keys, client_obfs = read_keylog(os.path.join(work, "client.keylog"))
             if client_keys.get(report["auth_key_id"]) != report["auth_key"]:
                 raise Failure("mtprobe: its own key log does not hold the key it reported")
+            if args.scenario == "bad_salt_first":
+                got = report.get("received", {}).get("bad_server_salt", 0)
+                if got < 1 or report.get("resends", 0) < 1:
+                    raise Failure("mtprobe: bad_salt_first, but %r bad_server_salt and %r resends"
+                                  % (got, report.get("resends")))
             if args.transport.startswith("obfuscated-"):
                 if len(client_obfs) != 1 or client_obfs[0] not in server_obfs:
                     raise Failure("mtprobe: OBFS2 lines differ:\nclient %s\nserver %s" % (client_obfs, server_obfs))
@@ -251,6 +261,7 @@ def main():
     p.add_argument("--client", required=True, choices=["mtprobe", "telethon", "gramjs"])
     p.add_argument("--transport", required=True)
     p.add_argument("--secret", help="MTProxy secret (hex) for server and client")
+    p.add_argument("--scenario", help="mtprobe serve --scenario (a name or a .json path)")
     p.add_argument("--timeout", type=int, default=30, help="the client's deadline in seconds")
     p.add_argument("--server-timeout", type=int, default=60, help="seconds to wait for the listening line")
     p.add_argument("--node", default=shutil.which("node") or "node")
