@@ -84,6 +84,33 @@ static void build(struct mtp_tl_schema *s, const char *json, struct mtp_tl_arena
     json_decref(j);
 }
 
+/* A block bigger than the next chunk but not "big" enough for a chunk of its
+ * own must still get a chunk that holds it (found by fuzz_client_text: a
+ * 5 KiB vector on a fresh arena overflowed a 4 KiB chunk). */
+START_TEST(arena_block_larger_than_chunk)
+{
+    static const size_t sizes[] = {4097, 5000, 8192 + 8, 65536 + 8, 200000};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        struct mtp_tl_arena a;
+        mtp_tl_arena_init(&a, 0);
+        uint8_t *big = mtp_tl_arena_alloc(&a, sizes[k]);
+        ck_assert_ptr_nonnull(big);
+        memset(big, 0x5a, sizes[k]);
+        ck_assert_msg((size_t)(a.end - a.cur) < (size_t)1 << 30, "free space went negative after %zu", sizes[k]);
+        /* Later small blocks lie outside the big one. */
+        for (int i = 0; i < 64; i++) {
+            uint8_t *s = mtp_tl_arena_alloc(&a, 40);
+            ck_assert_ptr_nonnull(s);
+            ck_assert(s + 40 <= big || s >= big + sizes[k]);
+            memset(s, i, 40);
+        }
+        for (size_t i = 0; i < sizes[k]; i++)
+            ck_assert_uint_eq(big[i], 0x5a);
+        mtp_tl_arena_free(&a);
+    }
+}
+END_TEST
+
 START_TEST(object_queries)
 {
     struct mtp_tl_schema *s = load("api");
@@ -200,6 +227,7 @@ static Suite *tl_value_suite(void)
     TCase *tc = tcase_create("value");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, arena_budget_and_reuse);
+    tcase_add_test(tc, arena_block_larger_than_chunk);
     tcase_add_test(tc, object_queries);
     tcase_add_test(tc, request_result_types);
     tcase_add_loop_test(tc, utf8, 0, sizeof utf8_cases / sizeof utf8_cases[0]);

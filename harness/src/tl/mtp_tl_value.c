@@ -83,6 +83,10 @@ void *mtp_tl_arena_alloc_slow(struct mtp_tl_arena *a, size_t n)
         cap = a->current ? a->current->cap * 2 : CHUNK_MIN;
         if (cap > CHUNK_MAX)
             cap = CHUNK_MAX;
+        /* A block that is not "big" can still exceed the next chunk size (e.g.
+         * 5 KiB while chunks are 4 KiB): the chunk must hold it. */
+        while (cap < n)
+            cap *= 2;
     }
     struct mtp_tl_chunk *c = malloc(sizeof *c + cap);
     if (c == NULL) {
