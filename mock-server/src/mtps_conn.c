@@ -67,7 +67,7 @@ static void transmit(struct mtps_conn *c, const uint8_t *data, size_t len)
         /* pad[0] picks the length, the rest is the padding */
         m.padding_given = true;
         m.padding = pad + 1;
-        m.padding_len = pad[0] % (scen(c)->padding_max + 1);
+        m.padding_len = scen(c)->padding_min + pad[0] % (scen(c)->padding_max - scen(c)->padding_min + 1);
     }
     int rc = mtp_tr_conn_send(&c->tr, &m, &c->out, &err);
     if (rc == MTP_ERR_OVERFLOW || rc == MTP_ERR_NOMEM) {

@@ -53,6 +53,7 @@ static const struct field session_fields[] = {
 
 #define BEH(name) {#name, offsetof(struct mtps_scenario, name), F_BOOL}
 static const struct field behaviour_fields[] = {BEH(quick_ack), BEH(require_obfs), BEH(bad_packet_closes),
+                                               {"padding_min", offsetof(struct mtps_scenario, padding_min), F_U32},
                                                {"padding_max", offsetof(struct mtps_scenario, padding_max), F_U32}};
 
 static const char *const at_names[] = {
@@ -383,6 +384,11 @@ int mtps_scenario_parse(struct mtps_scenario *s, const char *text, size_t len, c
                                "behaviour", NULL, err));
             if (s->padding_max > MTP_TR_PADDING_MAX) {
                 rc = bad(err, origin, "behaviour.padding_max: at most %d", MTP_TR_PADDING_MAX);
+                goto out;
+            }
+            if (s->padding_min > s->padding_max) {
+                rc = bad(err, origin, "behaviour.padding_min: %u is above padding_max %u", s->padding_min,
+                         s->padding_max);
                 goto out;
             }
         } else if (strcmp(key, "api") == 0) {

@@ -96,8 +96,9 @@ struct mtps_scenario {
     bool quick_ack;                   /* answer quick-ack requests (default true) */
     bool require_obfs;                /* refuse plain transports (MTProxy-like) */
     bool bad_packet_closes;           /* a packet that fails decryption gets -404 and a close (default true) */
-    uint32_t padding_max;             /* padded intermediate: random padding of 0..padding_max bytes (default 3,
-                                       * which clients that strip len % 4 bytes, like Telethon, read; spec: <= 15) */
+    uint32_t padding_min;             /* padded intermediate: random padding of padding_min..padding_max bytes */
+    uint32_t padding_max;             /* (default 0..3, which clients that strip len % 4 bytes, like Telethon,
+                                       * read; the spec allows up to 15) */
     struct mtps_rule rules[MTPS_MAX_RULES];
     size_t nrules;
 };

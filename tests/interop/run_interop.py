@@ -20,9 +20,10 @@ Checks, each one a failure when it does not hold:
 Exit status: 0 pass, 1 fail, 77 the client does not support the transport (adapter exit 4:
 registered as SKIP_RETURN_CODE, so it is never counted as a pass), 2 usage.
 
---known-bug REGEX REASON: a client bug that is known and reported.  A failure whose error or
-stderr matches REGEX then passes with "known client bug: REASON" printed; a success passes
-too (the bug did not trigger); any other failure still fails.
+--known-bug REGEX REASON: the scenario triggers a known, reported client bug on every run.  The
+test passes only when the client fails with an error or stderr matching REGEX ("known client
+bug: REASON" is printed); a success fails the test (the bug no longer reproduces: drop
+KNOWN_BUG), and so does any other failure.
 """
 import argparse
 import hashlib
@@ -214,9 +215,12 @@ def run(args):
         if (rc != 0 or report.get("ok") is not True) and args.known_bug:
             text = "\n".join([str(report.get("error")), str(report.get("stderr_tail", "")), tail(err_path, 200)])
             if re.search(args.known_bug[0], text):
-                print("%s: known client bug, not counted as a failure: %s\n  (error: %s)"
+                print("%s: known client bug reproduced as expected: %s\n  (error: %s)"
                       % (name, args.known_bug[1], report.get("error")))
                 return EXIT_PASS
+        if rc == 0 and report.get("ok") is True and args.known_bug:
+            raise Failure("%s: the known client bug did not reproduce (%s): the client succeeded; "
+                          "if it is fixed, drop KNOWN_BUG from tests/interop/interop.cmake" % (name, args.known_bug[1]))
         if rc != 0 or report.get("ok") is not True:
             raise Failure("%s: exit %d, ok=%r, error: %s\nstderr:\n%s"
                           % (args.client, rc, report.get("ok"), report.get("error"), tail(err_path)))

@@ -95,7 +95,7 @@ START_TEST(sections_set_what_they_name)
     ck_assert_ok(parse(&s,
                        "{\"name\":\"x\",\"session\":{\"window\":64,\"salt_period_ms\":1000,\"container_max_msgs\":10},"
                        "\"limits\":{\"flood_packets\":7,\"idle_timeout_ms\":500},"
-                       "\"behaviour\":{\"quick_ack\":false,\"require_obfs\":true},"
+                       "\"behaviour\":{\"quick_ack\":false,\"require_obfs\":true,\"padding_min\":13,\"padding_max\":15},"
                        "\"api\":{\"unknown_method_error\":[501,\"NOPE\"]}}",
                        &err));
     ck_assert_str_eq(s.name, "x");
@@ -104,6 +104,8 @@ START_TEST(sections_set_what_they_name)
     ck_assert_uint_eq(s.session.container.max_msgs, 10);
     ck_assert(!s.quick_ack);
     ck_assert(s.require_obfs);
+    ck_assert_uint_eq(s.padding_min, 13);
+    ck_assert_uint_eq(s.padding_max, 15);
     ck_assert_int_eq(s.api.unknown_method_code, 501);
     ck_assert_str_eq(s.api.unknown_method_message, "NOPE");
     struct mtps_limits l;
@@ -126,6 +128,8 @@ START_TEST(mistakes_are_named)
         {"{\"session\":{\"windw\":1}}", "t.json: session: unknown setting \"windw\""},
         {"{\"limits\":{\"max_conns\":-1}}", "t.json: limits.max_conns: expected a non-negative integer"},
         {"{\"behaviour\":{\"quick_ack\":1}}", "t.json: behaviour.quick_ack: expected true or false"},
+        {"{\"behaviour\":{\"padding_max\":16}}", "t.json: behaviour.padding_max: at most 15"},
+        {"{\"behaviour\":{\"padding_min\":4}}", "t.json: behaviour.padding_min: 4 is above padding_max 3"},
         {"{\"rules\":[{\"at\":\"c2s\",\"do\":\"drop\"}]}", "t.json: rules[0].at: unknown value \"c2s\""},
         {"{\"rules\":[{\"do\":\"drop\"}]}", "t.json: rules[0]: \"at\" and \"do\" are required"},
         {"{\"rules\":[{\"at\":\"rpc\",\"do\":\"delay\"}]}", "t.json: rules[0]: \"delay\" cannot be done at this point"},
