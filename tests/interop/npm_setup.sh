@@ -35,6 +35,11 @@ command -v npm >/dev/null 2>&1 || fail "npm is not installed (scripts/deps.sh in
 mkdir -p "$dest"
 cp "$src/package.json" "$src/package-lock.json" "$dest/"
 registry=$(npm config get registry 2>/dev/null || echo "https://registry.npmjs.org/")
+# Node trusts only its bundled CAs; also trust the system store, so that a CA the machine's
+# administrator added (a TLS-inspecting proxy's, say) works as it does for apt and curl.
+if [ -z "${NODE_EXTRA_CA_CERTS:-}" ] && [ -r /etc/ssl/certs/ca-certificates.crt ]; then
+    export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+fi
 echo "interop/npm_ci: npm ci in $dest (telegram $pinned from $registry)"
 if ! (cd "$dest" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error); then
     fail "'npm ci' failed.  GramJS comes from the npm registry $registry: is it reachable from this machine
