@@ -219,10 +219,11 @@ static int decode_pass(const struct mtp_tl_schema *s, const struct corpus *c, st
 }
 
 /* Keeps the compiler from dropping the ceiling loops. */
-static volatile uint32_t sink_u32;
 
 int mtp_bench_tl_run(const struct mtp_bench_sink *sink, const struct mtp_bench_tl_opts *opts, struct mtp_error *err)
 {
+    /* Results are stored here so the compiler cannot drop the measured loops. */
+    volatile uint32_t sink_u32 = 0;
     double secs = opts && opts->seconds > 0 ? opts->seconds : 1.0;
     static const char *const api[] = {"api"};
     struct mtp_tl_schema *s = NULL;
