@@ -224,6 +224,7 @@ int mtp_bench_tl_run(const struct mtp_bench_sink *sink, const struct mtp_bench_t
 {
     /* Results are stored here so the compiler cannot drop the measured loops. */
     volatile uint32_t sink_u32 = 0;
+    (void)sink_u32;
     double secs = opts && opts->seconds > 0 ? opts->seconds : 1.0;
     static const char *const api[] = {"api"};
     struct mtp_tl_schema *s = NULL;
