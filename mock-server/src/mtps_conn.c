@@ -11,6 +11,7 @@
 #include "mtp/service.h"
 #include "mtp/transport.h"
 #include "mtps_api.h"
+#include "mtps_bind.h"
 
 #define MAX_NAMES 12
 #define SCRATCH_KEEP (16u << 10) /* larger idle scratch buffers are given back after use */
@@ -350,6 +351,36 @@ static void flush_session(struct mtps_conn *c, struct mtps_sess *s)
 
 /* --- session events --- */
 
+#define ID_BOOL_FALSE 0xbc799737u
+
+/* auth.bindTempAuthKey: the answer, and the binding in the logs. */
+static void bind_temp_key(struct mtps_conn *c, struct mtps_sess *s, uint64_t msg_id, const struct mtps_rpc *rpc,
+                          struct mtp_wr *res, struct mtps_answer *ans)
+{
+    struct mtps_server *srv = c->srv;
+    struct mtps_bind_outcome bo;
+    mtps_bind_answer(&srv->store, s->key, s->session_id, msg_id, rpc->call, res, ans, &bo);
+    if (!bo.bound) {
+        mtps_log(&srv->log, c->id, "auth.bindTempAuthKey from key %016" PRIx64 " refused: %d %s: %s", bo.temp_id,
+                 (int)ans->code, ans->message, bo.why);
+        return;
+    }
+    srv->stats.binds++;
+    uint8_t temp[8], perm[8];
+    mtp_store_u64(temp, bo.temp_id);
+    mtp_store_u64(perm, bo.perm_id);
+    if (bo.how != MTPS_BIND_SAME) {
+        mtps_keylog_bind(&srv->keylog, temp, perm, bo.expires_at);
+        mtps_keylog_bind(&srv->keysfile, temp, perm, bo.expires_at);
+    }
+    char replaced[64] = "";
+    if (bo.how == MTPS_BIND_REPLACED)
+        snprintf(replaced, sizeof replaced, ", replacing %016" PRIx64, bo.replaced_id);
+    mtps_log(&srv->log, c->id, "temporary auth key %016" PRIx64 " bound to permanent key %016" PRIx64
+             " (expires_at %" PRId32 "%s%s)", bo.temp_id, bo.perm_id, bo.expires_at,
+             bo.how == MTPS_BIND_SAME ? ", already bound" : "", replaced);
+}
+
 static void on_rpc(struct mtps_conn *c, struct mtps_sess *s, const struct mtp_session_event *ev)
 {
     struct mtps_server *srv = c->srv;
@@ -375,6 +406,7 @@ static void on_rpc(struct mtps_conn *c, struct mtps_sess *s, const struct mtp_se
     struct mtp_wr res;
     mtp_wr_init_dyn(&res, s->core.cfg.max_body, NULL);
     bool answer = true;
+    const char *source = "its template";
     if (r) {
         mtps_logv(&srv->log, c->id, "rule: %s at rpc (match \"%s\")", mtps_action_name(r->action), r->match);
         answer = false;
@@ -383,12 +415,18 @@ static void on_rpc(struct mtps_conn *c, struct mtps_sess *s, const struct mtp_se
             ans.code = r->code;
             snprintf(ans.message, sizeof ans.message, "%s", r->message);
             answer = true;
+        } else if (r->action == MTPS_DO_BOOL_FALSE) {
+            answer = mtp_wr_u32(&res, ID_BOOL_FALSE) == MTP_OK;
+            source = "a scenario rule";
         } else if (r->action == MTPS_DO_CLOSE) {
             mtps_conn_close(c, MTP_ERR_SRV_FAULT_CLOSE, "scenario rule: close at %s", rpc.method);
         } else if (r->action == MTPS_DO_TRANSPORT_ERROR) {
             fail_with(c, r->code, MTP_ERR_SRV_FAULT_CLOSE, "scenario rule: transport error %d at %s", (int)r->code,
                       rpc.method);
         }
+    } else if (rpc.decoded && strcmp(rpc.method, "auth.bindTempAuthKey") == 0) {
+        bind_temp_key(c, s, ev->msg_id, &rpc, &res, &ans);
+        source = "the binding";
     } else {
         struct mtps_api_env env = {.this_dc = c->dc, .dcs = srv->dcs, .ndcs = srv->ndcs,
                                    .now_s = mtp_env_now_ms(&srv->env) / 1000};
@@ -397,6 +435,12 @@ static void on_rpc(struct mtps_conn *c, struct mtps_sess *s, const struct mtp_se
         if (mtps_api_answer(&srv->api, &rpc, &env, &res, &ans, &err) < 0)
             mtps_log(&srv->log, c->id, "rpc %s: template failed: %s", rpc.method, err.msg);
     }
+    /* A temporary key bound to a permanent one acts with its authorization
+     * (api/pfs); the mock has no users, so that only shows in the log. */
+    char as_perm[17] = "";
+    const struct mtps_key *perm = s->key->temp ? mtps_store_bound_perm(&srv->store, s->key) : NULL;
+    if (perm != NULL)
+        snprintf(as_perm, sizeof as_perm, "%016" PRIx64, perm->id);
     if (answer) {
         int rc = ans.error ? mtp_session_send_error(&s->core, ev->msg_id, ans.code, ans.message)
                            : mtp_session_send_result(&s->core, ev->msg_id, res.p, res.len, 0);
@@ -406,8 +450,8 @@ static void on_rpc(struct mtps_conn *c, struct mtps_sess *s, const struct mtp_se
             mtps_logv(&srv->log, c->id, "rpc %s (layer %d) -> rpc_error %d %s", rpc.method, (int)rpc.layer,
                       (int)ans.code, ans.message);
         else
-            mtps_logv(&srv->log, c->id, "rpc %s (layer %d) -> %zu bytes from its template", rpc.method,
-                      (int)rpc.layer, res.len);
+            mtps_logv(&srv->log, c->id, "rpc %s (layer %d%s%s) -> %zu bytes from %s", rpc.method, (int)rpc.layer,
+                      as_perm[0] ? ", as permanent key " : "", as_perm, res.len, source);
     }
     if (!rpc.decoded)
         mtps_logv(&srv->log, c->id, "rpc %s: does not decode: %s", rpc.method, rpc.err.msg);
@@ -808,6 +852,7 @@ int mtps_conn_init(struct mtps_conn *c, struct mtps_server *srv, int32_t dc, con
     c->id = ++srv->next_conn_id;
     snprintf(c->peer, sizeof c->peer, "%s", peer ? peer : "?");
     c->refuse_code = refuse_code;
+    c->rules.shared = &srv->rules;
     mtp_msgid_gen_init(&c->plain_ids);
     struct mtp_tr_conn_opts o = {
         .side = MTP_TR_SERVER,

@@ -73,18 +73,63 @@ void mtps_keylog_obfs2(struct mtps_keylog *kl, const uint8_t init[MTP_OBFS_INIT_
     mtp_wipe(sk, sizeof sk);
 }
 
+void mtps_keylog_bind(struct mtps_keylog *kl, const uint8_t temp_id[8], const uint8_t perm_id[8], int32_t expires_at)
+{
+    if (kl->f == NULL)
+        return;
+    char th[17], ph[17];
+    mtp_hex_encode(temp_id, 8, th);
+    mtp_hex_encode(perm_id, 8, ph);
+    fprintf(kl->f, "BIND %s %s %" PRId32 "\n", th, ph, expires_at);
+    fflush(kl->f);
+}
+
 static int bad_line(struct mtp_error *err, const char *path, size_t line, const char *what)
 {
     return mtp_error_set(err, MTP_ERR_SRV_KEYS_FILE, MTP_NO_OFFSET, "%s:%zu: %s", path, line, what);
 }
 
-static int parse_key_line(char *s, const char *path, size_t line, mtps_keylog_key_fn fn, void *ctx,
-                          struct mtp_error *err)
+static int parse_time(const char *s, int32_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end || v < INT32_MIN || v > INT32_MAX)
+        return -1;
+    *out = (int32_t)v;
+    return 0;
+}
+
+static int parse_bind_line(char *save, const char *path, size_t line, mtps_keylog_bind_fn fn, void *ctx,
+                           struct mtp_error *err)
+{
+    char *th = strtok_r(NULL, " \t", &save);
+    char *ph = strtok_r(NULL, " \t", &save);
+    char *exp = strtok_r(NULL, " \t", &save);
+    if (th == NULL || ph == NULL || exp == NULL || strtok_r(NULL, " \t", &save) != NULL)
+        return bad_line(err, path, line, "wrong number of fields");
+    uint8_t temp_id[8], perm_id[8];
+    struct mtp_error e;
+    mtp_error_clear(&e);
+    if (strlen(th) != 16 || mtp_hex_decode_exact(th, temp_id, 8, &e, "temp auth_key_id") < 0)
+        return bad_line(err, path, line, "temp auth_key_id is not 16 hex digits");
+    if (strlen(ph) != 16 || mtp_hex_decode_exact(ph, perm_id, 8, &e, "perm auth_key_id") < 0)
+        return bad_line(err, path, line, "perm auth_key_id is not 16 hex digits");
+    int32_t expires_at;
+    if (parse_time(exp, &expires_at) < 0)
+        return bad_line(err, path, line, "expires_at is not a 32-bit integer");
+    return fn ? fn(ctx, temp_id, perm_id, expires_at, err) : MTP_OK;
+}
+
+static int parse_key_line(char *s, const char *path, size_t line, mtps_keylog_key_fn fn, mtps_keylog_bind_fn bind_fn,
+                          void *ctx, struct mtp_error *err)
 {
     char *save = NULL;
     char *kind = strtok_r(s, " \t", &save);
     if (kind == NULL || kind[0] == '#')
         return MTP_OK;
+    if (strcmp(kind, "BIND") == 0)
+        return parse_bind_line(save, path, line, bind_fn, ctx, err);
     bool temp = strcmp(kind, "TEMP_AUTH_KEY") == 0;
     if (!temp && strcmp(kind, "AUTH_KEY") != 0)
         return strcmp(kind, "OBFS2") == 0 ? MTP_OK : bad_line(err, path, line, "unknown line type");
@@ -106,22 +151,17 @@ static int parse_key_line(char *s, const char *path, size_t line, mtps_keylog_ke
         return bad_line(err, path, line, "auth_key_id is not the id of the key");
     }
     int32_t expires_at = 0;
-    if (temp) {
-        char *end;
-        errno = 0;
-        long long v = strtoll(exp, &end, 10);
-        if (errno || *end || v < INT32_MIN || v > INT32_MAX) {
-            mtp_wipe(key, sizeof key);
-            return bad_line(err, path, line, "expires_at is not a 32-bit integer");
-        }
-        expires_at = (int32_t)v;
+    if (temp && parse_time(exp, &expires_at) < 0) {
+        mtp_wipe(key, sizeof key);
+        return bad_line(err, path, line, "expires_at is not a 32-bit integer");
     }
     int rc = fn(ctx, id, key, temp, expires_at, err);
     mtp_wipe(key, sizeof key);
     return rc;
 }
 
-int mtps_keylog_read(const char *path, mtps_keylog_key_fn fn, void *ctx, struct mtp_error *err)
+int mtps_keylog_read(const char *path, mtps_keylog_key_fn fn, mtps_keylog_bind_fn bind_fn, void *ctx,
+                     struct mtp_error *err)
 {
     FILE *f = fopen(path, "r");
     if (f == NULL)
@@ -134,7 +174,7 @@ int mtps_keylog_read(const char *path, mtps_keylog_key_fn fn, void *ctx, struct 
         line++;
         while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
             buf[--n] = '\0';
-        rc = parse_key_line(buf, path, line, fn, ctx, err);
+        rc = parse_key_line(buf, path, line, fn, bind_fn, ctx, err);
     }
     if (buf) {
         mtp_wipe(buf, cap);

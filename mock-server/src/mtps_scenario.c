@@ -74,6 +74,7 @@ static const char *const action_names[] = {
     [MTPS_DO_BAD_SALT] = "bad_salt",
     [MTPS_DO_DUPLICATE] = "duplicate",
     [MTPS_DO_CORRUPT] = "corrupt",
+    [MTPS_DO_BOOL_FALSE] = "bool_false",
 };
 #define NACTION (sizeof action_names / sizeof action_names[0])
 
@@ -89,6 +90,7 @@ static const uint8_t action_points[] = {
     [MTPS_DO_BAD_SALT] = 1u << MTPS_AT_C2S_MESSAGE,
     [MTPS_DO_DUPLICATE] = 1u << MTPS_AT_S2C_PACKET,
     [MTPS_DO_CORRUPT] = 1u << MTPS_AT_S2C_PACKET,
+    [MTPS_DO_BOOL_FALSE] = 1u << MTPS_AT_RPC,
 };
 
 const char *mtps_at_name(enum mtps_at at)
@@ -280,6 +282,11 @@ static int parse_rule(struct mtps_rule *r, const json_t *o, size_t idx, const ch
                 r->action = (uint8_t)i;
         } else if (strcmp(key, "match") == 0) {
             MTP_GUARD(copy_str(r->match, sizeof r->match, v, origin, sub, err));
+        } else if (strcmp(key, "per") == 0) {
+            const char *per = json_is_string(v) ? json_string_value(v) : "";
+            if (strcmp(per, "connection") != 0 && strcmp(per, "server") != 0)
+                return bad(err, origin, "%s: expected \"connection\" or \"server\"", sub);
+            r->per_server = per[0] == 's';
         } else if (strcmp(key, "message") == 0) {
             MTP_GUARD(copy_str(r->message, sizeof r->message, v, origin, sub, err));
         } else if (strcmp(key, "nth") == 0 || strcmp(key, "times") == 0 || strcmp(key, "ms") == 0) {
@@ -462,10 +469,11 @@ const struct mtps_rule *mtps_rules_eval(const struct mtps_scenario *s, struct mt
         const struct mtps_rule *r = &s->rules[i];
         if (r->at != at || !matches(r->match, names, n))
             continue;
-        st->matched[i]++;
-        if (hit != NULL || st->matched[i] < r->nth || (r->times != 0 && st->fired[i] >= r->times))
+        struct mtps_rule_state *c = r->per_server && st->shared ? st->shared : st;
+        c->matched[i]++;
+        if (hit != NULL || c->matched[i] < r->nth || (r->times != 0 && c->fired[i] >= r->times))
             continue;
-        st->fired[i]++;
+        c->fired[i]++;
         hit = r;
     }
     return hit;

@@ -45,11 +45,13 @@ enum mtps_action {
     MTPS_DO_BAD_SALT,         /* c2s_message: replace the key's salts first, so the message gets bad_server_salt */
     MTPS_DO_DUPLICATE,        /* s2c: send it twice */
     MTPS_DO_CORRUPT,          /* s2c: flip a bit of msg_key (encrypted) or of the last byte (plain) */
+    MTPS_DO_BOOL_FALSE,       /* rpc: answer boolFalse (e.g. auth.bindTempAuthKey refused without an error) */
 };
 
 struct mtps_rule {
     uint8_t at;           /* enum mtps_at */
     uint8_t action;       /* enum mtps_action */
+    bool per_server;      /* count matches across all connections ("per": "server"), not per connection */
     char match[MTPS_NAME_MAX]; /* "" or "*": everything */
     uint32_t nth;         /* fires from the nth match on (1-based) */
     uint32_t times;       /* ... this many times; 0 = every match from the nth on */
@@ -119,10 +121,13 @@ void mtps_scenario_apply_limits(const struct mtps_scenario *s, struct mtps_limit
 const char *mtps_at_name(enum mtps_at at);
 const char *mtps_action_name(enum mtps_action a);
 
-/* Per-connection rule state: how often each rule matched and fired. */
+/* Per-connection rule state: how often each rule matched and fired.  Rules
+ * counted per server use the counters of `shared` (the server's state) when it
+ * is set, their own otherwise. */
 struct mtps_rule_state {
     uint32_t matched[MTPS_MAX_RULES];
     uint32_t fired[MTPS_MAX_RULES];
+    struct mtps_rule_state *shared;
 };
 
 /* The first rule at `at` that fires for a packet/message described by the

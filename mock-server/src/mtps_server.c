@@ -30,6 +30,20 @@ static int load_key(void *ctx, const uint8_t id[8], const uint8_t key[256], bool
     return mtps_store_add_key(&srv->store, key, temp, expires_at, salt, &k, err);
 }
 
+/* A binding of the keys file: kept when both keys are still there (an expired
+ * temporary key may not be). */
+static int load_bind(void *ctx, const uint8_t temp_id[8], const uint8_t perm_id[8], int32_t expires_at,
+                     struct mtp_error *err)
+{
+    struct mtps_server *srv = ctx;
+    (void)err;
+    struct mtps_key *t = mtps_store_find_key(&srv->store, mtps_key_id_u64(temp_id));
+    struct mtps_key *p = mtps_store_find_key(&srv->store, mtps_key_id_u64(perm_id));
+    if (t != NULL && p != NULL && t->temp && !p->temp)
+        (void)mtps_store_bind(&srv->store, t, p, expires_at, NULL);
+    return MTP_OK;
+}
+
 int mtps_server_init(struct mtps_server *srv, const struct mtps_server_cfg *cfg, struct mtp_error *err)
 {
     memset(srv, 0, sizeof *srv);
@@ -66,7 +80,7 @@ int mtps_server_init(struct mtps_server *srv, const struct mtps_server_cfg *cfg,
         goto out;
     }
     if (cfg->keys_path) {
-        MTP_TRY(mtps_keylog_read(cfg->keys_path, load_key, srv, err));
+        MTP_TRY(mtps_keylog_read(cfg->keys_path, load_key, load_bind, srv, err));
         MTP_TRY(mtps_keylog_open(&srv->keysfile, cfg->keys_path, err));
         if (srv->store.nkeys)
             mtps_log(&srv->log, 0, "%zu auth keys loaded from %s", srv->store.nkeys, cfg->keys_path);

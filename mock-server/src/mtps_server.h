@@ -49,6 +49,7 @@ struct mtps_stats {
     uint64_t frames_in, frames_out;
     uint64_t bytes_in, bytes_out;
     uint64_t rpcs, errors_404, errors_429;
+    uint64_t binds;                     /* auth.bindTempAuthKey answered boolTrue */
 };
 
 struct mtps_server {
@@ -69,6 +70,7 @@ struct mtps_server {
     uint64_t next_conn_id;
     size_t nconns;
     uint64_t mem_used;                  /* buffers of all connections */
+    struct mtps_rule_state rules;       /* counters of the scenario rules counted per server */
     struct mtps_stats stats;
 };
 

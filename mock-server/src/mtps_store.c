@@ -180,8 +180,19 @@ void mtps_store_touch_key(struct mtps_store *st, struct mtps_key *k)
     LRU_PUSH(st->klru, st->klru_tail, k);
 }
 
+static void unbind(struct mtps_store *st, struct mtps_key *k)
+{
+    struct mtps_key *o;
+    if (k->bound_perm && (o = mtps_store_find_key(st, k->bound_perm)) != NULL && o->bound_temp == k->id)
+        o->bound_temp = 0;
+    if (k->bound_temp && (o = mtps_store_find_key(st, k->bound_temp)) != NULL && o->bound_perm == k->id)
+        o->bound_perm = 0;
+    k->bound_perm = k->bound_temp = 0;
+}
+
 static void key_free(struct mtps_store *st, struct mtps_key *k)
 {
+    unbind(st, k);
     while (k->sessions)
         sess_free(st, k->sessions);
     for (struct mtps_key **pp = &st->buckets[bucket(st, k->id)]; *pp; pp = &(*pp)->hnext)
@@ -239,6 +250,36 @@ int mtps_store_add_key(struct mtps_store *st, const uint8_t auth_key[256], bool 
     st->nkeys++;
     *out = k;
     return MTP_OK;
+}
+
+enum mtps_bind_result mtps_store_bind(struct mtps_store *st, struct mtps_key *temp, struct mtps_key *perm,
+                                      int32_t expires_at, uint64_t *replaced)
+{
+    if (replaced)
+        *replaced = 0;
+    if (temp->bound_perm == perm->id && perm->bound_temp == temp->id)
+        return MTPS_BIND_SAME;
+    if (mtps_store_bound_perm(st, temp) != NULL)
+        return MTPS_BIND_TAKEN;
+    enum mtps_bind_result res = MTPS_BIND_NEW;
+    struct mtps_key *old = perm->bound_temp ? mtps_store_find_key(st, perm->bound_temp) : NULL;
+    if (old != NULL && old->bound_perm == perm->id) {
+        old->bound_perm = 0;
+        res = MTPS_BIND_REPLACED;
+        if (replaced)
+            *replaced = old->id;
+    }
+    perm->bound_temp = temp->id;
+    temp->bound_perm = perm->id;
+    if (expires_at < temp->expires_at)
+        temp->expires_at = expires_at;
+    return res;
+}
+
+struct mtps_key *mtps_store_bound_perm(struct mtps_store *st, const struct mtps_key *temp)
+{
+    struct mtps_key *p = temp->bound_perm ? mtps_store_find_key(st, temp->bound_perm) : NULL;
+    return p != NULL && p->bound_temp == temp->id ? p : NULL;
 }
 
 int mtps_key_rotate_salt(struct mtps_store *st, struct mtps_key *k)

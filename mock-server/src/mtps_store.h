@@ -42,6 +42,11 @@ struct mtps_key {
     uint8_t auth_key[256];
     bool temp;
     int32_t expires_at;               /* temporary keys: unix time (s) */
+    /* auth.bindTempAuthKey: a temporary key's permanent key, a permanent key's
+     * temporary key (ids, 0 for none; a key that is forgotten takes its
+     * binding with it). */
+    uint64_t bound_perm;
+    uint64_t bound_temp;
     int64_t created_ms, used_ms;
     struct mtp_salts salts;           /* shared by the key's sessions */
     uint64_t first_salt;              /* from the exchange, wire bytes as a LE integer */
@@ -106,6 +111,24 @@ MTP_MUST_USE int mtps_sess_recv(struct mtps_sess *s, const uint8_t *plain, size_
 /* Replaces the key's salts with one fresh random salt valid from now (the
  * old ones are forgotten at once, without grace). */
 MTP_MUST_USE int mtps_key_rotate_salt(struct mtps_store *st, struct mtps_key *k);
+
+/* How mtps_store_bind went. */
+enum mtps_bind_result {
+    MTPS_BIND_NEW = 1,  /* bound; the permanent key had no temporary key */
+    MTPS_BIND_SAME,     /* the two were bound already */
+    MTPS_BIND_REPLACED, /* bound; the permanent key's previous temporary key (*replaced) is unbound */
+    MTPS_BIND_TAKEN,    /* refused: the temporary key is bound to another permanent key */
+};
+/* Binds temporary key temp to permanent key perm ("each permanent key may
+ * only be bound to one temporary key at a time, binding a new temporary key
+ * overwrites the previous one").  expires_at, when earlier than the key's own
+ * expiry, becomes it.  *replaced (may be NULL) gets the id of the temporary
+ * key the binding replaced, 0 if none.  The caller checks that temp is
+ * temporary and perm permanent. */
+enum mtps_bind_result mtps_store_bind(struct mtps_store *st, struct mtps_key *temp, struct mtps_key *perm,
+                                      int32_t expires_at, uint64_t *replaced);
+/* The permanent key a temporary key is bound to; NULL when none. */
+struct mtps_key *mtps_store_bound_perm(struct mtps_store *st, const struct mtps_key *temp);
 
 /* Approximate fixed memory of one key / one session, for the stated bound. */
 size_t mtps_store_key_bytes(void);

@@ -52,6 +52,8 @@ START_TEST(lines_are_exact_and_the_file_private)
     memset(k.dec_key, 0xd1, 32);
     memset(k.dec_iv, 0xd2, 16);
     mtps_keylog_obfs2(&kl, init, &k);
+    static const uint8_t temp_id[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    mtps_keylog_bind(&kl, temp_id, id, 1700003599);
     mtps_keylog_close(&kl);
     char idh[17], keyh[513], inith[129];
     mtp_hex_encode(id, 8, idh);
@@ -62,10 +64,11 @@ START_TEST(lines_are_exact_and_the_file_private)
              "# mtprobe key log (docs/keylog.md): hex in wire order\n"
              "AUTH_KEY %s %s\n"
              "TEMP_AUTH_KEY %s %s 1700003600\n"
-             "OBFS2 %s %s %s %s %s\n",
+             "OBFS2 %s %s %s %s %s\n"
+             "BIND 0102030405060708 %s 1700003599\n",
              idh, keyh, idh, keyh, inith,
              "d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1", "d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2",
-             "e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1", "e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2");
+             "e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1", "e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2", idh);
     ck_assert_str_eq(slurp(), want);
     struct stat sb;
     ck_assert_int_eq(stat(path, &sb), 0);
@@ -84,11 +87,25 @@ START_TEST(lines_are_exact_and_the_file_private)
 END_TEST
 
 struct seen {
-    int n;
+    int n, binds;
     uint8_t id[8];
     bool temp;
     int32_t expires;
+    uint8_t bind_temp[8], bind_perm[8];
+    int32_t bind_expires;
 };
+
+static int collect_bind(void *ctx, const uint8_t temp_id[8], const uint8_t perm_id[8], int32_t expires_at,
+                        struct mtp_error *err)
+{
+    (void)err;
+    struct seen *s = ctx;
+    s->binds++;
+    memcpy(s->bind_temp, temp_id, 8);
+    memcpy(s->bind_perm, perm_id, 8);
+    s->bind_expires = expires_at;
+    return MTP_OK;
+}
 
 static int collect(void *ctx, const uint8_t id[8], const uint8_t key[256], bool temp, int32_t expires_at,
                    struct mtp_error *err)
@@ -112,17 +129,28 @@ START_TEST(keys_file_reads_back)
     key_of(key, id, 9);
     mtps_keylog_auth_key(&kl, id, key, false, 0);
     mtps_keylog_auth_key(&kl, id, key, true, -5);
+    static const uint8_t perm_id[8] = {0xf0, 0xe1, 0xd2, 0xc3, 0xb4, 0xa5, 0x96, 0x87};
+    mtps_keylog_bind(&kl, id, perm_id, 1700000000);
     mtps_keylog_close(&kl);
     struct seen s = {0};
-    ck_assert_ok(mtps_keylog_read(path, collect, &s, NULL));
+    ck_assert_ok(mtps_keylog_read(path, collect, collect_bind, &s, NULL));
     ck_assert_int_eq(s.n, 2);
     ck_assert_mem_eq(s.id, id, 8);
     ck_assert(s.temp);
     ck_assert_int_eq(s.expires, -5);
+    ck_assert_int_eq(s.binds, 1);
+    ck_assert_mem_eq(s.bind_temp, id, 8);
+    ck_assert_mem_eq(s.bind_perm, perm_id, 8);
+    ck_assert_int_eq(s.bind_expires, 1700000000);
+    /* without a bind callback the BIND line is skipped */
+    memset(&s, 0, sizeof s);
+    ck_assert_ok(mtps_keylog_read(path, collect, NULL, &s, NULL));
+    ck_assert_int_eq(s.n, 2);
+    ck_assert_int_eq(s.binds, 0);
     unlink(path);
     /* a missing file is an empty one */
     s.n = 0;
-    ck_assert_ok(mtps_keylog_read(path, collect, &s, NULL));
+    ck_assert_ok(mtps_keylog_read(path, collect, NULL, &s, NULL));
     ck_assert_int_eq(s.n, 0);
 }
 END_TEST
@@ -137,7 +165,7 @@ START_TEST(malformed_lines_are_named)
     struct {
         char text[1200];
         const char *msg;
-    } cases[4];
+    } cases[8];
     snprintf(cases[0].text, sizeof cases[0].text, "\n# c\nAUTH_KEY %s\n", idh);
     cases[0].msg = ":3: wrong number of fields";
     snprintf(cases[1].text, sizeof cases[1].text, "AUTH_KEY 0000000000000000 %s\n", keyh);
@@ -146,8 +174,16 @@ START_TEST(malformed_lines_are_named)
     cases[2].msg = ":1: unknown line type";
     snprintf(cases[3].text, sizeof cases[3].text, "TEMP_AUTH_KEY %s %s soon\n", idh, keyh);
     cases[3].msg = ":1: expires_at is not a 32-bit integer";
+    snprintf(cases[4].text, sizeof cases[4].text, "BIND %s %s\n", idh, idh);
+    cases[4].msg = ":1: wrong number of fields";
+    snprintf(cases[5].text, sizeof cases[5].text, "BIND %s 00112233445566 7\n", idh);
+    cases[5].msg = ":1: perm auth_key_id is not 16 hex digits";
+    snprintf(cases[6].text, sizeof cases[6].text, "AUTH_KEY %s %s\nBIND x%s %s 7\n", idh, keyh, idh, idh);
+    cases[6].msg = ":2: temp auth_key_id is not 16 hex digits";
+    snprintf(cases[7].text, sizeof cases[7].text, "BIND %s %s 99999999999\n", idh, idh);
+    cases[7].msg = ":1: expires_at is not a 32-bit integer";
     (void)line;
-    for (size_t i = 0; i < 4; i++) {
+    for (size_t i = 0; i < 8; i++) {
         tmp_path();
         FILE *f = fopen(path, "w");
         fputs(cases[i].text, f);
@@ -155,7 +191,7 @@ START_TEST(malformed_lines_are_named)
         struct seen s = {0};
         struct mtp_error err;
         mtp_error_clear(&err);
-        ck_assert_rc(mtps_keylog_read(path, collect, &s, &err), MTP_ERR_SRV_KEYS_FILE);
+        ck_assert_rc(mtps_keylog_read(path, collect, collect_bind, &s, &err), MTP_ERR_SRV_KEYS_FILE);
         char want[160];
         snprintf(want, sizeof want, "%s%s", path, cases[i].msg);
         ck_assert_str_eq(err.msg, want);

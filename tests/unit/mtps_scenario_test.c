@@ -139,6 +139,10 @@ START_TEST(mistakes_are_named)
          "t.json: rules[0]: transport_error needs a negative code (e.g. -404)"},
         {"{\"rules\":[{\"at\":\"rpc\",\"do\":\"drop\",\"nth\":0}]}", "t.json: rules[0]: nth counts from 1"},
         {"{\"rules\":[{\"at\":\"rpc\",\"do\":\"drop\",\"when\":1}]}", "t.json: rules[0]: unknown key \"when\""},
+        {"{\"rules\":[{\"at\":\"rpc\",\"do\":\"drop\",\"per\":\"process\"}]}",
+         "t.json: rules[0].per: expected \"connection\" or \"server\""},
+        {"{\"rules\":[{\"at\":\"s2c_packet\",\"do\":\"bool_false\"}]}",
+         "t.json: rules[0]: \"bool_false\" cannot be done at this point"},
         {"{\"api\":{\"unknown_method_error\":[400]}}",
          "t.json: api.unknown_method_error: expected [code, \"MESSAGE\"]"},
         {"[]", "t.json: expected a JSON object"},
@@ -185,6 +189,47 @@ START_TEST(rules_fire_from_nth_for_times)
 }
 END_TEST
 
+START_TEST(rules_counted_per_server_share_their_counters)
+{
+    struct mtps_scenario s;
+    struct mtp_error err;
+    ck_assert_ok(parse(&s,
+                       "{\"rules\":[{\"at\":\"c2s_packet\",\"match\":\"plain\",\"per\":\"server\","
+                       "\"do\":\"transport_error\",\"code\":-404},"
+                       "{\"at\":\"rpc\",\"match\":\"auth.bindTempAuthKey\",\"per\":\"connection\","
+                       "\"do\":\"bool_false\"}]}",
+                       &err));
+    ck_assert(s.rules[0].per_server);
+    ck_assert(!s.rules[1].per_server);
+    ck_assert_str_eq(mtps_action_name(MTPS_DO_BOOL_FALSE), "bool_false");
+    struct mtps_rule_state server, a, b;
+    memset(&server, 0, sizeof server);
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    a.shared = b.shared = &server;
+    const char *plain[1] = {"plain"};
+    const char *bind[1] = {"auth.bindTempAuthKey"};
+    /* the first plain packet of the server fires, on whichever connection; no other does */
+    ck_assert_int_eq(mtps_rules_eval(&s, &a, MTPS_AT_C2S_PACKET, plain, 1)->action, MTPS_DO_TRANSPORT_ERROR);
+    ck_assert_ptr_null(mtps_rules_eval(&s, &b, MTPS_AT_C2S_PACKET, plain, 1));
+    ck_assert_ptr_null(mtps_rules_eval(&s, &a, MTPS_AT_C2S_PACKET, plain, 1));
+    ck_assert_uint_eq(server.matched[0], 3);
+    ck_assert_uint_eq(server.fired[0], 1);
+    ck_assert_uint_eq(a.matched[0] + b.matched[0], 0);
+    /* per connection: each connection's first bind */
+    ck_assert_int_eq(mtps_rules_eval(&s, &a, MTPS_AT_RPC, bind, 1)->action, MTPS_DO_BOOL_FALSE);
+    ck_assert_int_eq(mtps_rules_eval(&s, &b, MTPS_AT_RPC, bind, 1)->action, MTPS_DO_BOOL_FALSE);
+    ck_assert_ptr_null(mtps_rules_eval(&s, &a, MTPS_AT_RPC, bind, 1));
+    ck_assert_uint_eq(server.matched[1], 0);
+    /* without a shared state, a server rule counts in the connection's */
+    struct mtps_rule_state alone;
+    memset(&alone, 0, sizeof alone);
+    ck_assert_ptr_nonnull(mtps_rules_eval(&s, &alone, MTPS_AT_C2S_PACKET, plain, 1));
+    ck_assert_uint_eq(alone.fired[0], 1);
+    mtps_scenario_free(&s);
+}
+END_TEST
+
 Suite *mtps_scenario_suite(void);
 Suite *mtps_scenario_suite(void)
 {
@@ -198,6 +243,7 @@ Suite *mtps_scenario_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("rules");
     tcase_add_test(tc, rules_fire_from_nth_for_times);
+    tcase_add_test(tc, rules_counted_per_server_share_their_counters);
     suite_add_tcase(s, tc);
     return s;
 }

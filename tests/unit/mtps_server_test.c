@@ -101,6 +101,47 @@ START_TEST(keys_file_keys_are_known_at_start)
 }
 END_TEST
 
+START_TEST(keys_file_bindings_are_restored)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/mtps_server_binds_%d", (int)getpid());
+    uint8_t perm[256], temp[256], pid[8], tid[8];
+    for (int i = 0; i < 256; i++) {
+        perm[i] = (uint8_t)(i * 7);
+        temp[i] = (uint8_t)(i * 11 + 1);
+    }
+    mtp_auth_key_id(perm, pid);
+    mtp_auth_key_id(temp, tid);
+    char ph[17], th[17], pk[513], tk[513];
+    mtp_hex_encode(pid, 8, ph);
+    mtp_hex_encode(tid, 8, th);
+    mtp_hex_encode(perm, 256, pk);
+    mtp_hex_encode(temp, 256, tk);
+    FILE *f = fopen(path, "w");
+    /* a binding to an unknown key is skipped; the one whose keys are there is kept */
+    fprintf(f, "AUTH_KEY %s %s\nTEMP_AUTH_KEY %s %s 1800000000\nBIND %s 0102030405060708 1700000100\n"
+               "BIND %s %s 1700090000\n",
+            ph, pk, th, tk, th, th, ph);
+    fclose(f);
+    struct mtps_server_cfg cfg = base_cfg();
+    cfg.keys_path = path;
+    struct mtps_server srv;
+    struct mtp_error err;
+    mtp_error_clear(&err);
+    ck_assert_msg(mtps_server_init(&srv, &cfg, &err) == MTP_OK, "%s", err.msg);
+    struct mtps_key *p = mtps_store_find_key(&srv.store, mtp_load_u64(pid));
+    struct mtps_key *t = mtps_store_find_key(&srv.store, mtp_load_u64(tid));
+    ck_assert_ptr_nonnull(p);
+    ck_assert_ptr_nonnull(t);
+    ck_assert(t->temp);
+    ck_assert_ptr_eq(mtps_store_bound_perm(&srv.store, t), p);
+    ck_assert_int_eq(t->expires_at, 1700090000);
+    mtps_server_free(&srv);
+    unlink(path);
+    mtp_rsa_key_free(rsa);
+}
+END_TEST
+
 START_TEST(bad_configurations_are_refused)
 {
     struct mtps_server_cfg cfg = base_cfg();
@@ -135,6 +176,7 @@ Suite *mtps_server_suite(void)
     tcase_add_test(tc, fingerprint_prints_the_longs_value);
     tcase_add_test(tc, init_sets_up_every_part);
     tcase_add_test(tc, keys_file_keys_are_known_at_start);
+    tcase_add_test(tc, keys_file_bindings_are_restored);
     tcase_add_test(tc, bad_configurations_are_refused);
     suite_add_tcase(s, tc);
     return s;

@@ -170,6 +170,45 @@ START_TEST(sizes_for_the_memory_bound)
 }
 END_TEST
 
+static struct mtps_key *add_temp(uint8_t seed, int32_t expires_at)
+{
+    uint8_t k[256];
+    make_key(k, seed);
+    struct mtps_key *key;
+    ck_assert_ok(mtps_store_add_key(&st, k, true, expires_at, 0x2000u + seed, &key, NULL));
+    return key;
+}
+
+START_TEST(bindings_one_temporary_key_per_permanent_key)
+{
+    up(8, 8, 4);
+    struct mtps_key *p1 = add(1), *p2 = add(2);
+    struct mtps_key *t1 = add_temp(3, 1700086400), *t2 = add_temp(4, 1700086400);
+    uint64_t replaced = 99;
+    ck_assert_int_eq(mtps_store_bind(&st, t1, p1, 1700090000, &replaced), MTPS_BIND_NEW);
+    ck_assert_uint_eq(replaced, 0);
+    ck_assert_ptr_eq(mtps_store_bound_perm(&st, t1), p1);
+    ck_assert_int_eq(t1->expires_at, 1700086400); /* a later expires_at does not extend the key */
+    ck_assert_int_eq(mtps_store_bind(&st, t1, p1, 1700080000, NULL), MTPS_BIND_SAME);
+    ck_assert_int_eq(t1->expires_at, 1700086400); /* nor does binding again */
+    ck_assert_int_eq(mtps_store_bind(&st, t2, p1, 1700050000, &replaced), MTPS_BIND_REPLACED);
+    ck_assert_uint_eq(replaced, t1->id);
+    ck_assert_int_eq(t2->expires_at, 1700050000); /* an earlier one shortens it */
+    ck_assert_ptr_null(mtps_store_bound_perm(&st, t1));
+    ck_assert_ptr_eq(mtps_store_bound_perm(&st, t2), p1);
+    ck_assert_int_eq(mtps_store_bind(&st, t2, p2, 1700050000, NULL), MTPS_BIND_TAKEN);
+    ck_assert_uint_eq(p2->bound_temp, 0);
+    ck_assert_int_eq(mtps_store_bind(&st, t1, p2, 1700086400, NULL), MTPS_BIND_NEW);
+    /* a forgotten permanent key unbinds its temporary key, and the other way round */
+    mtps_store_drop_key(&st, p1);
+    ck_assert_ptr_null(mtps_store_bound_perm(&st, t2));
+    ck_assert_uint_eq(t2->bound_perm, 0);
+    mtps_store_drop_key(&st, t1);
+    ck_assert_uint_eq(p2->bound_temp, 0);
+    mtps_store_free(&st);
+}
+END_TEST
+
 Suite *mtps_store_suite(void);
 Suite *mtps_store_suite(void)
 {
@@ -177,6 +216,7 @@ Suite *mtps_store_suite(void)
     TCase *tc = tcase_create("keys");
     tcase_add_test(tc, keys_are_found_by_their_id);
     tcase_add_test(tc, full_store_forgets_the_least_recently_used_idle_key);
+    tcase_add_test(tc, bindings_one_temporary_key_per_permanent_key);
     suite_add_tcase(s, tc);
     tc = tcase_create("sessions");
     tcase_add_test(tc, sessions_live_under_their_key);
