@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mtp/auth_bind.h"
 #include "mtp/container.h"
 #include "mtp/message.h"
 #include "mtp/msgcrypt.h"
@@ -17,6 +18,10 @@
 #define DEFAULT_MAX_FRAME ((size_t)1 << 20)
 #define DEFAULT_MAX_OUTPUT ((size_t)8 << 20)
 #define DEFAULT_MAX_RESENDS 5
+#define DEFAULT_MAX_AUTH_ATTEMPTS 3
+#define DEFAULT_TEMP_EXPIRES_IN 86400
+#define ID_BOOL_TRUE 0x997275b5u
+#define ID_BOOL_FALSE 0xbc799737u
 /* Scratch writers hold one message: the largest frame plus what the
  * envelope or the encryption adds. */
 #define SCRATCH_SLACK 4096
@@ -30,6 +35,11 @@ struct mtpc_client {
     uint8_t init[MTP_OBFS_INIT_LEN];
     bool have_init;
     struct mtp_auth_client *auth;
+    bool temp_phase;          /* PFS: the exchange in progress makes the temporary key */
+    unsigned attempts;        /* attempts at the exchange in progress */
+    bool reconnect;           /* waiting for the caller's new connection (mtpc_reconnect) */
+    uint64_t bind_nonce;      /* PFS: auth.bindTempAuthKey.nonce and expires_at */
+    int32_t bind_expires_at;
     struct mtp_msgid_gen ids; /* msg_ids of the unencrypted messages */
     struct mtp_session ses;
     bool ses_init;
@@ -65,6 +75,8 @@ const char *mtpc_step_name(enum mtpc_step step)
         return "connect";
     case MTPC_STEP_AUTH_KEY:
         return "auth_key";
+    case MTPC_STEP_BIND:
+        return "bind";
     case MTPC_STEP_PING:
         return "ping";
     case MTPC_STEP_CALL:
@@ -86,6 +98,8 @@ void mtpc_config_init(struct mtpc_config *cfg)
     cfg->auth.dh_mode = MTP_DH_FULL;
     cfg->pings = 1;
     cfg->max_resends = DEFAULT_MAX_RESENDS;
+    cfg->max_auth_attempts = DEFAULT_MAX_AUTH_ATTEMPTS;
+    cfg->pfs.expires_in = DEFAULT_TEMP_EXPIRES_IN;
     cfg->max_frame = DEFAULT_MAX_FRAME;
     cfg->max_output = DEFAULT_MAX_OUTPUT;
     cfg->strict_transport = true;
@@ -183,6 +197,59 @@ static int send_plain(struct mtpc_client *c)
     return send_frame(c, c->pkt.p, c->pkt.len);
 }
 
+/* ---- auth.bindTempAuthKey ---- */
+
+/* encrypted_message carries the msg_id of the request it travels in, which
+ * the session assigns when the request goes out (and anew at every resend).
+ * So the request is queued with a placeholder, and each time it is written
+ * out the binding message is made for the msg_id and session of that very
+ * message, in place (same length). */
+static int bind_patch_at(struct mtpc_client *c, size_t at, size_t len, uint64_t session_id, uint64_t msg_id)
+{
+    if (len != MTP_BIND_REQUEST_LEN)
+        return MTP_OK;
+    struct mtp_bind_inner in = {
+        .nonce = c->bind_nonce,
+        .temp_auth_key_id = mtp_load_u64(c->o.temp_key.auth_key_id),
+        .perm_auth_key_id = mtp_load_u64(c->o.key.auth_key_id),
+        .temp_session_id = session_id,
+        .expires_at = c->bind_expires_at,
+    };
+    uint8_t enc[MTP_BIND_ENCRYPTED_LEN];
+    struct mtp_error e;
+    mtp_error_clear(&e);
+    struct mtp_wr w;
+    mtp_wr_init_fixed(&w, enc, sizeof enc, NULL);
+    int rc = mtp_bind_encrypt(c->o.key.auth_key, msg_id, &in, &c->env, &w, &e);
+    if (rc == MTP_OK) {
+        struct mtp_wr dst;
+        mtp_wr_init_fixed(&dst, c->msg.p + at + MTP_BIND_REQUEST_ENCRYPTED_AT, sizeof enc, NULL);
+        rc = mtp_wr_raw(&dst, enc, sizeof enc);
+    }
+    mtp_wipe(enc, sizeof enc);
+    return rc == MTP_OK ? MTP_OK : fail_err(c, rc, &e, "bind: making the binding message");
+}
+
+static int bind_patch(struct mtpc_client *c)
+{
+    struct mtp_rd r, body;
+    mtp_rd_init(&r, c->msg.p, c->msg.len, NULL);
+    struct mtp_msg_header h;
+    uint32_t ctor;
+    if (mtp_msg_parse(&r, &h, &body) < 0 || mtp_rd_peek_u32(&body, &ctor, "body") < 0)
+        return MTP_OK;
+    if (ctor == MTP_BIND_TEMP_AUTH_KEY_ID)
+        return bind_patch_at(c, mtp_rd_offset(&body), mtp_rd_left(&body), h.session_id, h.msg_id);
+    struct mtp_container ct;
+    if (ctor != MTP_SVC_msg_container || mtp_container_open(&ct, &body, h.msg_id, h.seqno, &c->ses.cfg.container) < 0)
+        return MTP_OK;
+    struct mtp_nested m;
+    while (mtp_container_next(&ct, &m) == 1)
+        if (m.ctor == MTP_BIND_TEMP_AUTH_KEY_ID)
+            MTP_GUARD(bind_patch_at(c, mtp_rd_offset(&m.body), mtp_rd_left(&m.body), h.session_id, m.msg_id));
+    return MTP_OK;
+}
+
 /* Encrypts and sends whatever the session has to send. */
 static int flush(struct mtpc_client *c)
 {
@@ -193,6 +260,8 @@ static int flush(struct mtpc_client *c)
             return fail(c, rc, "session: cannot write the next message: %s", mtp_err_text(rc));
         if (rc == 0)
             return MTP_OK;
+        if (c->step == MTPC_STEP_BIND)
+            MTP_GUARD(bind_patch(c));
         int m = mutate(c, MTPC_STAGE_INNER, &c->msg);
         if (m < 0)
             return m;
@@ -219,16 +288,17 @@ static int flush(struct mtpc_client *c)
 
 /* ---- the script ---- */
 
-static const char *auth_waiting_for(enum mtp_auth_client_state s)
+static const char *auth_waiting_for(const struct mtpc_client *c)
 {
-    switch (s) {
+    bool t = c->temp_phase && c->cfg.pfs.enabled;
+    switch (mtp_auth_client_state(c->auth)) {
     case MTP_AUTH_C_INIT:
     case MTP_AUTH_C_AWAIT_RES_PQ:
-        return "resPQ";
+        return t ? "resPQ (temporary key)" : "resPQ";
     case MTP_AUTH_C_AWAIT_SERVER_DH_PARAMS:
-        return "server_DH_params";
+        return t ? "server_DH_params (temporary key)" : "server_DH_params";
     case MTP_AUTH_C_AWAIT_DH_GEN:
-        return "dh_gen_ok";
+        return t ? "dh_gen_ok (temporary key)" : "dh_gen_ok";
     default:
         return "nothing";
     }
@@ -290,13 +360,38 @@ static int queue_call(struct mtpc_client *c)
     return MTP_OK;
 }
 
+/* Queues auth.bindTempAuthKey with a placeholder encrypted_message (see bind_patch). */
+static int queue_bind(struct mtpc_client *c)
+{
+    int rc = mtp_env_rand(&c->env, &c->bind_nonce, sizeof c->bind_nonce);
+    if (rc < 0)
+        return fail(c, rc, "bind: no randomness for the nonce");
+    /* api/pfs: expires_at = time + expires_in, the time the temporary key's exchange gave. */
+    int64_t at = (int64_t)c->o.temp_key.server_time + c->o.temp_key.expires_in;
+    c->bind_expires_at = at > INT32_MAX ? INT32_MAX : (int32_t)at;
+    c->o.temp_expires_at = c->bind_expires_at;
+    uint8_t placeholder[MTP_BIND_ENCRYPTED_LEN] = {0}, body[MTP_BIND_REQUEST_LEN];
+    struct mtp_wr w;
+    mtp_wr_init_fixed(&w, body, sizeof body, NULL);
+    rc = mtp_bind_write_request(&w, mtp_load_u64(c->o.key.auth_key_id), c->bind_nonce, c->bind_expires_at,
+                                placeholder, sizeof placeholder);
+    if (rc == MTP_OK)
+        rc = mtp_session_send_query(&c->ses, body, w.len, &c->req_orig);
+    if (rc < 0)
+        return fail(c, rc, "bind: cannot queue auth.bindTempAuthKey: %s", mtp_err_text(rc));
+    return MTP_OK;
+}
+
 /* Queues the next request, or ends the run when every answer is in. */
 static int advance(struct mtpc_client *c)
 {
     if (c->req_pending)
         return flush(c);
     int rc;
-    if (c->o.pongs < c->cfg.pings) {
+    if (c->cfg.pfs.enabled && !c->o.bound) {
+        c->step = MTPC_STEP_BIND;
+        MTP_GUARD(queue_bind(c));
+    } else if (c->o.pongs < c->cfg.pings) {
         c->step = MTPC_STEP_PING;
         rc = mtp_env_rand(&c->env, &c->req_ping_id, sizeof c->req_ping_id);
         if (rc == MTP_OK)
@@ -318,7 +413,9 @@ static int advance(struct mtpc_client *c)
     c->req_pending = true;
     c->req_resends = 0;
     c->req_cur = c->req_orig;
-    c->req_ctor = c->step == MTPC_STEP_CALL ? mtp_load_u32(c->cfg.call) : MTP_SVC_ping;
+    c->req_ctor = c->step == MTPC_STEP_CALL   ? mtp_load_u32(c->cfg.call)
+                  : c->step == MTPC_STEP_BIND ? MTP_BIND_TEMP_AUTH_KEY_ID
+                                              : MTP_SVC_ping;
     return flush(c);
 }
 
@@ -368,6 +465,25 @@ static void pong_in_result(struct mtpc_client *c, const struct mtp_session_event
         return;
     }
     got_pong(c, msg_id, ping_id);
+}
+
+/* The answer to auth.bindTempAuthKey: a Bool. */
+static void bind_result(struct mtpc_client *c, const struct mtp_session_event *ev)
+{
+    struct mtp_rd r;
+    mtp_rd_init(&r, ev->body, ev->body_len, NULL);
+    uint32_t ctor = 0;
+    bool one = mtp_rd_u32(&r, &ctor, "Bool") == MTP_OK && mtp_rd_end(&r, "Bool") == MTP_OK;
+    if (one && ctor == ID_BOOL_TRUE) {
+        c->o.bound = true;
+        c->answer_in = true;
+    } else if (one && ctor == ID_BOOL_FALSE) {
+        ev_fail(c, MTP_ERR_CLIENT_BIND_FAILED, "auth.bindTempAuthKey answered boolFalse: the temporary key is not bound");
+    } else {
+        ev_fail(c, MTP_ERR_CLIENT_BAD_ANSWER,
+                "the answer to auth.bindTempAuthKey is not a Bool (constructor %#010x, %zu bytes)", (unsigned)ctor,
+                ev->body_len);
+    }
 }
 
 static void keep_result(struct mtpc_client *c, const struct mtp_session_event *ev)
@@ -497,6 +613,8 @@ static void on_event(void *ctx, const struct mtp_session_event *ev)
             break;
         if (c->step == MTPC_STEP_PING)
             pong_in_result(c, ev);
+        else if (c->step == MTPC_STEP_BIND)
+            bind_result(c, ev);
         else
             keep_result(c, ev);
         break;
@@ -505,6 +623,11 @@ static void on_event(void *ctx, const struct mtp_session_event *ev)
             break;
         if (c->step == MTPC_STEP_PING) {
             ev_fail(c, MTP_ERR_CLIENT_BAD_ANSWER, "ping answered with rpc_error %d %.*s", (int)ev->code,
+                    (int)(ev->body_len < 200 ? ev->body_len : 200), (const char *)ev->body);
+            break;
+        }
+        if (c->step == MTPC_STEP_BIND) {
+            ev_fail(c, MTP_ERR_CLIENT_BIND_FAILED, "auth.bindTempAuthKey answered rpc_error %d %.*s", (int)ev->code,
                     (int)(ev->body_len < 200 ? ev->body_len : 200), (const char *)ev->body);
             break;
         }
@@ -524,7 +647,10 @@ static void on_event(void *ctx, const struct mtp_session_event *ev)
             ev_fail(c, MTP_ERR_CLIENT_RESEND_LIMIT,
                     "the server made the client send the %s %u times (limit %u; %u bad_server_salt, %u "
                     "bad_msg_notification so far)",
-                    c->step == MTPC_STEP_PING ? "ping" : "call", c->req_resends + 1, c->cfg.max_resends + 1,
+                    c->step == MTPC_STEP_PING   ? "ping"
+                    : c->step == MTPC_STEP_BIND ? "auth.bindTempAuthKey"
+                                                : "call",
+                    c->req_resends + 1, c->cfg.max_resends + 1,
                     c->o.bad_salts, c->o.bad_msgs);
         break;
     case MTP_SESSION_EV_FAILED:
@@ -557,39 +683,93 @@ static void on_event(void *ctx, const struct mtp_session_event *ev)
     }
 }
 
-static int key_done(struct mtpc_client *c)
+/* The auth machines for the exchange in progress: the permanent (or only)
+ * key as configured, or the temporary key of PFS. */
+static int new_auth(struct mtpc_client *c, struct mtp_error *err)
+{
+    mtp_auth_client_del(c->auth);
+    c->auth = NULL;
+    struct mtp_auth_client_config ac = c->cfg.auth;
+    if (c->temp_phase) {
+        ac.inner = MTP_AUTH_INNER_TEMP_DC;
+        ac.expires_in = c->cfg.pfs.expires_in;
+    }
+    return mtp_auth_client_new(&ac, &c->env, &c->auth, err);
+}
+
+/* Starts an exchange: req_pq_multi. */
+static int start_exchange(struct mtpc_client *c)
 {
     struct mtp_error e;
     mtp_error_clear(&e);
-    int rc = mtp_auth_client_result(c->auth, &c->o.key, &e);
+    c->attempts++;
+    c->o.auth_attempts++;
+    int rc = MTP_OK;
+    if (c->auth == NULL || mtp_auth_client_state(c->auth) != MTP_AUTH_C_INIT)
+        rc = new_auth(c, &e);
     if (rc < 0)
-        return fail_err(c, rc, &e, "auth_key: result");
-    c->o.have_key = true;
-    rc = mtp_msgcrypt_new(c->o.key.auth_key, &c->crypt, &e);
+        return fail_err(c, rc, &e, "auth_key: machine");
+    mtp_wr_reset(&c->msg);
+    rc = mtp_auth_client_start(c->auth, &c->msg, &e);
+    if (rc < 0)
+        return fail_err(c, rc, &e, "auth_key: req_pq_multi");
+    return send_plain(c);
+}
+
+/* The session over the key the messages go out with. */
+static int session_up(struct mtpc_client *c, const struct mtp_auth_result *key)
+{
+    struct mtp_error e;
+    mtp_error_clear(&e);
+    int rc = mtp_msgcrypt_new(key->auth_key, &c->crypt, &e);
     if (rc < 0)
         return fail_err(c, rc, &e, "session: message crypto");
     rc = mtp_session_init(&c->ses, MTP_SESSION_CLIENT, c->cfg.session, &c->env, on_event, c);
     if (rc < 0)
         return fail(c, rc, "session: init: %s", mtp_err_text(rc));
     c->ses_init = true;
-    mtp_session_set_auth_key(&c->ses, c->o.key.auth_key);
-    uint64_t salt = c->cfg.behaviour.salt_zero ? 0 : mtp_load_u64(c->o.key.server_salt);
+    mtp_session_set_auth_key(&c->ses, key->auth_key);
+    uint64_t salt = c->cfg.behaviour.salt_zero ? 0 : mtp_load_u64(key->server_salt);
     rc = mtp_session_set_salt(&c->ses, salt);
     if (rc < 0)
         return fail(c, rc, "session: salt: %s", mtp_err_text(rc));
-    mtp_session_sync_time(&c->ses, c->o.key.server_time);
+    mtp_session_sync_time(&c->ses, key->server_time);
     c->o.session_id = c->ses.session_id;
     c->o.salt = c->ses.salt;
     return advance(c);
+}
+
+/* An exchange finished: the key goes to work, or (PFS) the temporary key's exchange starts. */
+static int key_done(struct mtpc_client *c)
+{
+    struct mtp_error e;
+    mtp_error_clear(&e);
+    c->attempts = 0;
+    bool temp = c->cfg.pfs.enabled && c->temp_phase;
+    struct mtp_auth_result *res = temp ? &c->o.temp_key : &c->o.key;
+    int rc = mtp_auth_client_result(c->auth, res, &e);
+    if (rc < 0)
+        return fail_err(c, rc, &e, "auth_key: result");
+    if (temp) {
+        c->o.have_temp_key = true;
+    } else {
+        c->o.have_key = true;
+        if (c->cfg.pfs.enabled) {
+            /* api/pfs: the permanent key is never used directly; the temporary
+             * key is made next, on the same connection. */
+            c->temp_phase = true;
+            return start_exchange(c);
+        }
+    }
+    return session_up(c, res);
 }
 
 static int on_plain(struct mtpc_client *c, const uint8_t *p, size_t len)
 {
     struct mtp_error e;
     mtp_error_clear(&e);
-    enum mtp_auth_client_state st = mtp_auth_client_state(c->auth);
     char doing[96];
-    snprintf(doing, sizeof doing, "auth_key (waiting for %s)", auth_waiting_for(st));
+    snprintf(doing, sizeof doing, "auth_key (waiting for %s)", auth_waiting_for(c));
     struct mtp_auth_plain pm;
     int rc = mtp_auth_plain_unwrap(p, len, &pm, &e);
     if (rc == MTP_OK)
@@ -663,6 +843,36 @@ static int on_packet(struct mtpc_client *c, const uint8_t *p, size_t len)
     return advance(c);
 }
 
+static const char *waiting_for(const struct mtpc_client *c);
+
+/* mtproto-transports: -404 during the key exchange restarts it (REQUIREMENTS
+ * C-HS-12), on a new connection since the server closes this one; -444 says
+ * the DC id is wrong (a test DC id against production, or the reverse). */
+static int transport_error(struct mtpc_client *c, int32_t code)
+{
+    const char *step = mtpc_step_name(c->step);
+    if (code == MTP_TR_ERROR_BAD_DC)
+        return fail(c, MTP_ERR_CLIENT_INVALID_DC,
+                    "%s: transport error -444 (invalid DC id): the server does not serve DC %d (a test DC id, "
+                    "+10000, against a production server or the reverse?) while waiting for %s",
+                    step, (int)c->cfg.auth.dc, waiting_for(c));
+    if (code == MTP_TR_ERROR_AUTH_KEY && c->step == MTPC_STEP_AUTH_KEY) {
+        if (c->attempts < c->cfg.max_auth_attempts) {
+            c->reconnect = true;
+            mtp_wr_reset(&c->out);
+            c->out_pos = 0;
+            return MTP_OK;
+        }
+        return fail(c, MTP_ERR_CLIENT_AUTH_RESTARTS,
+                    "%s: transport error -404 (%s) while waiting for %s, on attempt %u of %u at the %skey exchange "
+                    "(each earlier attempt also ended with -404 and was restarted on a new connection)",
+                    step, mtp_tr_error_name(code), waiting_for(c), c->attempts, c->cfg.max_auth_attempts,
+                    c->cfg.pfs.enabled ? (c->temp_phase ? "temporary " : "permanent ") : "");
+    }
+    return fail(c, MTP_ERR_CLIENT_TRANSPORT_ERROR, "%s: transport error %d (%s) while waiting for %s", step, (int)code,
+                mtp_tr_error_name(code), waiting_for(c));
+}
+
 static int on_frame(struct mtpc_client *c, const struct mtp_tr_frame *f)
 {
     if (f->is_ack) {
@@ -683,11 +893,7 @@ static int on_frame(struct mtpc_client *c, const struct mtp_tr_frame *f)
     int32_t code;
     if (mtp_tr_error_frame(f->data, len, &code)) {
         trace(c, MTPC_IN, MTPC_TRACE_TRANSPORT, 0, f->data, len, code, NULL);
-        const char *waiting = c->step == MTPC_STEP_AUTH_KEY ? auth_waiting_for(mtp_auth_client_state(c->auth))
-                              : c->step == MTPC_STEP_PING   ? "pong"
-                                                            : "the answer";
-        return fail(c, MTP_ERR_CLIENT_TRANSPORT_ERROR, "%s: transport error %d (%s) while waiting for %s",
-                    mtpc_step_name(c->step), (int)code, mtp_tr_error_name(code), waiting);
+        return transport_error(c, code);
     }
     if (c->step == MTPC_STEP_AUTH_KEY)
         return on_plain(c, f->data, len);
@@ -696,37 +902,14 @@ static int on_frame(struct mtpc_client *c, const struct mtp_tr_frame *f)
 
 /* ---- public calls ---- */
 
-int mtpc_new(const struct mtpc_config *cfg, const struct mtp_env *env, struct mtpc_client **out,
-             struct mtp_error *err)
+/* The transport connection, with a new obfuscated init unless the
+ * configuration fixes one.  The init is made here rather than by the
+ * connection so that the caller can log it (key logs) before it goes out. */
+static int open_transport(struct mtpc_client *c, struct mtp_error *err)
 {
-    *out = NULL;
-    if (cfg->obfuscated && mtp_tr_obfs_tag(cfg->kind) == 0)
-        return mtp_error_set(err, MTP_ERR_ARG, MTP_NO_OFFSET, "client: %s cannot be obfuscated",
-                             mtp_tr_kind_name(cfg->kind));
-    if (!cfg->obfuscated && cfg->secret.mode != MTP_OBFS_SECRET_NONE)
-        return mtp_error_set(err, MTP_ERR_ARG, MTP_NO_OFFSET, "client: an MTProxy secret needs an obfuscated transport");
-    if (cfg->call != NULL && cfg->call_len < 4)
-        return mtp_error_set(err, MTP_ERR_ARG, MTP_NO_OFFSET, "client: the call has %zu bytes, not a TL object",
-                             cfg->call_len);
-    if (cfg->max_frame < 1024 || cfg->max_output < 4096)
-        return mtp_error_set(err, MTP_ERR_ARG, MTP_NO_OFFSET, "client: max_frame / max_output too small");
-    struct mtpc_client *c = calloc(1, sizeof *c);
-    if (c == NULL)
-        return mtp_error_set(err, MTP_ERR_NOMEM, MTP_NO_OFFSET, "client: no memory");
-    c->cfg = *cfg;
-    c->env = *env;
-    c->state = MTPC_RUNNING;
-    c->step = MTPC_STEP_CONNECT;
-    c->o.error_step = MTPC_STEP_CONNECT;
-    mtp_msgid_gen_init(&c->ids);
-    mtp_wr_init_dyn(&c->out, cfg->max_output, NULL);
-    mtp_wr_init_dyn(&c->msg, cfg->max_frame + SCRATCH_SLACK, NULL);
-    mtp_wr_init_dyn(&c->pkt, cfg->max_frame + 2 * SCRATCH_SLACK, NULL);
-    mtp_wr_init_dyn(&c->plain, cfg->max_frame, NULL);
+    const struct mtpc_config *cfg = &c->cfg;
     int rc = MTP_OK;
     if (cfg->obfuscated) {
-        /* Made here rather than by the connection so that the caller can log
-         * the init (key logs) before it goes out. */
         if (cfg->obfs_init != NULL)
             memcpy(c->init, cfg->obfs_init, sizeof c->init);
         else
@@ -745,8 +928,51 @@ int mtpc_new(const struct mtpc_config *cfg, const struct mtp_env *env, struct mt
     };
     if (rc == MTP_OK)
         rc = mtp_tr_conn_init(&c->tr, &to, err);
+    return rc;
+}
+
+int mtpc_new(const struct mtpc_config *cfg, const struct mtp_env *env, struct mtpc_client **out,
+             struct mtp_error *err)
+{
+    *out = NULL;
+    if (cfg->obfuscated && mtp_tr_obfs_tag(cfg->kind) == 0)
+        return mtp_error_set(err, MTP_ERR_ARG, MTP_NO_OFFSET, "client: %s cannot be obfuscated",
+                             mtp_tr_kind_name(cfg->kind));
+    if (!cfg->obfuscated && cfg->secret.mode != MTP_OBFS_SECRET_NONE)
+        return mtp_error_set(err, MTP_ERR_ARG, MTP_NO_OFFSET, "client: an MTProxy secret needs an obfuscated transport");
+    if (cfg->call != NULL && cfg->call_len < 4)
+        return mtp_error_set(err, MTP_ERR_ARG, MTP_NO_OFFSET, "client: the call has %zu bytes, not a TL object",
+                             cfg->call_len);
+    if (cfg->max_frame < 1024 || cfg->max_output < 4096)
+        return mtp_error_set(err, MTP_ERR_ARG, MTP_NO_OFFSET, "client: max_frame / max_output too small");
+    if (cfg->max_auth_attempts < 1)
+        return mtp_error_set(err, MTP_ERR_ARG, MTP_NO_OFFSET, "client: max_auth_attempts must be at least 1");
+    if (cfg->pfs.enabled && cfg->pfs.expires_in <= 0)
+        return mtp_error_set(err, MTP_ERR_ARG, MTP_NO_OFFSET, "client: a temporary key needs expires_in > 0, not %d",
+                             (int)cfg->pfs.expires_in);
+    struct mtpc_client *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return mtp_error_set(err, MTP_ERR_NOMEM, MTP_NO_OFFSET, "client: no memory");
+    c->cfg = *cfg;
+    c->env = *env;
+    c->state = MTPC_RUNNING;
+    c->step = MTPC_STEP_CONNECT;
+    c->o.error_step = MTPC_STEP_CONNECT;
+    mtp_msgid_gen_init(&c->ids);
+    mtp_wr_init_dyn(&c->out, cfg->max_output, NULL);
+    mtp_wr_init_dyn(&c->msg, cfg->max_frame + SCRATCH_SLACK, NULL);
+    mtp_wr_init_dyn(&c->pkt, cfg->max_frame + 2 * SCRATCH_SLACK, NULL);
+    mtp_wr_init_dyn(&c->plain, cfg->max_frame, NULL);
+    if (cfg->pfs.enabled && cfg->pfs.perm_key != NULL) {
+        /* An existing permanent key: only the temporary key is made. */
+        memcpy(c->o.key.auth_key, cfg->pfs.perm_key, sizeof c->o.key.auth_key);
+        mtp_auth_key_id(c->o.key.auth_key, c->o.key.auth_key_id);
+        c->o.have_key = true;
+        c->temp_phase = true;
+    }
+    int rc = open_transport(c, err);
     if (rc == MTP_OK)
-        rc = mtp_auth_client_new(&cfg->auth, &c->env, &c->auth, err);
+        rc = new_auth(c, err);
     if (rc < 0) {
         mtpc_del(c);
         return rc;
@@ -784,22 +1010,41 @@ int mtpc_start(struct mtpc_client *c)
     int rc = mtp_tr_conn_start(&c->tr, &c->out, &e);
     if (rc < 0)
         return fail_err(c, rc, &e, "transport: start");
-    mtp_wr_reset(&c->msg);
-    rc = mtp_auth_client_start(c->auth, &c->msg, &e);
+    return start_exchange(c);
+}
+
+bool mtpc_wants_reconnect(const struct mtpc_client *c) { return c->state == MTPC_RUNNING && c->reconnect; }
+
+int mtpc_reconnect(struct mtpc_client *c)
+{
+    if (!mtpc_wants_reconnect(c))
+        return fail(c, MTP_ERR_ARG, "reconnect: the run did not ask for a new connection");
+    c->reconnect = false;
+    mtp_wr_reset(&c->out);
+    c->out_pos = 0;
+    mtp_tr_conn_free(&c->tr);
+    memset(&c->tr, 0, sizeof c->tr);
+    struct mtp_error e;
+    mtp_error_clear(&e);
+    int rc = open_transport(c, &e);
+    if (rc == MTP_OK)
+        rc = mtp_tr_conn_start(&c->tr, &c->out, &e);
     if (rc < 0)
-        return fail_err(c, rc, &e, "auth_key: req_pq_multi");
-    return send_plain(c);
+        return fail_err(c, rc, &e, "transport: a new connection");
+    return start_exchange(c);
 }
 
 int mtpc_feed(struct mtpc_client *c, uint8_t *buf, size_t len)
 {
     if (c->state != MTPC_RUNNING)
         return c->state == MTPC_FAILED ? c->o.error : MTP_OK;
+    if (c->reconnect)
+        return MTP_OK;
     if (c->step == MTPC_STEP_CONNECT)
         return fail(c, MTP_ERR_CLIENT_UNEXPECTED, "connect: the server sent %zu bytes before the client started", len);
     c->o.bytes_in += len;
     mtp_tr_conn_feed(&c->tr, buf, len);
-    while (c->state == MTPC_RUNNING) {
+    while (c->state == MTPC_RUNNING && !c->reconnect) {
         struct mtp_error e;
         mtp_error_clear(&e);
         struct mtp_tr_frame f;
@@ -822,7 +1067,9 @@ static const char *waiting_for(const struct mtpc_client *c)
     case MTPC_STEP_CONNECT:
         return "the connection";
     case MTPC_STEP_AUTH_KEY:
-        return auth_waiting_for(mtp_auth_client_state(c->auth));
+        return auth_waiting_for(c);
+    case MTPC_STEP_BIND:
+        return "the answer to auth.bindTempAuthKey";
     case MTPC_STEP_PING:
         return "pong";
     case MTPC_STEP_CALL:
@@ -834,6 +1081,8 @@ static const char *waiting_for(const struct mtpc_client *c)
 
 void mtpc_peer_closed(struct mtpc_client *c)
 {
+    if (c->reconnect)
+        return;
     (void)fail(c, MTP_ERR_CLIENT_PEER_CLOSED, "%s: the server closed the connection while the client waited for %s",
                mtpc_step_name(c->step), waiting_for(c));
 }

@@ -6,6 +6,12 @@
  * session client core (mtp/session.h) with MTProto 2.0 message crypto - and
  * runs a fixed script over them: create a key, send `pings` pings one after
  * the other, then the call (if any), acknowledge what the server sent, done.
+ * With Perfect Forward Secrecy (cfg.pfs, core.telegram.org/api/pfs) the key
+ * is a permanent one (made first on the same connection, or given), then a
+ * temporary key is made, auth.bindTempAuthKey binds it, and the pings and the
+ * call go out with the temporary key.  A transport error -404 during a key
+ * exchange restarts it on a new connection (mtpc_wants_reconnect), up to
+ * cfg.max_auth_attempts attempts; -444 names the DC id as the problem.
  * Every check the library offers a client is on.  Whatever the server does
  * wrong ends the run with the error and the step it happened in; nothing a
  * server sends can make the core loop or grow without bound (frames, output,
@@ -17,6 +23,7 @@
  *          n = recv(buf); n ? mtpc_feed(c, buf, n) : mtpc_peer_closed(c);
  *          after mtpc_tick_in_ms(c): mtpc_tick(c);  at the run's deadline: mtpc_timeout(c);
  *   until mtpc_state(c) != MTPC_RUNNING (and, when DONE, the output is sent);
+ *   when mtpc_wants_reconnect(c): close, connect again, mtpc_reconnect(c), loop;
  *   mtpc_outcome(c) -> key, salt, session, the answer or the error.
  *
  * Sockets, clocks for deadlines, files and JSON belong to the caller
@@ -48,12 +55,13 @@ enum mtpc_state {
 /* Where the run is; failures are reported against it. */
 enum mtpc_step {
     MTPC_STEP_CONNECT = 1, /* before the first byte: resolving, connecting (the caller's part) */
-    MTPC_STEP_AUTH_KEY,    /* the auth-key exchange */
+    MTPC_STEP_AUTH_KEY,    /* the auth-key exchange (with PFS: both of them) */
+    MTPC_STEP_BIND,        /* PFS: waiting for the answer to auth.bindTempAuthKey */
     MTPC_STEP_PING,        /* waiting for a pong */
     MTPC_STEP_CALL,        /* waiting for the answer to the call */
     MTPC_STEP_FINISH,      /* all answered */
 };
-/* "connect", "auth_key", "ping", "call", "finish". */
+/* "connect", "auth_key", "bind", "ping", "call", "finish". */
 const char *mtpc_step_name(enum mtpc_step step);
 
 /* ---- observation and misbehaviour hooks ---- */
@@ -101,6 +109,13 @@ struct mtpc_behaviour {
 
 /* ---- configuration ---- */
 
+/* Perfect Forward Secrecy (core.telegram.org/api/pfs). */
+struct mtpc_pfs {
+    bool enabled;
+    int32_t expires_in;       /* the temporary key's lifetime (p_q_inner_data_temp_dc.expires_in), > 0 */
+    const uint8_t *perm_key;  /* 256 bytes: bind to this permanent key; NULL makes one first */
+};
+
 struct mtpc_config {
     enum mtp_tr_kind kind;
     bool obfuscated;
@@ -115,6 +130,8 @@ struct mtpc_config {
     const uint8_t *call;             /* a complete TL request to send after the pings; NULL: none */
     size_t call_len;
     unsigned max_resends;            /* resends of one request the server may cause (bad_server_salt, ...) */
+    unsigned max_auth_attempts;      /* attempts at one key exchange the server may end with -404 */
+    struct mtpc_pfs pfs;
     size_t max_frame;                /* largest frame accepted from the server */
     size_t max_output;               /* bytes queued for the server before the run fails */
     bool strict_transport;           /* reject framing the spec rules out (see mtp_tr_opts.strict) */
@@ -124,7 +141,8 @@ struct mtpc_config {
 };
 
 /* Defaults: intermediate, DC 2, full DH checks (MTP_DH_FULL), 1 ping, no call,
- * 5 resends, 1 MiB frames, 8 MiB output, strict transport.  Set auth.keys. */
+ * 5 resends, 3 attempts per key exchange, 1 MiB frames, 8 MiB output, strict
+ * transport, no PFS (a temporary key would live a day).  Set auth.keys. */
 void mtpc_config_init(struct mtpc_config *cfg);
 
 /* ---- the run ---- */
@@ -132,7 +150,13 @@ void mtpc_config_init(struct mtpc_config *cfg);
 /* What the run produced, filled as it goes. */
 struct mtpc_outcome {
     bool have_key;
-    struct mtp_auth_result key;      /* valid when have_key */
+    struct mtp_auth_result key;      /* valid when have_key; with PFS the permanent key (given: only the key
+                                      * and its id are set) */
+    bool have_temp_key;              /* PFS: the temporary key, the one the session uses */
+    struct mtp_auth_result temp_key;
+    int32_t temp_expires_at;         /* PFS: unix time it expires (its server_time + expires_in) */
+    bool bound;                      /* PFS: auth.bindTempAuthKey answered boolTrue */
+    unsigned auth_attempts;          /* key exchanges started, restarts after -404 included */
     uint64_t session_id;             /* current; a LE integer, as on the wire */
     uint64_t salt;                   /* the salt in use at the end (after bad_server_salt, new_session_created) */
     unsigned pongs;
@@ -177,6 +201,14 @@ void mtpc_peer_closed(struct mtpc_client *c);
 void mtpc_timeout(struct mtpc_client *c, int64_t waited_ms);
 /* Fails the run from outside (connect or I/O errors); no-op once it ended. */
 void mtpc_fail(struct mtpc_client *c, int code, const char *fmt, ...) MTP_PRINTF(3, 4);
+
+/* The server ended a key exchange with -404 and attempts are left: the
+ * caller closes the connection, connects again and calls mtpc_reconnect,
+ * which queues the transport header and req_pq_multi again (the exchange
+ * restarts; a permanent key already made is kept).  Until then input is
+ * ignored and a close is no failure. */
+bool mtpc_wants_reconnect(const struct mtpc_client *c);
+int mtpc_reconnect(struct mtpc_client *c);
 
 /* Milliseconds (env clock) until mtpc_tick has work: 0 for now, INT64_MAX for never. */
 int64_t mtpc_tick_in_ms(const struct mtpc_client *c);

@@ -267,6 +267,73 @@ static void log_sent(void *ctx, const struct mtpc_trace *t)
     l->n++;
 }
 
+START_TEST(pfs_two_exchanges_then_the_bind)
+{
+    struct run r;
+    run_setup(&r, MTP_TR_INTERMEDIATE, false, TS_NORMAL);
+    r.cfg.pfs.enabled = true;
+    r.cfg.pfs.expires_in = 600;
+    struct sent_log log = {.n = 0};
+    r.cfg.trace = log_sent;
+    r.cfg.trace_ctx = &log;
+    run_start(&r);
+    const struct mtpc_outcome *o = done_ok(&r);
+    ck_assert(o->have_key && o->have_temp_key && o->bound);
+    ck_assert_uint_eq(r.srv.binds_ok, 1);
+    ck_assert_uint_eq(r.srv.binds_refused, 0);
+    /* the first exchange made the permanent key, the second the temporary one the session uses */
+    ck_assert(r.srv.have_perm);
+    ck_assert_mem_eq(o->key.auth_key, r.srv.perm.auth_key, 256);
+    ck_assert(!o->key.temp);
+    ck_assert_mem_eq(o->temp_key.auth_key, r.srv.key.auth_key, 256);
+    ck_assert(o->temp_key.temp);
+    ck_assert_int_eq(o->temp_key.expires_in, 600);
+    ck_assert_int_eq(o->temp_expires_at, o->temp_key.server_time + 600);
+    ck_assert_uint_eq(o->auth_attempts, 2);
+    /* then the usual script, on the temporary key: the bind first, a ping, the call */
+    ck_assert_uint_ge(log.n, 3);
+    ck_assert_uint_eq(log.ctor[0], MTP_BIND_TEMP_AUTH_KEY_ID);
+    ck_assert_uint_eq(o->pongs, 1);
+    ck_assert(o->answered);
+    ck_assert_uint_eq(o->result_ctor, 0x8e1a1775u);
+    ck_assert_int_eq(r.srv.last_bind_check, MTP_OK);
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(pfs_with_a_given_permanent_key)
+{
+    /* The double knows no such key: the bind is refused, and the run says so. */
+    struct run r;
+    run_setup(&r, MTP_TR_ABRIDGED, false, TS_NORMAL);
+    uint8_t perm[256];
+    memset(perm, 0x5a, sizeof perm);
+    r.cfg.pfs.enabled = true;
+    r.cfg.pfs.perm_key = perm;
+    run_start(&r);
+    const struct mtpc_outcome *o =
+        failed(&r, MTP_ERR_CLIENT_BIND_FAILED, MTPC_STEP_BIND,
+               "bind: auth.bindTempAuthKey answered rpc_error 400 ENCRYPTED_MESSAGE_INVALID");
+    ck_assert(o->have_key && o->have_temp_key && !o->bound);
+    ck_assert_mem_eq(o->key.auth_key, perm, 256);
+    uint8_t id[8];
+    mtp_auth_key_id(perm, id);
+    ck_assert_mem_eq(o->key.auth_key_id, id, 8);
+    ck_assert_uint_eq(o->auth_attempts, 1); /* only the temporary key was made */
+    ck_assert(!r.srv.have_perm);
+    run_free(&r);
+    /* a temporary key needs a lifetime */
+    run_setup(&r, MTP_TR_ABRIDGED, false, TS_NORMAL);
+    r.cfg.pfs.enabled = true;
+    r.cfg.pfs.expires_in = 0;
+    struct mtp_error err;
+    mtp_error_clear(&err);
+    ck_assert_rc(mtpc_new(&r.cfg, &r.env, &r.c, &err), MTP_ERR_ARG);
+    ck_assert_str_eq(err.msg, "client: a temporary key needs expires_in > 0, not 0");
+    run_free(&r);
+}
+END_TEST
+
 START_TEST(salt_zero_gets_bad_server_salt_and_resends)
 {
     struct run r;
@@ -393,13 +460,93 @@ START_TEST(frame_over_the_limit)
 }
 END_TEST
 
+/* The client asked for a new connection: a fresh server double (mode) on it. */
+static void reconnect(struct run *r, enum ts_mode mode)
+{
+    ck_assert(mtpc_wants_reconnect(r->c));
+    ck_assert_int_eq(mtpc_state(r->c), MTPC_RUNNING);
+    size_t left;
+    (void)mtpc_output(r->c, &left);
+    ck_assert_uint_eq(left, 0); /* nothing is sent to the dead connection */
+    ts_free(&r->srv);
+    ts_init(&r->srv, mode, r->key, NULL, NULL);
+    ck_assert_ok(mtpc_reconnect(r->c));
+    ck_assert(!mtpc_wants_reconnect(r->c));
+    ts_pump(&r->srv, r->c);
+}
+
 START_TEST(transport_error_404_during_the_exchange)
 {
+    /* REQUIREMENTS C-HS-12: -404 during the handshake restarts it, a bounded number of times. */
     struct run r;
     run_setup(&r, MTP_TR_ABRIDGED, false, TS_ERR404);
     run_start(&r);
-    failed(&r, MTP_ERR_CLIENT_TRANSPORT_ERROR, MTPC_STEP_AUTH_KEY,
-           "auth_key: transport error -404 (auth_key_not_found) while waiting for resPQ");
+    ck_assert(mtpc_wants_reconnect(r.c));
+    ck_assert_uint_eq(mtpc_outcome(r.c)->auth_attempts, 1);
+    /* while it waits, a close is no failure and input is ignored */
+    mtpc_peer_closed(r.c);
+    uint8_t junk[4] = {9, 9, 9, 9};
+    ck_assert_ok(mtpc_feed(r.c, junk, sizeof junk));
+    ck_assert_int_eq(mtpc_state(r.c), MTPC_RUNNING);
+    reconnect(&r, TS_ERR404);
+    ck_assert_uint_eq(mtpc_outcome(r.c)->auth_attempts, 2);
+    reconnect(&r, TS_ERR404);
+    const struct mtpc_outcome *o =
+        failed(&r, MTP_ERR_CLIENT_AUTH_RESTARTS, MTPC_STEP_AUTH_KEY,
+               "auth_key: transport error -404 (auth_key_not_found) while waiting for resPQ, on attempt 3 of 3 at the "
+               "key exchange (each earlier attempt also ended with -404 and was restarted on a new connection)");
+    ck_assert_uint_eq(o->auth_attempts, 3);
+    ck_assert(!mtpc_wants_reconnect(r.c));
+    ck_assert_int_eq(mtpc_reconnect(r.c), MTP_ERR_CLIENT_AUTH_RESTARTS);
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(transport_error_404_once_then_a_key)
+{
+    struct run r;
+    run_setup(&r, TRANSPORTS[_i].kind, TRANSPORTS[_i].obfuscated, TS_ERR404);
+    run_start(&r);
+    uint8_t first_init[64];
+    if (TRANSPORTS[_i].obfuscated)
+        memcpy(first_init, mtpc_obfs_init(r.c), 64);
+    reconnect(&r, TS_NORMAL);
+    check_agreement(&r);
+    ck_assert_uint_eq(mtpc_outcome(r.c)->auth_attempts, 2);
+    /* a new connection gets a new obfuscated init */
+    if (TRANSPORTS[_i].obfuscated)
+        ck_assert(memcmp(first_init, mtpc_obfs_init(r.c), 64) != 0);
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(one_attempt_means_no_restart)
+{
+    struct run r;
+    run_setup(&r, MTP_TR_INTERMEDIATE, false, TS_ERR404);
+    r.cfg.max_auth_attempts = 1;
+    run_start(&r);
+    failed(&r, MTP_ERR_CLIENT_AUTH_RESTARTS, MTPC_STEP_AUTH_KEY, "on attempt 1 of 1");
+    run_free(&r);
+    run_setup(&r, MTP_TR_INTERMEDIATE, false, TS_NORMAL);
+    r.cfg.max_auth_attempts = 0;
+    struct mtp_error err;
+    mtp_error_clear(&err);
+    ck_assert_rc(mtpc_new(&r.cfg, &r.env, &r.c, &err), MTP_ERR_ARG);
+    ck_assert_str_eq(err.msg, "client: max_auth_attempts must be at least 1");
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(transport_error_444_is_an_invalid_dc)
+{
+    struct run r;
+    run_setup(&r, MTP_TR_INTERMEDIATE, false, TS_ERR444);
+    run_start(&r);
+    failed(&r, MTP_ERR_CLIENT_INVALID_DC, MTPC_STEP_AUTH_KEY,
+           "auth_key: transport error -444 (invalid DC id): the server does not serve DC 2 (a test DC id, +10000, "
+           "against a production server or the reverse?) while waiting for resPQ");
+    ck_assert(!mtpc_wants_reconnect(r.c));
     run_free(&r);
 }
 END_TEST
@@ -477,8 +624,13 @@ START_TEST(client_auth_behaviour_reaches_the_server)
     r.cfg.auth.behaviour = &b;
     run_start(&r);
     ck_assert(r.srv.auth_failed);
-    failed(&r, MTP_ERR_CLIENT_TRANSPORT_ERROR, MTPC_STEP_AUTH_KEY, "-404 (auth_key_not_found) while waiting for "
-                                                                    "server_DH_params");
+    /* -404 restarts the exchange, which the same corruption breaks again */
+    reconnect(&r, TS_NORMAL);
+    ck_assert(r.srv.auth_failed);
+    reconnect(&r, TS_NORMAL);
+    ck_assert(r.srv.auth_failed);
+    failed(&r, MTP_ERR_CLIENT_AUTH_RESTARTS, MTPC_STEP_AUTH_KEY,
+           "-404 (auth_key_not_found) while waiting for server_DH_params, on attempt 3 of 3");
     run_free(&r);
 }
 END_TEST
@@ -673,6 +825,7 @@ START_TEST(step_names)
 {
     ck_assert_str_eq(mtpc_step_name(MTPC_STEP_CONNECT), "connect");
     ck_assert_str_eq(mtpc_step_name(MTPC_STEP_AUTH_KEY), "auth_key");
+    ck_assert_str_eq(mtpc_step_name(MTPC_STEP_BIND), "bind");
     ck_assert_str_eq(mtpc_step_name(MTPC_STEP_PING), "ping");
     ck_assert_str_eq(mtpc_step_name(MTPC_STEP_CALL), "call");
     ck_assert_str_eq(mtpc_step_name(MTPC_STEP_FINISH), "finish");
@@ -725,6 +878,8 @@ static Suite *mtpc_client_suite(void)
     tcase_add_test(tc, several_pings_then_the_call);
     tcase_add_test(tc, key_only);
     tcase_add_test(tc, salt_zero_gets_bad_server_salt_and_resends);
+    tcase_add_test(tc, pfs_two_exchanges_then_the_bind);
+    tcase_add_test(tc, pfs_with_a_given_permanent_key);
     tcase_add_test(tc, rpc_error_is_an_answer);
     tcase_add_test(tc, quick_acks_are_counted);
     tcase_add_test(tc, wrong_answer_type_is_kept_for_the_caller);
@@ -737,6 +892,9 @@ static Suite *mtpc_client_suite(void)
     tcase_add_test(tc, garbage_stream);
     tcase_add_test(tc, frame_over_the_limit);
     tcase_add_test(tc, transport_error_404_during_the_exchange);
+    tcase_add_loop_test(tc, transport_error_404_once_then_a_key, 0, (int)(sizeof TRANSPORTS / sizeof TRANSPORTS[0]));
+    tcase_add_test(tc, one_attempt_means_no_restart);
+    tcase_add_test(tc, transport_error_444_is_an_invalid_dc);
     tcase_add_test(tc, transport_error_429_after_the_key);
     tcase_add_test(tc, silent_server_times_out);
     tcase_add_test(tc, plaintext_after_the_key_is_refused);

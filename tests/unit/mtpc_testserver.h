@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "client/mtpc_client.h"
+#include "mtp/auth_bind.h"
 #include "mtp/auth_server.h"
 #include "mtp/rsa.h"
 #include "mtp/service.h"
@@ -29,6 +30,7 @@ enum ts_mode {
     TS_GARBAGE_FRAME,      /* answers req_pq_multi with a well-framed payload of garbage */
     TS_GARBAGE_STREAM,     /* answers with bytes that are not a frame (a huge length) */
     TS_ERR404,             /* answers req_pq_multi with transport error -404 */
+    TS_ERR444,             /* answers req_pq_multi with transport error -444 */
     TS_ERR429_AFTER_KEY,   /* answers the first encrypted packet with -429 */
     TS_SILENT,             /* never answers */
     TS_BAD_SALT_LOOP,      /* a new salt after every bad_server_salt: the client never catches up */
@@ -52,6 +54,12 @@ struct ts_server {
     struct mtp_msgid_gen ids;
     struct mtp_auth_result key;
     bool have_key;
+    struct mtp_auth_result perm; /* the first key, once a second exchange (a temporary key) started */
+    bool have_perm;
+    unsigned binds_ok, binds_refused;
+    int last_bind_check;
+    uint8_t last_query[512];
+    size_t last_query_len;
     struct mtp_session ses;
     bool ses_init;
     struct mtp_wr out;
@@ -81,6 +89,9 @@ static inline void ts_on_event(void *ctx, const struct mtp_session_event *ev)
     case MTP_SESSION_EV_MESSAGE:
         s->queries++;
         s->last_query_msg_id = ev->msg_id;
+        s->last_query_len = ev->body_len < sizeof s->last_query ? ev->body_len : 0;
+        if (s->last_query_len)
+            memcpy(s->last_query, ev->body, ev->body_len);
         break;
     case MTP_SESSION_EV_BAD_SALT:
         s->bad_salts_sent++;
@@ -191,6 +202,9 @@ static inline void ts_on_plain(struct ts_server *s, const uint8_t *p, size_t len
     case TS_ERR404:
         ts_send_error(s, -404);
         return;
+    case TS_ERR444:
+        ts_send_error(s, -444);
+        return;
     case TS_SILENT:
         return;
     case TS_GARBAGE_FRAME: {
@@ -203,6 +217,22 @@ static inline void ts_on_plain(struct ts_server *s, const uint8_t *p, size_t len
         return;
     default:
         break;
+    }
+    if (mtp_auth_server_state(s->auth) == MTP_AUTH_S_DONE) {
+        /* A second exchange on the connection (PFS: the temporary key); the first key is the permanent one. */
+        s->perm = s->key;
+        s->have_perm = true;
+        s->have_key = false;
+        if (s->ses_init)
+            mtp_session_free(&s->ses);
+        s->ses_init = false;
+        mtp_auth_server_del(s->auth);
+        struct mtp_auth_server_config ac;
+        mtp_auth_server_config_init(&ac);
+        ac.keys = s->keys;
+        ac.n_keys = 1;
+        ac.behaviour = &s->behaviour;
+        ck_assert_msg(mtp_auth_server_new(&ac, &s->env, &s->auth, &err) == MTP_OK, "auth server: %s", err.msg);
     }
     mtp_wr_reset(&s->scratch);
     if (mtp_auth_server_recv(s->auth, pm.body, pm.body_len, &s->scratch, &err) < 0) {
@@ -253,7 +283,30 @@ static inline void ts_on_packet(struct ts_server *s, const uint8_t *p, size_t le
         /* The salt it just announced is already gone. */
         ck_assert_ok(mtp_session_set_salt(&s->ses, 0x1000 + s->bad_salts_sent));
     }
-    if (s->queries > queries) {
+    if (s->queries > queries && s->last_query_len == MTP_BIND_REQUEST_LEN &&
+        mtp_load_u32(s->last_query) == MTP_BIND_TEMP_AUTH_KEY_ID) {
+        /* auth.bindTempAuthKey: checked against the first key, as a server does. */
+        struct mtp_bind_expect want = {
+            .msg_id = s->last_query_msg_id,
+            .nonce = mtp_load_u64(s->last_query + 12),
+            .temp_auth_key_id = mtp_load_u64(s->key.auth_key_id),
+            .perm_auth_key_id = mtp_load_u64(s->last_query + 4),
+            .temp_session_id = s->ses.session_id,
+            .expires_at = (int32_t)mtp_load_u32(s->last_query + 20),
+        };
+        s->last_bind_check = s->have_perm && want.perm_auth_key_id == mtp_load_u64(s->perm.auth_key_id)
+                                 ? mtp_bind_check(s->perm.auth_key, s->last_query + MTP_BIND_REQUEST_ENCRYPTED_AT,
+                                                  MTP_BIND_ENCRYPTED_LEN, &want, NULL, NULL)
+                                 : MTP_ERR_SRV_UNKNOWN_KEY;
+        static const uint8_t bool_true[] = {0xb5, 0x75, 0x72, 0x99};
+        if (s->last_bind_check == MTP_OK) {
+            s->binds_ok++;
+            ck_assert_ok(mtp_session_send_result(&s->ses, s->last_query_msg_id, bool_true, sizeof bool_true, 0));
+        } else {
+            s->binds_refused++;
+            ck_assert_ok(mtp_session_send_error(&s->ses, s->last_query_msg_id, 400, "ENCRYPTED_MESSAGE_INVALID"));
+        }
+    } else if (s->queries > queries) {
         if (s->mode == TS_RPC_ERROR) {
             ck_assert_ok(mtp_session_send_error(&s->ses, s->last_query_msg_id, 400, "TEST_ERROR"));
         } else if (s->mode == TS_WRONG_ANSWER) {

@@ -4,6 +4,7 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "client/mtpc_client.h"
 #include "mtp/hex.h"
 #include "mtp/msgcrypt.h"
 #include "mtp/service.h"
@@ -785,6 +786,276 @@ START_TEST(scenario_resPQ_with_a_wrong_nonce)
 }
 END_TEST
 
+/* --- the reference client (mtpc) against the connection: PFS and restarts --- */
+
+static const uint8_t CALL_NEAREST_DC[4] = {0x26, 0x30, 0xb3, 0x1f};
+
+struct ref {
+    struct mtp_det_state det;
+    struct mtp_env env;
+    struct mtpc_config cfg;
+    const struct mtp_rsa_key *keys[1];
+    struct mtpc_client *c;
+    unsigned conns;
+};
+
+static void ref_setup(struct ref *r, enum mtp_tr_kind kind, bool obfuscated)
+{
+    memset(r, 0, sizeof *r);
+    r->env = mtp_env_deterministic(&r->det, "ref client", 10, T0);
+    mtpc_config_init(&r->cfg);
+    r->cfg.kind = kind;
+    r->cfg.obfuscated = obfuscated;
+    r->keys[0] = rsa;
+    r->cfg.auth.keys = r->keys;
+    r->cfg.auth.n_keys = 1;
+    r->cfg.auth.dh_mode = MTP_DH_TRUST_KNOWN;
+    r->cfg.call = CALL_NEAREST_DC;
+    r->cfg.call_len = sizeof CALL_NEAREST_DC;
+    r->cfg.pfs.enabled = true;
+    r->cfg.pfs.expires_in = 3600;
+}
+
+/* Moves bytes between the client core and a fresh connection per attempt
+ * until neither moves; a closed connection reaches the client as a close. */
+static void ref_run(struct ref *r)
+{
+    struct mtp_error err;
+    mtp_error_clear(&err);
+    ck_assert_msg(mtpc_new(&r->cfg, &r->env, &r->c, &err) == MTP_OK, "%s", err.msg);
+    ck_assert_ok(mtpc_start(r->c));
+    for (;;) {
+        char peer[16];
+        snprintf(peer, sizeof peer, "ref:%u", ++r->conns);
+        ck_assert_ok(mtps_conn_init(&conn, &srv, 2, peer, 0, &err));
+        for (unsigned rounds = 0; rounds < 1000; rounds++) {
+            bool moved = false;
+            size_t n;
+            const uint8_t *p = mtpc_output(r->c, &n);
+            if (n > 0 && mtps_conn_state(&conn) == MTPS_CONN_OPEN) {
+                uint8_t *copy = malloc(n);
+                memcpy(copy, p, n);
+                mtpc_output_done(r->c, n);
+                mtps_conn_feed(&conn, copy, n);
+                free(copy);
+                moved = true;
+            }
+            p = mtps_conn_output(&conn, &n);
+            if (n > 0) {
+                uint8_t *copy = malloc(n);
+                memcpy(copy, p, n);
+                mtps_conn_sent(&conn, 0);
+                (void)mtpc_feed(r->c, copy, n);
+                free(copy);
+                moved = true;
+            }
+            if (!moved)
+                break;
+        }
+        if (mtps_conn_state(&conn) != MTPS_CONN_OPEN)
+            mtpc_peer_closed(r->c);
+        mtps_conn_free(&conn);
+        if (!mtpc_wants_reconnect(r->c))
+            return;
+        ck_assert_ok(mtpc_reconnect(r->c));
+    }
+}
+
+static const struct mtpc_outcome *ref_done(struct ref *r)
+{
+    const struct mtpc_outcome *o = mtpc_outcome(r->c);
+    ck_assert_msg(mtpc_state(r->c) == MTPC_DONE, "state %d: %s: %s", (int)mtpc_state(r->c), mtp_err_name(o->error),
+                  o->error_msg);
+    return o;
+}
+
+static void ref_failed(struct ref *r, int code, enum mtpc_step step, const char *text)
+{
+    const struct mtpc_outcome *o = mtpc_outcome(r->c);
+    ck_assert_int_eq(mtpc_state(r->c), MTPC_FAILED);
+    ck_assert_msg(o->error == code, "error %s (%s), want %s", mtp_err_name(o->error), o->error_msg,
+                  mtp_err_name(code));
+    ck_assert_int_eq(o->error_step, step);
+    ck_assert_msg(strstr(o->error_msg, text) != NULL, "'%s' lacks '%s'", o->error_msg, text);
+}
+
+static struct mtps_key *key_of(const uint8_t id[8]) { return mtps_store_find_key(&srv.store, mtp_load_u64(id)); }
+
+START_TEST(pfs_binds_then_works_with_the_temporary_key)
+{
+    server_up(NULL, NULL);
+    struct ref r;
+    ref_setup(&r, variants[_i].kind, variants[_i].obfuscated);
+    ref_run(&r);
+    const struct mtpc_outcome *o = ref_done(&r);
+    ck_assert(o->have_key && o->have_temp_key && o->bound);
+    ck_assert_uint_eq(o->pongs, 1);
+    ck_assert(o->answered && !o->rpc_error);
+    ck_assert_uint_eq(o->result_ctor, 0x8e1a1775u); /* nearestDc */
+    ck_assert_uint_eq(o->auth_attempts, 2);          /* the two exchanges, no restart */
+    ck_assert_uint_eq(r.conns, 1);                   /* both on one connection */
+    struct mtps_key *perm = key_of(o->key.auth_key_id), *temp = key_of(o->temp_key.auth_key_id);
+    ck_assert_ptr_nonnull(perm);
+    ck_assert_ptr_nonnull(temp);
+    ck_assert(!perm->temp && temp->temp);
+    ck_assert_ptr_eq(mtps_store_bound_perm(&srv.store, temp), perm);
+    ck_assert_int_eq(temp->expires_at, (int32_t)(T0 / 1000) + 3600);
+    ck_assert_int_eq(o->temp_expires_at, temp->expires_at);
+    /* api/pfs: the permanent key is never used directly */
+    ck_assert_uint_eq(perm->nsessions, 0);
+    ck_assert_uint_eq(temp->nsessions, 1);
+    ck_assert_uint_eq(temp->sessions->session_id, o->session_id);
+    ck_assert_uint_eq(srv.stats.binds, 1);
+    mtpc_del(r.c);
+    server_down();
+}
+END_TEST
+
+START_TEST(pfs_a_second_temporary_key_replaces_the_first)
+{
+    server_up(NULL, NULL);
+    struct ref r1, r2;
+    ref_setup(&r1, MTP_TR_ABRIDGED, false);
+    r1.cfg.call = NULL;
+    ref_run(&r1);
+    const struct mtpc_outcome *o1 = ref_done(&r1);
+    /* the same permanent key again, given: only a temporary key is made */
+    ref_setup(&r2, MTP_TR_FULL, false);
+    r2.cfg.pfs.perm_key = o1->key.auth_key;
+    r2.cfg.pings = 2;
+    r2.det.counter = 99; /* other random values than the first run's */
+    ref_run(&r2);
+    const struct mtpc_outcome *o2 = ref_done(&r2);
+    ck_assert(o2->bound);
+    ck_assert_uint_eq(o2->auth_attempts, 1);
+    ck_assert_uint_eq(o2->pongs, 2);
+    ck_assert_mem_eq(o2->key.auth_key_id, o1->key.auth_key_id, 8);
+    ck_assert(memcmp(o2->temp_key.auth_key_id, o1->temp_key.auth_key_id, 8) != 0);
+    struct mtps_key *perm = key_of(o1->key.auth_key_id);
+    ck_assert_ptr_eq(mtps_store_bound_perm(&srv.store, key_of(o2->temp_key.auth_key_id)), perm);
+    ck_assert_ptr_null(mtps_store_bound_perm(&srv.store, key_of(o1->temp_key.auth_key_id)));
+    ck_assert_uint_eq(srv.stats.binds, 2);
+    mtpc_del(r1.c);
+    mtpc_del(r2.c);
+    server_down();
+}
+END_TEST
+
+START_TEST(pfs_binding_message_follows_a_resend)
+{
+    /* salt 0: the bind request gets bad_server_salt and goes out again under a
+     * new msg_id, which the binding message must name. */
+    server_up(NULL, NULL);
+    struct ref r;
+    ref_setup(&r, MTP_TR_INTERMEDIATE, false);
+    r.cfg.behaviour.salt_zero = true;
+    ref_run(&r);
+    const struct mtpc_outcome *o = ref_done(&r);
+    ck_assert(o->bound);
+    ck_assert_uint_eq(o->bad_salts, 1);
+    ck_assert_uint_ge(o->resends, 1);
+    mtpc_del(r.c);
+    server_down();
+}
+END_TEST
+
+START_TEST(pfs_refusals_reach_the_client)
+{
+    static const struct {
+        const char *scenario, *text;
+        int code;
+    } cases[] = {
+        {"{\"rules\":[{\"at\":\"rpc\",\"match\":\"auth.bindTempAuthKey\",\"do\":\"bool_false\"}]}",
+         "auth.bindTempAuthKey answered boolFalse", MTP_ERR_CLIENT_BIND_FAILED},
+        {"{\"rules\":[{\"at\":\"rpc\",\"match\":\"auth.bindTempAuthKey\",\"do\":\"rpc_error\",\"code\":400,"
+         "\"message\":\"ENCRYPTED_MESSAGE_INVALID\"}]}",
+         "auth.bindTempAuthKey answered rpc_error 400 ENCRYPTED_MESSAGE_INVALID", MTP_ERR_CLIENT_BIND_FAILED},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        server_up(cases[i].scenario, NULL);
+        struct ref r;
+        ref_setup(&r, MTP_TR_INTERMEDIATE, false);
+        ref_run(&r);
+        ref_failed(&r, cases[i].code, MTPC_STEP_BIND, cases[i].text);
+        ck_assert(!mtpc_outcome(r.c)->bound);
+        ck_assert_uint_eq(srv.stats.binds, 0);
+        mtpc_del(r.c);
+        server_down();
+    }
+}
+END_TEST
+
+START_TEST(first_req_pq_404_restarts_on_a_new_connection)
+{
+    /* Counted per server: only the first connection's first packet gets -404. */
+    server_up("{\"rules\":[{\"at\":\"c2s_packet\",\"match\":\"plain\",\"per\":\"server\",\"do\":\"transport_error\","
+              "\"code\":-404}]}",
+              NULL);
+    struct ref r;
+    ref_setup(&r, MTP_TR_ABRIDGED, true);
+    ref_run(&r);
+    const struct mtpc_outcome *o = ref_done(&r);
+    ck_assert_uint_eq(r.conns, 2);
+    ck_assert_uint_eq(o->auth_attempts, 3); /* permanent twice, temporary once */
+    ck_assert(o->bound);
+    mtpc_del(r.c);
+    server_down();
+}
+END_TEST
+
+START_TEST(every_req_pq_404_ends_after_the_attempts)
+{
+    server_up("{\"rules\":[{\"at\":\"c2s_packet\",\"match\":\"plain\",\"do\":\"transport_error\",\"code\":-404}]}",
+              NULL);
+    struct ref r;
+    ref_setup(&r, MTP_TR_INTERMEDIATE, false);
+    ref_run(&r);
+    ref_failed(&r, MTP_ERR_CLIENT_AUTH_RESTARTS, MTPC_STEP_AUTH_KEY,
+               "auth_key: transport error -404 (auth_key_not_found) while waiting for resPQ, on attempt 3 of 3 at the "
+               "permanent key exchange");
+    ck_assert_uint_eq(r.conns, 3);
+    mtpc_del(r.c);
+    server_down();
+}
+END_TEST
+
+START_TEST(temporary_exchange_404_restarts_only_that_exchange)
+{
+    /* The second plain packet of the first connection is the permanent
+     * exchange's req_DH_params: let the first exchange through (three plain
+     * packets) and fail the temporary one's req_pq_multi. */
+    server_up("{\"rules\":[{\"at\":\"c2s_packet\",\"match\":\"plain\",\"per\":\"server\",\"nth\":4,"
+              "\"do\":\"transport_error\",\"code\":-404}]}",
+              NULL);
+    struct ref r;
+    ref_setup(&r, MTP_TR_PADDED, false);
+    ref_run(&r);
+    const struct mtpc_outcome *o = ref_done(&r);
+    ck_assert_uint_eq(r.conns, 2);
+    ck_assert_uint_eq(o->auth_attempts, 3);
+    ck_assert(o->bound);
+    ck_assert_uint_eq(srv.stats.keys_created, 2); /* the permanent key was not made again */
+    mtpc_del(r.c);
+    server_down();
+}
+END_TEST
+
+START_TEST(transport_error_444_names_the_dc)
+{
+    server_up("{\"rules\":[{\"at\":\"c2s_packet\",\"do\":\"transport_error\",\"code\":-444}]}", NULL);
+    struct ref r;
+    ref_setup(&r, MTP_TR_INTERMEDIATE, false);
+    r.cfg.pfs.enabled = false;
+    r.cfg.auth.dc = 10002;
+    ref_run(&r);
+    ref_failed(&r, MTP_ERR_CLIENT_INVALID_DC, MTPC_STEP_AUTH_KEY,
+               "auth_key: transport error -444 (invalid DC id): the server does not serve DC 10002");
+    ck_assert_uint_eq(r.conns, 1);
+    mtpc_del(r.c);
+    server_down();
+}
+END_TEST
+
 Suite *mtps_conn_suite(void);
 Suite *mtps_conn_suite(void)
 {
@@ -819,6 +1090,16 @@ Suite *mtps_conn_suite(void)
     tcase_add_test(tc, idle_connection_times_out);
     tcase_add_test(tc, slow_writer_times_out_inside_a_frame);
     tcase_add_test(tc, eof_inside_a_frame_is_a_bad_length);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("pfs");
+    tcase_add_loop_test(tc, pfs_binds_then_works_with_the_temporary_key, 0, NVARIANTS);
+    tcase_add_test(tc, pfs_a_second_temporary_key_replaces_the_first);
+    tcase_add_test(tc, pfs_binding_message_follows_a_resend);
+    tcase_add_test(tc, pfs_refusals_reach_the_client);
+    tcase_add_test(tc, first_req_pq_404_restarts_on_a_new_connection);
+    tcase_add_test(tc, every_req_pq_404_ends_after_the_attempts);
+    tcase_add_test(tc, temporary_exchange_404_restarts_only_that_exchange);
+    tcase_add_test(tc, transport_error_444_names_the_dc);
     suite_add_tcase(s, tc);
     tc = tcase_create("rules");
     tcase_add_test(tc, rule_bad_salt_on_the_first_message);

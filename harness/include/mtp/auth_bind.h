@@ -50,6 +50,7 @@ MTP_MUST_USE int mtp_bind_write_request(struct mtp_wr *out, uint64_t perm_auth_k
 /* Where encrypted_message's bytes start in that query: after the constructor,
  * the two longs, the int and the one-byte length. */
 #define MTP_BIND_REQUEST_ENCRYPTED_AT 25
+#define MTP_BIND_REQUEST_LEN 132
 
 /* Server: what the binding message must say.  msg_id is the request's,
  * temp_auth_key_id the key and temp_session_id the session it came with;
