@@ -49,29 +49,39 @@ static void client_usage(FILE *out)
             "  --api-schema FILE       API schema to encode and decode with (default vectors/schema/api.tl)\n"
             "  --api-id N              initConnection.api_id (default 1)\n"
             "  --ping-count N          pings before the call, one after the other (default 1; 0 for none)\n"
-            "  --keylog FILE           append AUTH_KEY and OBFS2 lines (the format of mtprobe serve --keylog)\n"
+            "  --keylog FILE           append AUTH_KEY, TEMP_AUTH_KEY, BIND and OBFS2 lines (the format of\n"
+            "                          mtprobe serve --keylog)\n"
             "  --timeout S             deadline for the whole run in seconds (default 10)\n"
             "  --salt-zero             start the session with salt 0, as Telethon and GramJS do\n"
             "  --dh-trust-known        skip the primality tests of a dh_prime the client knows\n"
             "  --max-frame BYTES       largest frame accepted from the server (default 1048576)\n"
             "  --lenient-transport     accept framing the spec rules out but deployed servers tolerate\n"
+            "  --pfs                   Perfect Forward Secrecy (core.telegram.org/api/pfs): make a permanent key, then\n"
+            "                          a temporary key on the same connection, bind it with auth.bindTempAuthKey,\n"
+            "                          and send the pings and the call with the temporary key; the JSON line gains\n"
+            "                          temp_auth_key_id, temp_auth_key, temp_expires_at and bound\n"
+            "  --temp-expires S        the temporary key's lifetime in seconds (expires_in; default 86400)\n"
+            "  --perm-key HEX          with --pfs: bind to this permanent key (256 bytes) instead of making one\n"
+            "  --max-auth-attempts N   attempts at one key exchange that the server ends with transport error -404;\n"
+            "                          each restarts it on a new connection (default 3)\n"
             "  -v, --verbose           log every message in both directions as TL text on stderr\n\n"
             "exit codes:\n"
             "  0  the key was made and every request answered (an rpc_error is an answer: see result)\n"
-            "  1  the server misbehaved or the exchange failed: a failed check, a transport error,\n"
-            "     a closed connection, no answer before the deadline, an answer of the wrong type\n"
+            "  1  the server misbehaved or the exchange failed: a failed check, a transport error\n"
+            "     (-444: invalid DC id; -404 on every attempt at a key exchange), a closed connection,\n"
+            "     no answer before the deadline, an answer of the wrong type, a refused binding\n"
             "  2  bad command line (including a --call the schema cannot encode)\n"
             "  3  could not proceed: cannot resolve or connect, unreadable or unusable key file,\n"
             "     schema not loadable, key log not writable, out of memory\n");
 }
 
 struct client_args {
-    const char *server, *rsa_pub, *transport, *secret_hex, *call, *api_schema, *keylog;
-    int32_t dc, layer, api_id;
-    unsigned pings;
+    const char *server, *rsa_pub, *transport, *secret_hex, *call, *api_schema, *keylog, *perm_key_hex;
+    int32_t dc, layer, api_id, temp_expires;
+    unsigned pings, max_auth_attempts;
     double timeout_s;
     size_t max_frame;
-    bool raw, verbose, salt_zero, trust_known, lenient;
+    bool raw, verbose, salt_zero, trust_known, lenient, pfs, temp_expires_set;
 };
 
 static bool parse_long(const char *s, long long lo, long long hi, long long *out)
@@ -111,6 +121,8 @@ static int parse_args(int argc, char **argv, struct client_args *a)
     a->dc = 2;
     a->api_id = 1;
     a->pings = 1;
+    a->temp_expires = 86400;
+    a->max_auth_attempts = 3;
     a->timeout_s = 10;
     a->max_frame = (size_t)1 << 20;
     for (int i = 1; i < argc; i++) {
@@ -126,6 +138,8 @@ static int parse_args(int argc, char **argv, struct client_args *a)
             a->trust_known = true;
         else if (strcmp(o, "--lenient-transport") == 0)
             a->lenient = true;
+        else if (strcmp(o, "--pfs") == 0)
+            a->pfs = true;
         else
             flag = false;
         if (flag)
@@ -148,6 +162,17 @@ static int parse_args(int argc, char **argv, struct client_args *a)
             a->api_schema = v;
         } else if (strcmp(o, "--keylog") == 0) {
             a->keylog = v;
+        } else if (strcmp(o, "--perm-key") == 0) {
+            a->perm_key_hex = v;
+        } else if (strcmp(o, "--temp-expires") == 0) {
+            if (!parse_long(v, 1, INT32_MAX, &n))
+                return early_exit(MTP_EXIT_USAGE, "usage", "--temp-expires needs seconds (1..2147483647), not '%s'", v);
+            a->temp_expires = (int32_t)n;
+            a->temp_expires_set = true;
+        } else if (strcmp(o, "--max-auth-attempts") == 0) {
+            if (!parse_long(v, 1, 100, &n))
+                return early_exit(MTP_EXIT_USAGE, "usage", "--max-auth-attempts needs 1..100, not '%s'", v);
+            a->max_auth_attempts = (unsigned)n;
         } else if (strcmp(o, "--dc") == 0) {
             if (!parse_long(v, -32768, 32767, &n))
                 return early_exit(MTP_EXIT_USAGE, "usage", "--dc needs a DC id (-32768..32767), not '%s'", v);
@@ -180,6 +205,8 @@ static int parse_args(int argc, char **argv, struct client_args *a)
     }
     if (a->server == NULL || a->rsa_pub == NULL || a->transport == NULL)
         return early_exit(MTP_EXIT_USAGE, "usage", "--server, --rsa-pub and --transport are required (see --help)");
+    if (!a->pfs && (a->temp_expires_set || a->perm_key_hex != NULL))
+        return early_exit(MTP_EXIT_USAGE, "usage", "--temp-expires and --perm-key need --pfs");
     return MTP_EXIT_OK;
 }
 
@@ -286,14 +313,28 @@ static json_t *report(const struct client_args *a, const struct mtpc_client *c, 
     if (o->have_key) {
         put_hex(j, "auth_key_id", o->key.auth_key_id, sizeof o->key.auth_key_id);
         put_hex(j, "auth_key", o->key.auth_key, sizeof o->key.auth_key);
-        put_u64_wire(j, "server_salt", o->salt);
-        put_hex(j, "handshake_salt", o->key.server_salt, sizeof o->key.server_salt);
-        put_u64_wire(j, "session_id", o->session_id);
-        put_hex(j, "fingerprint", o->key.fingerprint, sizeof o->key.fingerprint);
-        json_object_set_new(j, "server_time", json_integer(o->key.server_time));
-        json_object_set_new(j, "time_offset_ms", json_integer(o->key.time_offset_ms));
-        json_object_set_new(j, "dh_retries", json_integer(o->key.retries));
     }
+    if (o->have_temp_key) {
+        put_hex(j, "temp_auth_key_id", o->temp_key.auth_key_id, sizeof o->temp_key.auth_key_id);
+        put_hex(j, "temp_auth_key", o->temp_key.auth_key, sizeof o->temp_key.auth_key);
+        json_object_set_new(j, "temp_expires_in", json_integer(o->temp_key.expires_in));
+        if (o->temp_expires_at)
+            json_object_set_new(j, "temp_expires_at", json_integer(o->temp_expires_at));
+    }
+    if (a->pfs)
+        json_object_set_new(j, "bound", json_boolean(o->bound));
+    /* The exchange of the key the session used: the temporary one with --pfs. */
+    const struct mtp_auth_result *sk = o->have_temp_key ? &o->temp_key : o->have_key && !a->pfs ? &o->key : NULL;
+    if (sk != NULL) {
+        put_u64_wire(j, "server_salt", o->salt);
+        put_hex(j, "handshake_salt", sk->server_salt, sizeof sk->server_salt);
+        put_u64_wire(j, "session_id", o->session_id);
+        put_hex(j, "fingerprint", sk->fingerprint, sizeof sk->fingerprint);
+        json_object_set_new(j, "server_time", json_integer(sk->server_time));
+        json_object_set_new(j, "time_offset_ms", json_integer(sk->time_offset_ms));
+        json_object_set_new(j, "dh_retries", json_integer(sk->retries));
+    }
+    json_object_set_new(j, "auth_attempts", json_integer(o->auth_attempts));
     json_object_set_new(j, "pongs", json_integer(o->pongs));
     int rc = o->error;
     json_t *result = NULL;
@@ -388,6 +429,7 @@ static int client_run(int argc, char **argv)
     }
 
     struct mtp_rsa_key *key = NULL;
+    uint8_t perm_key[256] = {0};
     struct mtp_tl_schema *schema = NULL;
     struct mtpc_call call;
     bool have_call = false;
@@ -466,6 +508,20 @@ static int client_run(int argc, char **argv)
     cfg.max_frame = a.max_frame;
     cfg.strict_transport = !a.lenient;
     cfg.behaviour.salt_zero = a.salt_zero;
+    cfg.max_auth_attempts = a.max_auth_attempts;
+    if (a.pfs) {
+        cfg.pfs.enabled = true;
+        cfg.pfs.expires_in = a.temp_expires;
+        if (a.perm_key_hex != NULL) {
+            mtp_error_clear(&err);
+            if (strlen(a.perm_key_hex) != 512 || mtp_hex_decode_exact(a.perm_key_hex, perm_key, sizeof perm_key, &err,
+                                                                      "--perm-key") < 0) {
+                code = early_exit(MTP_EXIT_USAGE, "usage", "--perm-key needs 256 bytes as 512 hex digits");
+                goto out;
+            }
+            cfg.pfs.perm_key = perm_key;
+        }
+    }
     if (a.verbose) {
         tracer.schema = schema;
         cfg.trace = on_trace;
@@ -476,17 +532,36 @@ static int client_run(int argc, char **argv)
         code = early_exit(MTP_EXIT_ERROR, "setup", "%s", err.msg);
         goto out;
     }
-    if (mtpc_obfs_init(c) != NULL)
-        keylog_obfs(&kl, mtpc_obfs_init(c), &cfg.secret);
-
-    rc = mtpc_net_connect(host, port, deadline, &fd, &err);
-    if (rc < 0)
-        mtpc_fail(c, rc, "connect: %s", err.msg);
-    else
+    /* One connection per attempt at a key exchange: -404 during one restarts it on a new connection. */
+    for (;;) {
+        if (mtpc_obfs_init(c) != NULL)
+            keylog_obfs(&kl, mtpc_obfs_init(c), &cfg.secret);
+        mtp_error_clear(&err);
+        rc = mtpc_net_connect(host, port, deadline, &fd, &err);
+        if (rc < 0) {
+            mtpc_fail(c, rc, "connect: %s", err.msg);
+            break;
+        }
         rc = mtpc_net_run(c, fd, deadline); /* the outcome has it all */
+        if (!mtpc_wants_reconnect(c))
+            break;
+        close(fd);
+        fd = -1;
+        if (a.verbose)
+            fprintf(stderr, "mtprobe client: transport error -404 during the key exchange: restarting it on a new "
+                            "connection (attempt %u of %u)\n",
+                    mtpc_outcome(c)->auth_attempts + 1, a.max_auth_attempts);
+        if (mtpc_reconnect(c) < 0)
+            break;
+    }
     const struct mtpc_outcome *o = mtpc_outcome(c);
-    if (o->have_key)
+    if (o->have_key && cfg.pfs.perm_key == NULL)
         mtps_keylog_auth_key(&kl, o->key.auth_key_id, o->key.auth_key, false, 0);
+    if (o->have_temp_key) {
+        mtps_keylog_auth_key(&kl, o->temp_key.auth_key_id, o->temp_key.auth_key, true, o->temp_expires_at);
+        if (o->bound)
+            mtps_keylog_bind(&kl, o->temp_key.auth_key_id, o->key.auth_key_id, o->temp_expires_at);
+    }
     out = report(&a, c, have_call ? &call : NULL, schema, mtpc_net_now_ms() - t0, &code);
     char *line = json_dumps(out, JSON_COMPACT);
     printf("%s\n", line ? line : "{\"ok\":false,\"error\":\"out of memory\"}");
@@ -509,6 +584,7 @@ out:
     mtp_tl_schema_free(schema);
     mtp_rsa_key_free(key);
     mtp_wr_free(&tracer.line);
+    mtp_wipe(perm_key, sizeof perm_key);
     return code;
 }
 

@@ -171,6 +171,8 @@ int mtpc_net_run(struct mtpc_client *c, int fd, int64_t deadline_ms)
         (void)mtpc_output(c, &pending);
         if (st == MTPC_FAILED)
             return mtpc_outcome(c)->error;
+        if (mtpc_wants_reconnect(c))
+            return MTP_OK;
         if (st == MTPC_DONE && pending == 0)
             return MTP_OK;
         int64_t now = mtpc_net_now_ms();

@@ -28,8 +28,9 @@ MTP_MUST_USE int mtpc_net_connect(const char *host, const char *port, int64_t de
                                   struct mtp_error *err);
 
 /* Starts the client if it is not started yet and runs it over fd until it is
- * DONE and its output is written (MTP_OK), or it fails (its error code).  At
- * the deadline the run fails with MTP_ERR_TIMEOUT.  Does not close fd. */
+ * DONE and its output is written (MTP_OK), it wants a new connection
+ * (mtpc_wants_reconnect; MTP_OK), or it fails (its error code).  At the
+ * deadline the run fails with MTP_ERR_TIMEOUT.  Does not close fd. */
 MTP_MUST_USE int mtpc_net_run(struct mtpc_client *c, int fd, int64_t deadline_ms);
 
 #endif

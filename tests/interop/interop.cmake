@@ -31,9 +31,10 @@ set(MTP_INTEROP_TELETHON_PADDED_BUG
   "OpenSSL internal error: assertion failed: .length % AES_BLOCK_SIZE. == 0"
   "Telethon 1.25.1 strips only len%4 bytes of padded-intermediate padding (0..15 allowed) and aborts in OpenSSL AES-IGE")
 
-# mtp_interop_test(<client> <transport> [SECRET hex] [SCENARIO name|path] [LABEL l] [KNOWN_BUG regex reason])
+# mtp_interop_test(<client> <transport> [PFS] [SECRET hex] [SCENARIO name|path] [LABEL l] [KNOWN_BUG regex reason])
+# PFS (mtprobe only): a permanent and a temporary key, bound with auth.bindTempAuthKey.
 function(mtp_interop_test client transport)
-  cmake_parse_arguments(T "" "SECRET;SCENARIO;LABEL" "KNOWN_BUG" ${ARGN})
+  cmake_parse_arguments(T "PFS" "SECRET;SCENARIO;LABEL" "KNOWN_BUG" ${ARGN})
   set(name ${transport})
   set(extra)
   if(T_SECRET)
@@ -49,6 +50,10 @@ function(mtp_interop_test client transport)
     get_filename_component(stem ${T_SCENARIO} NAME_WE)
     string(APPEND name "+${stem}")
     list(APPEND extra --scenario ${T_SCENARIO})
+  endif()
+  if(T_PFS)
+    string(APPEND name "+pfs")
+    list(APPEND extra --pfs)
   endif()
   if(T_KNOWN_BUG)
     list(APPEND extra --known-bug ${T_KNOWN_BUG})
@@ -85,6 +90,14 @@ foreach(t padded obfuscated-padded)
   mtp_interop_test(mtprobe ${t} LABEL e2e SCENARIO ${MTP_INTEROP_PAD_UNALIGNED})
 endforeach()
 mtp_interop_test(mtprobe intermediate LABEL e2e SCENARIO bad_salt_first)
+# Perfect Forward Secrecy: permanent key, temporary key, auth.bindTempAuthKey, then the pings and the
+# call with the temporary key; and the restart of the key exchange after a -404 (first_req_pq_404).
+foreach(t abridged intermediate full obfuscated-padded)
+  mtp_interop_test(mtprobe ${t} LABEL e2e PFS)
+endforeach()
+mtp_interop_test(mtprobe intermediate LABEL e2e PFS SCENARIO bad_salt_first)
+mtp_interop_test(mtprobe obfuscated-intermediate LABEL e2e PFS SCENARIO first_req_pq_404)
+mtp_interop_test(mtprobe abridged LABEL e2e SCENARIO first_req_pq_404)
 
 # Telethon: every transport (its adapter composes padded and obfuscated-intermediate/-padded
 # from Telethon's own codecs), and its MTProxy classes with a secret.  The mock DC pads padded

@@ -15,8 +15,12 @@ Checks, each one a failure when it does not hold:
     the server's key log (--keylog) has an AUTH_KEY line with exactly that id and key;
   - the request got its answer: a pong, and nearestDc with this_dc = the server's DC;
   - mtprobe only: its own key log holds the same AUTH_KEY line, and under obfuscation the
-    same OBFS2 line (init and the four keys) as the server's; with the scenario
-    bad_salt_first it saw a bad_server_salt and resent.
+    same OBFS2 lines (init and the four keys, one per connection) as the server's; with the
+    scenario bad_salt_first it saw a bad_server_salt and resent; with first_req_pq_404 it
+    restarted the key exchange after the -404 (auth_attempts counts it);
+  - --pfs (mtprobe only): the client made a permanent and a temporary key and bound them
+    (core.telegram.org/api/pfs): "bound" is true, the server's key log has the temporary key
+    as a TEMP_AUTH_KEY line and a BIND line naming both keys, and so has the client's.
 Exit status: 0 pass, 1 fail, 77 the client does not support the transport (adapter exit 4:
 registered as SKIP_RETURN_CODE, so it is never counted as a pass), 2 usage.
 
@@ -57,19 +61,26 @@ def tail(path, n=40):
         return ""
 
 
-def read_keylog(path):
-    """{auth_key_id: auth_key} and the list of OBFS2 lines."""
-    keys, obfs = {}, []
+def read_keylog(path, with_binds=False):
+    """{auth_key_id: auth_key} and the list of OBFS2 lines (and, with_binds, the set of
+    (temp_id, perm_id) of the BIND lines and the ids of the TEMP_AUTH_KEY lines)."""
+    keys, obfs, binds, temps = {}, [], set(), set()
     try:
         with open(path) as f:
             for line in f:
                 parts = line.split()
                 if len(parts) >= 3 and parts[0] in ("AUTH_KEY", "TEMP_AUTH_KEY"):
                     keys[parts[1]] = parts[2]
+                    if parts[0] == "TEMP_AUTH_KEY":
+                        temps.add(parts[1])
                 elif len(parts) == 6 and parts[0] == "OBFS2":
                     obfs.append(" ".join(parts[1:]))
+                elif len(parts) == 4 and parts[0] == "BIND":
+                    binds.add((parts[1], parts[2]))
     except FileNotFoundError:
         pass
+    if with_binds:
+        return keys, obfs, binds, temps
     return keys, obfs
 
 
@@ -127,6 +138,8 @@ def client_command(args, host, port, dc, key, work):
         cmd = [args.mtprobe, "client", "--server", "%s:%d" % (host, port), "--rsa-pub", pub,
                "--transport", args.transport, "--dc", str(dc), "--call", '{"_":"help.getNearestDc"}',
                "--timeout", str(args.timeout), "--keylog", os.path.join(work, "client.keylog")]
+        if args.pfs:
+            cmd += ["--pfs", "--temp-expires", "600"]
     elif args.client == "telethon":
         cmd = ["/usr/bin/python3" if os.path.exists("/usr/bin/python3") else "python3",
                os.path.join(ADAPTERS, "telethon_adapter.py"), "--connect", "%s:%d" % (host, port),
@@ -194,6 +207,24 @@ def check_answers(args, report, dc):
     raise Failure("%s: no nearestDc among the answers: %s" % (args.client, json.dumps(results)[:500]))
 
 
+def check_pfs(report, server_keylog, client_keys, client_binds):
+    if report.get("bound") is not True:
+        raise Failure("mtprobe --pfs: bound is %r" % report.get("bound"))
+    perm, temp = report.get("auth_key_id"), report.get("temp_auth_key_id")
+    if not isinstance(temp, str) or temp == perm:
+        raise Failure("mtprobe --pfs: temp_auth_key_id %r (auth_key_id %r)" % (temp, perm))
+    key = report.get("temp_auth_key", "")
+    if hashlib.sha1(bytes.fromhex(key)).digest()[-8:].hex() != temp:
+        raise Failure("mtprobe --pfs: temp_auth_key_id is not the id of temp_auth_key")
+    server_keys, _, server_binds, server_temps = read_keylog(server_keylog, True)
+    if temp not in server_temps or server_keys.get(temp) != key:
+        raise Failure("mtprobe --pfs: the server's key log has no TEMP_AUTH_KEY %s with that key" % temp)
+    if (temp, perm) not in server_binds:
+        raise Failure("mtprobe --pfs: the server's key log has no BIND %s %s (it has %s)" % (temp, perm, server_binds))
+    if client_keys.get(temp) != key or (temp, perm) not in client_binds:
+        raise Failure("mtprobe --pfs: the client's key log lacks the temporary key or the binding")
+
+
 def run(args):
     work = tempfile.mkdtemp(prefix="mtprobe-interop-")
     proc = None
@@ -202,6 +233,8 @@ def run(args):
         name += "+ddsecret" if args.secret.lower().startswith("dd") else "+secret"
     if args.scenario:
         name += "+" + os.path.splitext(os.path.basename(args.scenario))[0]
+    if args.pfs:
+        name += "+pfs"
     try:
         proc, host, port, dc, key, keylog = start_server(args, work)
         cmd = client_command(args, host, port, dc, key, work)
@@ -228,16 +261,21 @@ def run(args):
         check_key(report, server_keys, args.client)
         check_answers(args, report, dc)
         if args.client == "mtprobe":
-            client_keys, client_obfs = read_keylog(os.path.join(work, "client.keylog"))
+            client_keys, client_obfs, client_binds, _ = read_keylog(os.path.join(work, "client.keylog"), True)
             if client_keys.get(report["auth_key_id"]) != report["auth_key"]:
                 raise Failure("mtprobe: its own key log does not hold the key it reported")
+            if args.pfs:
+                check_pfs(report, keylog, client_keys, client_binds)
+            if args.scenario == "first_req_pq_404" and report.get("auth_attempts", 0) < 2:
+                raise Failure("mtprobe: first_req_pq_404, but auth_attempts is %r: no restart after the -404"
+                              % report.get("auth_attempts"))
             if args.scenario == "bad_salt_first":
                 got = report.get("received", {}).get("bad_server_salt", 0)
                 if got < 1 or report.get("resends", 0) < 1:
                     raise Failure("mtprobe: bad_salt_first, but %r bad_server_salt and %r resends"
                                   % (got, report.get("resends")))
             if args.transport.startswith("obfuscated-"):
-                if len(client_obfs) != 1 or client_obfs[0] not in server_obfs:
+                if not client_obfs or any(line not in server_obfs for line in client_obfs):
                     raise Failure("mtprobe: OBFS2 lines differ:\nclient %s\nserver %s" % (client_obfs, server_obfs))
         extra = ""
         if "auth_attempts" in report:
@@ -270,9 +308,13 @@ def main():
     p.add_argument("--server-timeout", type=int, default=60, help="seconds to wait for the listening line")
     p.add_argument("--node", default=shutil.which("node") or "node")
     p.add_argument("--keep", action="store_true", help="keep the work directory")
+    p.add_argument("--pfs", action="store_true", help="mtprobe only: --pfs, and check the binding")
     p.add_argument("--known-bug", nargs=2, metavar=("REGEX", "REASON"),
                    help="a failure matching REGEX is a known client bug (see above)")
     args = p.parse_args()
+    if args.pfs and args.client != "mtprobe":
+        print("run_interop: --pfs is for the mtprobe client")
+        return EXIT_USAGE
     if not os.access(args.mtprobe, os.X_OK):
         print("run_interop: %s is not an executable" % args.mtprobe)
         return EXIT_USAGE

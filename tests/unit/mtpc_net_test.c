@@ -215,6 +215,48 @@ START_TEST(peer_hangs_up)
 }
 END_TEST
 
+START_TEST(error_404_returns_for_a_new_connection)
+{
+    /* -404 during the exchange: the loop hands the run back at once (no
+     * waiting for the deadline) so that the caller can connect again. */
+    struct net_run r;
+    net_setup(&r);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        close(r.sv[0]);
+        serve(r.sv[1], r.key, TS_ERR404);
+    }
+    close(r.sv[1]);
+    r.sv[1] = -1;
+    int64_t t0 = mtpc_net_now_ms();
+    ck_assert_ok(mtpc_net_run(r.c, r.sv[0], t0 + 30000));
+    ck_assert_int_lt(mtpc_net_now_ms() - t0, 20000);
+    ck_assert(mtpc_wants_reconnect(r.c));
+    ck_assert_int_eq(mtpc_state(r.c), MTPC_RUNNING);
+    close(r.sv[0]);
+    r.sv[0] = -1;
+    waitpid(pid, NULL, 0);
+    /* the second connection's server works */
+    int sv[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        close(sv[0]);
+        serve(sv[1], r.key, TS_NORMAL);
+    }
+    close(sv[1]);
+    ck_assert_ok(mtpc_reconnect(r.c));
+    ck_assert_ok(mtpc_net_run(r.c, sv[0], mtpc_net_now_ms() + 30000));
+    ck_assert_int_eq(mtpc_state(r.c), MTPC_DONE);
+    ck_assert_uint_eq(mtpc_outcome(r.c)->auth_attempts, 2);
+    close(sv[0]);
+    waitpid(pid, NULL, 0);
+    net_free(&r);
+}
+END_TEST
+
 static Suite *mtpc_net_suite(void)
 {
     Suite *s = suite_create("mtpc_net");
@@ -225,6 +267,7 @@ static Suite *mtpc_net_suite(void)
     tcase_add_test(tc, silent_peer_hits_the_deadline);
     tcase_add_test(tc, silent_server_after_the_key);
     tcase_add_test(tc, peer_hangs_up);
+    tcase_add_test(tc, error_404_returns_for_a_new_connection);
     suite_add_tcase(s, tc);
     return s;
 }
