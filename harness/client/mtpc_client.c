@@ -864,10 +864,12 @@ static int transport_error(struct mtpc_client *c, int32_t code)
             return MTP_OK;
         }
         return fail(c, MTP_ERR_CLIENT_AUTH_RESTARTS,
-                    "%s: transport error -404 (%s) while waiting for %s, on attempt %u of %u at the %skey exchange "
-                    "(each earlier attempt also ended with -404 and was restarted on a new connection)",
+                    "%s: transport error -404 (%s) while waiting for %s, on attempt %u of %u at the %skey exchange%s",
                     step, mtp_tr_error_name(code), waiting_for(c), c->attempts, c->cfg.max_auth_attempts,
-                    c->cfg.pfs.enabled ? (c->temp_phase ? "temporary " : "permanent ") : "");
+                    c->cfg.pfs.enabled ? (c->temp_phase ? "temporary " : "permanent ") : "",
+                    c->attempts > 1 ? " (each earlier attempt also ended with -404 and was restarted on a new "
+                                      "connection)"
+                                    : "");
     }
     return fail(c, MTP_ERR_CLIENT_TRANSPORT_ERROR, "%s: transport error %d (%s) while waiting for %s", step, (int)code,
                 mtp_tr_error_name(code), waiting_for(c));
