@@ -6,7 +6,17 @@
 #ifndef MTP_BENCH_H
 #define MTP_BENCH_H
 
+#include <time.h>
+
 #include "mtp/err.h"
+
+/* Seconds on the monotonic clock: every benchmark times itself with this. */
+static inline double mtp_bench_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 struct mtp_bench_sink {
     void (*record)(void *ctx, const char *name, double value, const char *unit, double ceiling);

@@ -20,13 +20,6 @@ int mtp_bench_auth(const struct mtp_bench_sink *sink);
 
 #define RUNS 3
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 struct timing {
     double client_s, server_s;
 };
@@ -58,20 +51,20 @@ static int exchange(const struct mtp_rsa_key *key, enum mtp_dh_mode mode, uint64
     mtp_wr_init_fixed(&cw, cbuf, sizeof cbuf, NULL);
     mtp_wr_init_fixed(&sw, sbuf, sizeof sbuf, NULL);
     int rc = MTP_OK;
-    double t0 = now_s();
+    double t0 = mtp_bench_now_s();
     MTP_TRY(mtp_auth_client_new(&cc, &cenv, &c, NULL));
     MTP_TRY(mtp_auth_client_start(c, &cw, NULL));
-    double t1 = now_s();
+    double t1 = mtp_bench_now_s();
     t->client_s += t1 - t0;
     MTP_TRY(mtp_auth_server_new(&sc, &senv, &s, NULL));
     while (mtp_auth_client_state(c) != MTP_AUTH_C_DONE) {
-        t0 = now_s();
+        t0 = mtp_bench_now_s();
         mtp_wr_reset(&sw);
         MTP_TRY(mtp_auth_server_recv(s, cbuf, cw.len, &sw, NULL));
-        t1 = now_s();
+        t1 = mtp_bench_now_s();
         mtp_wr_reset(&cw);
         MTP_TRY(mtp_auth_client_recv(c, sbuf, sw.len, &cw, NULL));
-        double t2 = now_s();
+        double t2 = mtp_bench_now_s();
         t->server_s += t1 - t0;
         t->client_s += t2 - t1;
     }
@@ -90,11 +83,11 @@ static int measure(const struct mtp_rsa_key *key, enum mtp_dh_mode mode, double 
     for (int run = 0; run < RUNS; run++) {
         struct timing t = {0, 0};
         size_t done = 0;
-        double t0 = now_s(), dt;
+        double t0 = mtp_bench_now_s(), dt;
         do {
             MTP_GUARD(exchange(key, mode, n++, &t));
             done++;
-            dt = now_s() - t0;
+            dt = mtp_bench_now_s() - t0;
         } while (dt < seconds);
         if ((double)done / dt > *per_s) {
             *per_s = (double)done / dt;

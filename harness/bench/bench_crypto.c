@@ -24,13 +24,6 @@ struct sized {
 static const struct sized sizes[] = {{1024, "1k"}, {8192, "8k"}, {65536, "64k"}, {1048576, "1m"}};
 #define N_SIZES (sizeof sizes / sizeof sizes[0])
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* One operation on message number i; returns MTP_OK or a code. */
 typedef int (*bench_op)(void *ctx, size_t i);
 
@@ -40,12 +33,12 @@ typedef int (*bench_op)(void *ctx, size_t i);
 static int rate_once(bench_op op, void *ctx, size_t batch, double seconds, size_t *i, double *per_s)
 {
     size_t done = 0;
-    double t0 = now_s(), dt;
+    double t0 = mtp_bench_now_s(), dt;
     do {
         for (size_t b = 0; b < batch; b++, (*i)++)
             MTP_GUARD(op(ctx, *i));
         done += batch;
-        dt = now_s() - t0;
+        dt = mtp_bench_now_s() - t0;
     } while (dt < seconds);
     *per_s = (double)done / dt;
     return MTP_OK;

@@ -18,13 +18,6 @@
 #define PING_PACKETS 20000
 #define PIECE 16384
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 struct bench {
     struct mtp_rsa_key *rsa;
     struct mtps_scenario scen;
@@ -68,9 +61,9 @@ static void feed_timed(struct mtps_conn *c, uint8_t *p, size_t n, double *t, boo
 {
     for (size_t off = 0; off < n && mtps_conn_state(c) == MTPS_CONN_OPEN; off += PIECE) {
         size_t k = n - off < PIECE ? n - off : PIECE;
-        double t0 = now_s();
+        double t0 = mtp_bench_now_s();
         mtps_conn_feed(c, p + off, k);
-        *t += now_s() - t0;
+        *t += mtp_bench_now_s() - t0;
         if (discard)
             mtps_conn_sent(c, 0);
     }
@@ -146,7 +139,7 @@ static int bignum_cost(struct bench *b, double seconds, double *cost)
     MTP_GUARD(mtp_env_rand(&b->env, secret, sizeof secret));
     {
         size_t n = 0;
-        double t0 = now_s(), dt;
+        double t0 = mtp_bench_now_s(), dt;
         do {
             /* The private operation runs before the padding check, which then fails on random input. */
             if (mtp_rsa_pad_decrypt(b->rsa, in, sizeof in, padded, NULL, NULL) == MTP_ERR_RSA_NOT_PRIVATE)
@@ -154,7 +147,7 @@ static int bignum_cost(struct bench *b, double seconds, double *cost)
             MTP_GUARD(mtp_dh_public(mtp_dh_telegram_prime, MTP_DH_BYTES, 3, secret, pub, NULL));
             MTP_GUARD(mtp_dh_shared(mtp_dh_telegram_prime, MTP_DH_BYTES, pub, MTP_DH_BYTES, secret, shared, NULL));
             n++;
-            dt = now_s() - t0;
+            dt = mtp_bench_now_s() - t0;
         } while (dt < seconds);
         if (dt / (double)n < *cost)
             *cost = dt / (double)n;
@@ -260,7 +253,7 @@ static int pings(struct bench *b, double *per_s, double *crypto_per_s)
             mtp_wr_init_dyn(&out, 4096, NULL);
             struct mtp_msgcrypt *mc;
             rc = mtp_msgcrypt_new(ps.c.key ? ps.c.key->auth_key : ps.cl.key.auth_key, &mc, NULL);
-            double t0 = now_s(), dt;
+            double t0 = mtp_bench_now_s(), dt;
             size_t n = 0;
             do {
                 mtp_wr_reset(&plain);
@@ -270,7 +263,7 @@ static int pings(struct bench *b, double *per_s, double *crypto_per_s)
                 if (rc == MTP_OK)
                     rc = mtp_msgcrypt_encrypt(mc, MTP_SENDER_SERVER, plain.p, plain.len, &out, NULL);
                 n++;
-                dt = now_s() - t0;
+                dt = mtp_bench_now_s() - t0;
             } while (rc == MTP_OK && dt < 0.2);
             *crypto_per_s = (double)n / dt;
             mtp_msgcrypt_del(mc);

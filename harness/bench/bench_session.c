@@ -12,13 +12,6 @@
 #define REPETITIONS 5
 #define T0 1700000000000LL
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 struct duo {
     struct mtp_det_state cst, sst;
     struct mtp_env cenv, senv;
@@ -102,12 +95,12 @@ static int bench_rpc(bool packets, size_t body_len, double seconds, double *best
     *best = 0;
     for (int rep = 0; rc == MTP_OK && rep < REPETITIONS; rep++) {
         size_t done = 0;
-        double t0 = now_s(), dt;
+        double t0 = mtp_bench_now_s(), dt;
         do {
             for (int i = 0; i < 64 && rc == MTP_OK; i++)
                 rc = rpc(d);
             done += 64;
-            dt = now_s() - t0;
+            dt = mtp_bench_now_s() - t0;
         } while (rc == MTP_OK && dt < seconds);
         if (done / dt > *best)
             *best = done / dt;
@@ -127,7 +120,7 @@ static int bench_container(double seconds, double *best)
     *best = 0;
     for (int rep = 0; rc == MTP_OK && rep < REPETITIONS; rep++) {
         size_t done = 0;
-        double t0 = now_s(), dt;
+        double t0 = mtp_bench_now_s(), dt;
         do {
             d->cst.now_ms++;
             d->sst.now_ms++;
@@ -146,7 +139,7 @@ static int bench_container(double seconds, double *best)
             while (rc == MTP_OK && mtp_session_flush(&d->s, &w) > 0)
                 mtp_wr_reset(&w);
             done += 100;
-            dt = now_s() - t0;
+            dt = mtp_bench_now_s() - t0;
         } while (rc == MTP_OK && dt < seconds);
         if (done / dt > *best)
             *best = done / dt;

@@ -24,13 +24,6 @@ struct corpus {
     size_t bytes;
 };
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Appends to a growing string; the corpus texts are assembled from pieces. */
 struct sb {
     char *p;
@@ -228,9 +221,9 @@ int mtp_bench_tl_run(const struct mtp_bench_sink *sink, const struct mtp_bench_t
     double secs = opts && opts->seconds > 0 ? opts->seconds : 1.0;
     static const char *const api[] = {"api"};
     struct mtp_tl_schema *s = NULL;
-    double t0 = now_s();
+    double t0 = mtp_bench_now_s();
     MTP_GUARD(mtp_tl_schema_load(api, 1, &s, err));
-    double load_ms = (now_s() - t0) * 1e3;
+    double load_ms = (mtp_bench_now_s() - t0) * 1e3;
     struct corpus c = {0};
     struct mtp_tl_arena a;
     mtp_tl_arena_init(&a, 64u << 20);
@@ -250,11 +243,11 @@ int mtp_bench_tl_run(const struct mtp_bench_sink *sink, const struct mtp_bench_t
 
     /* Decode. */
     unsigned long passes = 0;
-    double start = now_s(), el;
+    double start = mtp_bench_now_s(), el;
     do {
         rc = decode_pass(s, &c, &a, err);
         passes++;
-        el = now_s() - start;
+        el = mtp_bench_now_s() - start;
     } while (rc == MTP_OK && el < secs);
     if (rc < 0)
         goto out;
@@ -268,7 +261,7 @@ int mtp_bench_tl_run(const struct mtp_bench_sink *sink, const struct mtp_bench_t
         goto out;
     }
     passes = 0;
-    start = now_s();
+    start = mtp_bench_now_s();
     do {
         size_t off = 0;
         for (size_t i = 0; i < c.n; i++) {
@@ -277,19 +270,19 @@ int mtp_bench_tl_run(const struct mtp_bench_sink *sink, const struct mtp_bench_t
         }
         sink_u32 = dst[passes % c.bytes];
         passes++;
-        el = now_s() - start;
+        el = mtp_bench_now_s() - start;
     } while (el < secs);
     double memcpy_mbs = (double)c.bytes * (double)passes / el / 1e6;
     free(dst);
     passes = 0;
-    start = now_s();
+    start = mtp_bench_now_s();
     do {
         uLong crc = crc32(0L, Z_NULL, 0);
         for (size_t i = 0; i < c.n; i++)
             crc = crc32(crc, c.msg[i], (uInt)c.len[i]);
         sink_u32 = (uint32_t)crc;
         passes++;
-        el = now_s() - start;
+        el = mtp_bench_now_s() - start;
     } while (el < secs);
     double crc_mbs = (double)c.bytes * (double)passes / el / 1e6;
 

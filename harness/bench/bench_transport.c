@@ -15,13 +15,6 @@
 #define PIECE 16384
 #define REPETITIONS 5
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 struct stream {
     uint8_t *wire;      /* as sent: tag or obfuscated init, then frames */
     uint8_t *scratch;   /* where a pass copies and decrypts obfuscated bytes */
@@ -141,11 +134,11 @@ static int throughput(int (*pass)(struct stream *, size_t *), struct stream *s, 
     *best = 0;
     for (int rep = 0; rep < REPETITIONS; rep++) {
         size_t passes = 0, frames = 0;
-        double t0 = now_s(), dt;
+        double t0 = mtp_bench_now_s(), dt;
         do {
             MTP_GUARD(pass(s, &frames));
             passes++;
-            dt = now_s() - t0;
+            dt = mtp_bench_now_s() - t0;
         } while (dt < seconds);
         if (frames != passes * FRAMES)
             return MTP_ERR_INTERNAL;
