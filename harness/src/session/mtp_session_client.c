@@ -54,20 +54,8 @@ static int check_window(struct mtp_session *s, uint64_t msg_id, int32_t seqno, s
 int mtp_session_client_recv(struct mtp_session *s, const struct mtp_msg_header *h, struct mtp_rd *body,
                             struct mtp_error *err)
 {
-    /* security_guidelines#checking-session-id */
-    if (h->session_id != s->session_id) {
-        int rc = mtp_error_set(err, MTP_ERR_SES_WRONG_SESSION, 8,
-                               "message.session_id: %#llx at offset 8 is not this session (%#llx)",
-                               (unsigned long long)h->session_id, (unsigned long long)s->session_id);
-        mtp_session_dropped(s, h->msg_id, h->seqno, rc, err);
-        return rc;
-    }
     uint32_t ctor;
-    int rc = mtp_rd_peek_u32(body, &ctor, "message.message_data");
-    if (rc < 0) {
-        mtp_session_dropped(s, h->msg_id, h->seqno, rc, err);
-        return rc;
-    }
+    MTP_GUARD(mtp_session_accept_header(s, h, body, &ctor, err));
     MTP_GUARD(check_parity(s, h->msg_id, h->seqno, 16, err));
     int tc = 0;
     if (s->ids.synced && s->cfg.client_time_check)
@@ -85,7 +73,7 @@ int mtp_session_client_recv(struct mtp_session *s, const struct mtp_msg_header *
         return MTP_OK;
     }
     struct mtp_container c;
-    rc = mtp_container_open(&c, body, h->msg_id, h->seqno, &s->cfg.container);
+    int rc = mtp_container_open(&c, body, h->msg_id, h->seqno, &s->cfg.container);
     if (rc < 0) {
         mtp_session_dropped(s, h->msg_id, h->seqno, rc, err);
         return rc;

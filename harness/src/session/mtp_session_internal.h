@@ -47,6 +47,10 @@ MTP_MUST_USE int mtp_outbox_make_room(struct mtp_session *s, size_t len);
 /* --- mtp_session.c --- */
 void mtp_session_emit(struct mtp_session *s, const struct mtp_session_event *ev);
 void mtp_session_dropped(struct mtp_session *s, uint64_t msg_id, int32_t seqno, int code, const struct mtp_error *err);
+/* Both roles: the message must belong to this session and carry at least a
+ * constructor id (returned in *ctor); otherwise it is dropped with the reason. */
+int mtp_session_accept_header(struct mtp_session *s, const struct mtp_msg_header *h, const struct mtp_rd *body,
+                              uint32_t *ctor, struct mtp_error *err);
 /* Remembers a received content-related msg_id for msgs_ack. */
 void mtp_session_ack_later(struct mtp_session *s, uint64_t msg_id);
 /* Removes msg_id from the pending acks (it was answered, which acknowledges it). */

@@ -378,3 +378,20 @@ void mtp_session_dispatch(struct mtp_session *s, const struct mtp_session_msg *m
         mtp_session_dropped(s, m->msg_id, m->seqno, MTP_ERR_SES_UNEXPECTED, &e);
     }
 }
+
+int mtp_session_accept_header(struct mtp_session *s, const struct mtp_msg_header *h, const struct mtp_rd *body,
+                              uint32_t *ctor, struct mtp_error *err)
+{
+    /* security_guidelines#checking-session-id */
+    if (h->session_id != s->session_id) {
+        int rc = mtp_error_set(err, MTP_ERR_SES_WRONG_SESSION, 8,
+                               "message.session_id: %#llx at offset 8 is not this session (%#llx)",
+                               (unsigned long long)h->session_id, (unsigned long long)s->session_id);
+        mtp_session_dropped(s, h->msg_id, h->seqno, rc, err);
+        return rc;
+    }
+    int rc = mtp_rd_peek_u32(body, ctor, "message.message_data");
+    if (rc < 0)
+        mtp_session_dropped(s, h->msg_id, h->seqno, rc, err);
+    return rc;
+}

@@ -182,19 +182,8 @@ int mtp_session_server_recv(struct mtp_session *s, const struct mtp_msg_header *
      * names the session, so that even a notification about it goes there. */
     if (s->session_id == 0)
         s->session_id = h->session_id;
-    if (h->session_id != s->session_id) {
-        int rc = mtp_error_set(err, MTP_ERR_SES_WRONG_SESSION, 8,
-                               "message.session_id: %#llx at offset 8 is not this session (%#llx)",
-                               (unsigned long long)h->session_id, (unsigned long long)s->session_id);
-        mtp_session_dropped(s, h->msg_id, h->seqno, rc, err);
-        return rc;
-    }
     uint32_t ctor;
-    int rc = mtp_rd_peek_u32(body, &ctor, "message.message_data");
-    if (rc < 0) {
-        mtp_session_dropped(s, h->msg_id, h->seqno, rc, err);
-        return rc;
-    }
+    MTP_GUARD(mtp_session_accept_header(s, h, body, &ctor, err));
     struct judged j = {h->msg_id, h->seqno, h->salt, 16, 24, 0};
     uint32_t facts = window_facts(s, h->msg_id, h->seqno, ctor);
     switch (mtp_msgid_time_cmp(h->msg_id, now, s->cfg.max_past_ms, s->cfg.max_future_ms)) {
