@@ -38,6 +38,17 @@ static int set(json_t *o, const char *key, json_t *v)
 
 static void anon_key(char *buf, size_t cap, unsigned arg) { snprintf(buf, cap, "_%u", arg + 1); }
 
+/* The bits of flags argument i that the object's present conditional fields account for. */
+static uint32_t implied_flags(const struct mtp_tl_object *o, unsigned i)
+{
+    const struct mtp_tl_combinator *c = o->ctor;
+    uint32_t bits = 0;
+    for (unsigned k = i + 1; k < c->nargs; k++)
+        if (c->args[k].cond_arg == (int)i && mtp_tl_obj_has(o, k))
+            bits |= 1u << c->args[k].cond_bit;
+    return bits;
+}
+
 json_t *mtp_tl_json_from_value(const struct mtp_tl_value *v)
 {
     switch (v->kind) {
@@ -107,6 +118,11 @@ json_t *mtp_tl_json_from_value(const struct mtp_tl_value *v)
             if (!mtp_tl_obj_has(o, i))
                 continue;
             const struct mtp_tl_value *f = mtp_tl_obj_field(o, i);
+            /* A flags word that says no more than the fields present is left
+             * out, as client libraries do: it is recomputed on input.  One with
+             * other bits (a newer layer's) is kept so nothing is lost. */
+            if (c->args[i].is_flags && f && f->kind == MTP_TL_V_NAT && f->u.nat == implied_flags(o, i))
+                continue;
             char key[16];
             const char *name = c->args[i].name;
             if (name == NULL) {

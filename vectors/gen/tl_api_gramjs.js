@@ -69,9 +69,10 @@ function obj(j) {
 
 const hex = (o) => Buffer.from(o.getBytes()).toString("hex");
 
-// The JSON of a decoded value shows every `#` field; a flags field holds the
-// bits of the conditional fields present (a `true` flag counts when true),
-// plus any other bits given.  Fields are put in schema order.
+// The JSON of a decoded value leaves a `#` field out when the conditional
+// fields present account for all of its bits (a `true` flag counts when true),
+// as client libraries do; it shows the field only when other bits are given.
+// Fields are put in schema order.
 function withFlags(j) {
   if (Array.isArray(j)) return j.map(withFlags);
   if (j === null || typeof j !== "object") return j;
@@ -80,14 +81,15 @@ function withFlags(j) {
   const out = { _: j._ };
   for (const [name, type, cond] of def.args) {
     if (type === "#") {
-      let v = (j[name] || 0) >>> 0;
+      let v = (j[name] || 0) >>> 0, mask = 0;
       for (const [n2, t2, c2] of def.args) {
         if (!c2 || c2.split(".")[0] !== name) continue;
         const bit = 1 << Number(c2.split(".")[1]);
+        mask = (mask | bit) >>> 0;
         const on = n2 in j && j[n2] !== undefined && (t2 !== "true" || j[n2] === true);
         v = on ? (v | bit) >>> 0 : (v & ~bit) >>> 0;
       }
-      out[name] = v;
+      if ((v & ~mask) >>> 0) out[name] = v;
     } else if (name in j && j[name] !== undefined) {
       out[name] = withFlags(j[name]);
     }
@@ -186,6 +188,9 @@ const enc_bad = [
   ["constructor of another type where User is expected",
     { _: "updates", updates: [], users: [{ _: "peerUser", user_id: "1" }], chats: [], date: 0, seq: 0 }, "tl_type_mismatch"],
 ];
+// Flags given on input are recomputed from the fields: a stale value gives the same bytes.
+encode.push({ tcId: ++tc, comment: "flags given explicitly (stale): recomputed from the fields", result: "valid",
+  args: { json: { _: "peerNotifySettings", flags: 6, show_previews: true } }, expect: { data: pns } });
 for (const [comment, j, error] of enc_bad) {
   encode.push({ tcId: ++tc, comment, result: "invalid", args: { json: JSON.parse(JSON.stringify(j)) },
     expect: { error } });
