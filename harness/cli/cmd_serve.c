@@ -39,6 +39,8 @@ static void serve_usage(FILE *out)
             "                          written next to it as FILE.pub.pem (PKCS#1, Telegram's form)\n"
             "  --keylog FILE           append every new key: AUTH_KEY <id> <key>, OBFS2 ... (docs/keylog.md)\n"
             "  --keys-file FILE        keep auth keys across restarts (read at start, appended to)\n"
+            "  --events FILE           write the observation log: one JSON line per connection, message,\n"
+            "                          key, call, rule and close, for programs (docs/events.md)\n"
             "  --scenario NAME|PATH    behaviour from mock-server/scenarios/NAME.json (docs/scenarios.md)\n"
             "  --api-schema FILE       API schema to answer with (repeat: one per layer; the client's\n"
             "                          invokeWithLayer picks the highest layer not above its own);\n"
@@ -176,7 +178,7 @@ struct opts {
     int32_t dc_ids[MTPS_MAX_DCS];
     bool dc_given[MTPS_MAX_DCS];
     size_t n;
-    const char *rsa_key, *keylog, *keys_file, *scenario, *templates, *secret_hex;
+    const char *rsa_key, *keylog, *keys_file, *scenario, *templates, *secret_hex, *events;
     const char *schemas[MAX_SCHEMAS];
     size_t nschemas;
     int verbose;
@@ -270,6 +272,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
             o->rsa_key = v;
         } else if (strcmp(a, "--keylog") == 0) {
             o->keylog = v;
+        } else if (strcmp(a, "--events") == 0) {
+            o->events = v;
         } else if (strcmp(a, "--keys-file") == 0) {
             o->keys_file = v;
         } else if (strcmp(a, "--scenario") == 0) {
@@ -404,6 +408,7 @@ static int serve_run(int argc, char **argv)
         .templates_dir = o.templates,
         .keylog_path = o.keylog,
         .keys_path = o.keys_file,
+        .events_path = o.events,
         .secret = secret,
         .ndcs = o.n,
     };

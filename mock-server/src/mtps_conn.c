@@ -19,6 +19,7 @@
 static int64_t now_ms(const struct mtps_conn *c) { return mtp_env_now_ms(&c->srv->env); }
 static const struct mtps_scenario *scen(const struct mtps_conn *c) { return c->srv->scenario; }
 static const struct mtps_limits *lim(const struct mtps_conn *c) { return &c->srv->limits; }
+static const struct mtps_events *evs(const struct mtps_conn *c) { return &c->srv->events; }
 
 /* --- closing --- */
 
@@ -94,6 +95,10 @@ static void fail_with(struct mtps_conn *c, int32_t code, int reason, const char 
         mtp_tr_error_payload(code, p);
         transmit(c, p, sizeof p);
         c->sent_error = code;
+        json_t *o = mtps_ev_new(evs(c), "transport_error", c->id);
+        json_object_set_new(o, "dir", json_string("s2c"));
+        json_object_set_new(o, "code", json_integer(code));
+        mtps_events_emit(evs(c), o);
         if (code == MTP_TR_ERROR_AUTH_KEY)
             c->srv->stats.errors_404++;
         else if (code == MTP_TR_ERROR_FLOOD)
@@ -176,6 +181,53 @@ static bool inner_body(const uint8_t *plain, size_t len, const uint8_t **body, s
     return true;
 }
 
+/* --- the observation log --- */
+
+static void ev_rule(const struct mtps_conn *c, const struct mtps_rule *r, const char *where)
+{
+    json_t *o = mtps_ev_new(evs(c), "rule", c->id);
+    json_object_set_new(o, "at", json_string(where));
+    json_object_set_new(o, "do", json_string(mtps_action_name(r->action)));
+    json_object_set_new(o, "match", json_string(r->match[0] ? r->match : "*"));
+    mtps_events_emit(evs(c), o);
+}
+
+/* An encrypted message in either direction, from its plaintext. */
+static void ev_inner(const struct mtps_conn *c, const char *dir, const uint8_t *plain, size_t len, bool quick_ack)
+{
+    json_t *o = mtps_ev_new(evs(c), "msg", c->id);
+    if (o == NULL)
+        return;
+    json_object_set_new(o, "dir", json_string(dir));
+    json_object_set_new(o, "enc", json_true());
+    if (quick_ack)
+        json_object_set_new(o, "quick_ack", json_true());
+    mtps_ev_set_inner(evs(c), o, c->key ? c->key->id : 0, plain, len);
+    mtps_events_emit(evs(c), o);
+}
+
+/* An unencrypted (key-exchange) message in either direction. */
+static void ev_plain(const struct mtps_conn *c, const char *dir, uint64_t msg_id, const uint8_t *body, size_t len)
+{
+    json_t *o = mtps_ev_new(evs(c), "msg", c->id);
+    if (o == NULL)
+        return;
+    json_object_set_new(o, "dir", json_string(dir));
+    json_object_set_new(o, "enc", json_false());
+    mtps_ev_set_u64(o, "msg_id", msg_id);
+    mtps_ev_set_body(evs(c), o, body, len, msg_id, 0);
+    mtps_events_emit(evs(c), o);
+}
+
+static void ev_bad_packet(const struct mtps_conn *c, const char *what, int code, const char *text)
+{
+    json_t *o = mtps_ev_new(evs(c), "bad_packet", c->id);
+    json_object_set_new(o, "what", json_string(what));
+    json_object_set_new(o, "reason", json_string(mtp_err_name(code)));
+    json_object_set_new(o, "text", json_string(text));
+    mtps_events_emit(evs(c), o);
+}
+
 /* --- sending with the s2c rules --- */
 
 static void queue_delayed(struct mtps_conn *c, const uint8_t *data, size_t len, int64_t ms, bool close_after)
@@ -205,6 +257,7 @@ static void send_payload(struct mtps_conn *c, uint8_t *data, size_t len, const s
         return;
     }
     mtps_logv(&c->srv->log, c->id, "rule: %s at s2c_packet (match \"%s\")", mtps_action_name(r->action), r->match);
+    ev_rule(c, r, "s2c_packet");
     switch (r->action) {
     case MTPS_DO_DROP:
         return;
@@ -329,6 +382,7 @@ static void flush_session(struct mtps_conn *c, struct mtps_sess *s)
             break;
         }
         log_message(c, "s2c", c->pkt.p, c->pkt.len);
+        ev_inner(c, "s2c", c->pkt.p, c->pkt.len, false);
         struct names nm = {.n = 0};
         if (scen(c)->nrules) {
             add_name(&nm, "encrypted");
@@ -409,6 +463,7 @@ static void on_rpc(struct mtps_conn *c, struct mtps_sess *s, const struct mtp_se
     const char *source = "its template";
     if (r) {
         mtps_logv(&srv->log, c->id, "rule: %s at rpc (match \"%s\")", mtps_action_name(r->action), r->match);
+        ev_rule(c, r, "rpc");
         answer = false;
         if (r->action == MTPS_DO_RPC_ERROR) {
             ans.error = true;
@@ -453,6 +508,21 @@ static void on_rpc(struct mtps_conn *c, struct mtps_sess *s, const struct mtp_se
             mtps_logv(&srv->log, c->id, "rpc %s (layer %d%s%s) -> %zu bytes from %s", rpc.method, (int)rpc.layer,
                       as_perm[0] ? ", as permanent key " : "", as_perm, res.len, source);
     }
+    json_t *o = mtps_ev_new(evs(c), "rpc", c->id);
+    if (o) {
+        json_object_set_new(o, "method", json_string(rpc.method));
+        mtps_ev_set_u64(o, "req_msg_id", ev->msg_id);
+        mtps_ev_set_wire64(o, "session_id", s->session_id);
+        json_object_set_new(o, "layer", json_integer(rpc.layer));
+        json_object_set_new(o, "answer", json_string(!answer ? "none" : ans.error ? "rpc_error" : "result"));
+        if (answer && ans.error) {
+            json_object_set_new(o, "error_code", json_integer(ans.code));
+            json_object_set_new(o, "error_message", json_string(ans.message));
+        }
+        if (!rpc.decoded)
+            json_object_set_new(o, "decode_error", json_string(rpc.err.msg));
+        mtps_events_emit(evs(c), o);
+    }
     if (!rpc.decoded)
         mtps_logv(&srv->log, c->id, "rpc %s: does not decode: %s", rpc.method, rpc.err.msg);
     mtp_wr_free(&res);
@@ -482,6 +552,28 @@ void mtps_conn_session_event(struct mtps_server *srv, struct mtps_sess *s, const
     if (c == NULL)
         return;
     const struct mtps_log *log = &srv->log;
+    static const char *const kinds[] = {
+        [MTP_SESSION_EV_BAD_MSG] = "bad_msg_notification", [MTP_SESSION_EV_BAD_SALT] = "bad_server_salt",
+        [MTP_SESSION_EV_NEW_SESSION] = "new_session_created", [MTP_SESSION_EV_DROPPED] = "dropped",
+        [MTP_SESSION_EV_DISCONNECT] = "ping_delay_disconnect", [MTP_SESSION_EV_DESTROY_SESSION] = "destroy_session",
+    };
+    if ((size_t)ev->type < sizeof kinds / sizeof kinds[0] && kinds[ev->type] != NULL) {
+        /* What the server's session core decided about the client's messages. */
+        json_t *o = mtps_ev_new(&srv->events, "session", c->id);
+        json_object_set_new(o, "what", json_string(kinds[ev->type]));
+        mtps_ev_set_wire64(o, "session_id", s->session_id);
+        if (ev->type == MTP_SESSION_EV_DROPPED) {
+            mtps_ev_set_u64(o, "msg_id", ev->msg_id);
+            json_object_set_new(o, "reason", json_string(mtp_err_name(ev->code)));
+            json_object_set_new(o, "text", json_string(ev->text ? ev->text : ""));
+        } else if (ev->type == MTP_SESSION_EV_BAD_MSG || ev->type == MTP_SESSION_EV_BAD_SALT ||
+                   ev->type == MTP_SESSION_EV_NEW_SESSION) {
+            mtps_ev_set_u64(o, "ref_msg_id", ev->ref_msg_id);
+            if (ev->type == MTP_SESSION_EV_BAD_MSG)
+                json_object_set_new(o, "code", json_integer(ev->code));
+        }
+        mtps_events_emit(&srv->events, o);
+    }
     switch (ev->type) {
     case MTP_SESSION_EV_MESSAGE:
         on_rpc(c, s, ev);
@@ -524,6 +616,7 @@ static bool apply_c2s_rule(struct mtps_conn *c, const struct mtps_rule *r, const
     if (r == NULL)
         return false;
     mtps_logv(&c->srv->log, c->id, "rule: %s at %s (match \"%s\")", mtps_action_name(r->action), where, r->match);
+    ev_rule(c, r, where);
     switch (r->action) {
     case MTPS_DO_DROP:
         return true;
@@ -569,6 +662,19 @@ static void new_key(struct mtps_conn *c, const struct mtp_auth_result *res)
         return;
     }
     srv->stats.keys_created++;
+    json_t *o = mtps_ev_new(&srv->events, "key", c->id);
+    if (o) {
+        mtps_ev_set_wire64(o, "auth_key_id", k->id);
+        json_object_set_new(o, "temp", json_boolean(res->temp));
+        if (res->temp)
+            json_object_set_new(o, "expires_at", json_integer(expires_at));
+        json_object_set_new(o, "first_byte", json_integer(res->auth_key[0]));
+        json_object_set_new(o, "retries", json_integer(res->retries));
+        json_object_set_new(o, "rsa", json_string(mtp_auth_rsa_scheme_name(res->rsa_scheme)));
+        json_object_set_new(o, "inner", json_string(mtp_auth_inner_form_name(res->inner_form)));
+        json_object_set_new(o, "req_pq_multi", json_boolean(res->req_pq_multi));
+        mtps_events_emit(&srv->events, o);
+    }
     mtps_keylog_auth_key(&srv->keylog, res->auth_key_id, res->auth_key, res->temp, expires_at);
     mtps_keylog_auth_key(&srv->keysfile, res->auth_key_id, res->auth_key, res->temp, expires_at);
     char fp[17];
@@ -589,9 +695,11 @@ static void on_plain(struct mtps_conn *c, const uint8_t *data, size_t len)
     if (rc == MTP_OK)
         rc = mtp_auth_msg_id_check(pm.msg_id, false, &err);
     if (rc < 0) {
+        ev_bad_packet(c, "unencrypted message", rc, err.msg);
         fail_with(c, MTP_TR_ERROR_AUTH_KEY, MTP_ERR_SRV_BAD_PACKET, "unencrypted message: %s", err.msg);
         return;
     }
+    ev_plain(c, "c2s", (uint64_t)pm.msg_id, pm.body, pm.body_len);
     if (mtps_log_verbose(&srv->log)) {
         char what[48];
         snprintf(what, sizeof what, "plain msg_id=%#" PRIx64, (uint64_t)pm.msg_id);
@@ -603,6 +711,7 @@ static void on_plain(struct mtps_conn *c, const uint8_t *data, size_t len)
     mtp_wr_reset(&c->pkt);
     rc = mtps_hs_recv(&c->hs, &srv->auth, &cfg, &srv->env, pm.body, pm.body_len, &c->pkt, &done, &res, &err);
     if (rc < 0) {
+        ev_bad_packet(c, "auth-key exchange", rc, err.msg);
         fail_with(c, MTP_TR_ERROR_AUTH_KEY, MTP_ERR_SRV_HANDSHAKE, "auth-key exchange: %s: %s", mtp_err_name(rc),
                   err.msg);
         return;
@@ -613,6 +722,7 @@ static void on_plain(struct mtps_conn *c, const uint8_t *data, size_t len)
             abort_conn(c, MTP_ERR_INTERNAL, "cannot wrap an unencrypted answer");
             return;
         }
+        ev_plain(c, "s2c", mtp_load_u64(c->plain.p + 8), c->pkt.p, c->pkt.len);
         if (mtps_log_verbose(&srv->log)) {
             char what[48];
             snprintf(what, sizeof what, "plain msg_id=%#" PRIx64, mtp_load_u64(c->plain.p + 8));
@@ -656,6 +766,9 @@ static void on_encrypted(struct mtps_conn *c, const uint8_t *data, size_t len, b
         k = NULL;
     }
     if (k == NULL) {
+        json_t *o = mtps_ev_new(evs(c), "unknown_key", c->id);
+        mtps_ev_set_wire64(o, "auth_key_id", id);
+        mtps_events_emit(evs(c), o);
         fail_with(c, MTP_TR_ERROR_AUTH_KEY, MTP_ERR_SRV_UNKNOWN_KEY, "auth_key_id %016" PRIx64 " is not known", id);
         return;
     }
@@ -669,6 +782,7 @@ static void on_encrypted(struct mtps_conn *c, const uint8_t *data, size_t len, b
     mtp_wr_reset(&c->plain);
     rc = mtp_msgcrypt_decrypt(c->mc, MTP_SENDER_CLIENT, data, len, &c->plain, &err);
     if (rc < 0) {
+        ev_bad_packet(c, "encrypted message", rc, err.msg);
         if (scen(c)->bad_packet_closes)
             fail_with(c, MTP_TR_ERROR_AUTH_KEY, MTP_ERR_SRV_BAD_PACKET, "encrypted message: %s", err.msg);
         else
@@ -678,6 +792,7 @@ static void on_encrypted(struct mtps_conn *c, const uint8_t *data, size_t len, b
     const uint8_t *plain = c->plain.p;
     size_t plen = c->plain.len;
     log_message(c, "c2s", plain, plen);
+    ev_inner(c, "c2s", plain, plen, quick_ack);
     if (scen(c)->nrules) {
         struct names nm = {.n = 0};
         const uint8_t *body;
@@ -708,8 +823,15 @@ static void on_encrypted(struct mtps_conn *c, const uint8_t *data, size_t len, b
         uint32_t token;
         mtp_error_clear(&err);
         if (mtp_tr_quick_ack_compute(k->auth_key, MTP_TR_CLIENT, plain, plen, &token) == MTP_OK &&
-            mtp_tr_conn_send_ack(&c->tr, token, &c->out, &err) == MTP_OK)
+            mtp_tr_conn_send_ack(&c->tr, token, &c->out, &err) == MTP_OK) {
             mtps_logv(&srv->log, c->id, "s2c quick ack %08" PRIx32, token);
+            json_t *o = mtps_ev_new(evs(c), "quick_ack", c->id);
+            json_object_set_new(o, "dir", json_string("s2c"));
+            char tok[9];
+            snprintf(tok, sizeof tok, "%08" PRIx32, token);
+            json_object_set_new(o, "token", json_string(tok));
+            mtps_events_emit(evs(c), o);
+        }
     }
     c->cur = s;
     mtp_error_clear(&err);
@@ -799,6 +921,17 @@ static void transport_known(struct mtps_conn *c)
             mtps_keylog_obfs2(&srv->keylog, c->tr.det.buf, &keys);
         mtp_wipe(&keys, sizeof keys);
     }
+    json_t *o = mtps_ev_new(&srv->events, "transport", c->id);
+    if (o) {
+        json_object_set_new(o, "transport", json_string(mtp_tr_kind_name(c->tr.kind)));
+        json_object_set_new(o, "obfuscated", json_boolean(c->tr.obfuscated));
+        if (c->tr.obfuscated) {
+            json_object_set_new(o, "dc_field", json_integer(c->tr.dc));
+            if (c->tr.det.have == MTP_OBFS_INIT_LEN)
+                mtps_ev_set_hex(o, "init", c->tr.det.buf, MTP_OBFS_INIT_LEN);
+        }
+        mtps_events_emit(&srv->events, o);
+    }
     mtps_logv(&srv->log, c->id, "transport %s%s (dc field %d)", mtp_tr_kind_name(c->tr.kind),
               c->tr.obfuscated ? ", obfuscated2" : "", (int)c->tr.dc);
     if (c->refuse_code)
@@ -873,6 +1006,10 @@ int mtps_conn_init(struct mtps_conn *c, struct mtps_server *srv, int32_t dc, con
     srv->nconns++;
     srv->stats.conns_opened++;
     mtps_log(&srv->log, c->id, "open from %s on dc %d", c->peer, (int)dc);
+    json_t *ev = mtps_ev_new(&srv->events, "open", c->id);
+    json_object_set_new(ev, "peer", json_string(c->peer));
+    json_object_set_new(ev, "dc", json_integer(dc));
+    mtps_events_emit(&srv->events, ev);
     return MTP_OK;
 }
 
@@ -1020,6 +1157,20 @@ void mtps_conn_free(struct mtps_conn *c)
     mtps_log(&srv->log, c->id, "close: %s: %s%s; in %" PRIu64 " B / %" PRIu64 " frames, out %" PRIu64 " B / %" PRIu64 " frames, %.3f s",
              mtp_err_name(reason), text, sent, c->bytes_in, c->frames_in, c->bytes_out, c->frames_out,
              (double)(now - c->opened_ms) / 1000.0);
+    json_t *o = mtps_ev_new(&srv->events, "close", c->id);
+    if (o) {
+        /* Who ended it: the client (its FIN, or a close mid-frame), or the server (a rule, an error, a limit). */
+        bool by_peer = reason == MTP_ERR_SRV_EOF && c->state != MTPS_CONN_OPEN;
+        by_peer |= reason == MTP_ERR_TR_BAD_LENGTH && strstr(c->reason_text, "peer closed") != NULL;
+        json_object_set_new(o, "by", json_string(c->state == MTPS_CONN_OPEN ? "shutdown" : by_peer ? "client" : "server"));
+        json_object_set_new(o, "reason", json_string(mtp_err_name(reason)));
+        json_object_set_new(o, "text", json_string(text));
+        if (c->sent_error)
+            json_object_set_new(o, "sent_error", json_integer(c->sent_error));
+        json_object_set_new(o, "bytes_in", json_integer((json_int_t)c->bytes_in));
+        json_object_set_new(o, "bytes_out", json_integer((json_int_t)c->bytes_out));
+        mtps_events_emit(&srv->events, o);
+    }
     unbind_key(c);
     for (size_t i = 0; i < c->ndelayed; i++)
         free(c->delayed[i].data);

@@ -52,32 +52,31 @@ void mtps_logv(const struct mtps_log *l, uint64_t conn, const char *fmt, ...)
     va_end(ap);
 }
 
-void mtps_log_tl(const struct mtps_log *l, uint64_t conn, const char *dir, const char *what, const uint8_t *body,
-                 size_t len)
+size_t mtps_tl_render(const struct mtp_tl_schema *schema, const uint8_t *body, size_t len, size_t max_bytes,
+                      char *out, size_t cap)
 {
-    if (l == NULL || !mtps_log_verbose(l))
-        return;
-    char text[LOG_LINE_MAX - 256];
+    if (cap == 0)
+        return 0;
     struct mtp_wr w;
-    mtp_wr_init_fixed(&w, text, sizeof text - 1, NULL);
+    mtp_wr_init_fixed(&w, out, cap - 1, NULL);
     int rc = MTP_ERR_UNSUPPORTED;
-    if (l->schema) {
+    if (schema) {
         struct mtp_tl_arena a;
         mtp_tl_arena_init(&a, mtp_tl_decode_budget(len));
         struct mtp_tl_value v;
         struct mtp_error err;
         mtp_error_clear(&err);
         struct mtp_tl_decode_opts o = {.max_gzip = 1u << 20};
-        rc = mtp_tl_decode(l->schema, NULL, body, len, &o, &a, &v, NULL, &err);
+        rc = mtp_tl_decode(schema, NULL, body, len, &o, &a, &v, NULL, &err);
         if (rc == MTP_OK) {
-            struct mtp_tl_text_opts to = {.multiline = false, .max_bytes = LOG_BYTES_MAX};
+            struct mtp_tl_text_opts to = {.multiline = false, .max_bytes = max_bytes};
             rc = mtp_tl_text(&v, &to, &w);
             if (rc < 0 && w.len > 0) {
-                /* Too long for one line: keep what fits. */
+                /* Too long for the buffer: keep what fits. */
                 rc = MTP_OK;
                 w.failed = false;
                 if (w.len > 3)
-                    memcpy(text + w.len - 3, "...", 3);
+                    memcpy(out + w.len - 3, "...", 3);
             }
         }
         mtp_tl_arena_free(&a);
@@ -90,10 +89,19 @@ void mtps_log_tl(const struct mtps_log *l, uint64_t conn, const char *dir, const
         uint32_t ctor = len >= 4 ? (uint32_t)body[0] | (uint32_t)body[1] << 8 | (uint32_t)body[2] << 16 |
                                        (uint32_t)body[3] << 24
                                  : 0;
-        int k = snprintf(text, sizeof text, "#%08x (%zu bytes, not in the schema) %s%s", ctor, len, hex,
-                         len > n ? "..." : "");
-        w.len = k > 0 ? (size_t)k : 0;
+        int k = snprintf(out, cap, "#%08x (%zu bytes, not in the schema) %s%s", ctor, len, hex, len > n ? "..." : "");
+        w.len = k < 0 ? 0 : (size_t)k < cap ? (size_t)k : cap - 1;
     }
-    text[w.len] = '\0';
+    out[w.len] = '\0';
+    return w.len;
+}
+
+void mtps_log_tl(const struct mtps_log *l, uint64_t conn, const char *dir, const char *what, const uint8_t *body,
+                 size_t len)
+{
+    if (l == NULL || !mtps_log_verbose(l))
+        return;
+    char text[LOG_LINE_MAX - 256];
+    mtps_tl_render(l->schema, body, len, LOG_BYTES_MAX, text, sizeof text);
     mtps_logv(l, conn, "%s %s %s", dir, what, text);
 }

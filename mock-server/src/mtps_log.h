@@ -37,4 +37,10 @@ static inline bool mtps_log_verbose(const struct mtps_log *l) { return l->f != N
 void mtps_log_tl(const struct mtps_log *l, uint64_t conn, const char *dir, const char *what, const uint8_t *body,
                  size_t len);
 
+/* body (one boxed TL object) as one line of TL text in out[0..cap), bytes
+ * fields longer than max_bytes shortened (0: never); the constructor id and
+ * hex when the schema cannot decode it.  Returns the length written. */
+size_t mtps_tl_render(const struct mtp_tl_schema *schema, const uint8_t *body, size_t len, size_t max_bytes,
+                      char *out, size_t cap);
+
 #endif

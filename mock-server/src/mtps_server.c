@@ -86,6 +86,8 @@ int mtps_server_init(struct mtps_server *srv, const struct mtps_server_cfg *cfg,
             mtps_log(&srv->log, 0, "%zu auth keys loaded from %s", srv->store.nkeys, cfg->keys_path);
     }
     MTP_TRY(mtps_keylog_open(&srv->keylog, cfg->keylog_path, err));
+    MTP_TRY(mtps_events_open(&srv->events, cfg->events_path, &srv->env, err));
+    srv->events.schema = srv->log.schema;
     return MTP_OK;
 out:
     mtps_server_free(srv);
@@ -99,6 +101,7 @@ void mtps_server_free(struct mtps_server *srv)
     mtps_auth_cfg_free(&srv->auth);
     mtps_keylog_close(&srv->keylog);
     mtps_keylog_close(&srv->keysfile);
+    mtps_events_close(&srv->events);
 }
 
 void mtps_server_set_addr(struct mtps_server *srv, size_t i, const char *ip, uint16_t port)

@@ -18,6 +18,7 @@
 #include "mtp/obfs.h"
 #include "mtp/rsa.h"
 #include "mtps_api.h"
+#include "mtps_events.h"
 #include "mtps_hs.h"
 #include "mtps_keylog.h"
 #include "mtps_log.h"
@@ -38,6 +39,7 @@ struct mtps_server_cfg {
     const char *templates_dir;          /* NULL: mock-server/templates */
     const char *keylog_path;            /* NULL: none */
     const char *keys_path;              /* NULL: none */
+    const char *events_path;            /* NULL: no observation log (docs/events.md) */
     struct mtp_obfs_secret secret;      /* MTProxy secret for obfuscated2 (mode NONE: none) */
     int32_t dc_ids[MTPS_MAX_DCS];
     size_t ndcs;                        /* at least 1 */
@@ -65,6 +67,7 @@ struct mtps_server {
     struct mtps_api api;
     struct mtps_store store;
     struct mtps_keylog keylog, keysfile;
+    struct mtps_events events;          /* the observation log, for the conformance runner */
     struct mtps_dc_addr dcs[MTPS_MAX_DCS];
     size_t ndcs;
     uint64_t next_conn_id;
