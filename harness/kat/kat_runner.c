@@ -103,7 +103,8 @@ static int walk(struct file_list *l, const char *dir, const char *rel, FILE *out
         struct stat st;
         if (stat(path, &st) != 0)
             continue;
-        if (S_ISDIR(st.st_mode))
+        /* vectors/cases holds conformance cases (docs/cases.md), not vectors. */
+        if (S_ISDIR(st.st_mode) && !(*rel == '\0' && strcmp(entries[i], "cases") == 0))
             rc = walk(l, path, sub, out);
         else if (strlen(entries[i]) > 5 && strcmp(entries[i] + strlen(entries[i]) - 5, ".json") == 0)
             rc = list_add(l, path, sub);

@@ -669,6 +669,7 @@ static void new_key(struct mtps_conn *c, const struct mtp_auth_result *res)
         if (res->temp)
             json_object_set_new(o, "expires_at", json_integer(expires_at));
         json_object_set_new(o, "first_byte", json_integer(res->auth_key[0]));
+        mtps_ev_set_hex(o, "server_salt", res->server_salt, 8);
         json_object_set_new(o, "retries", json_integer(res->retries));
         json_object_set_new(o, "rsa", json_string(mtp_auth_rsa_scheme_name(res->rsa_scheme)));
         json_object_set_new(o, "inner", json_string(mtp_auth_inner_form_name(res->inner_form)));

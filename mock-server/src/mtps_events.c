@@ -26,6 +26,10 @@ int mtps_events_open(struct mtps_events *e, const char *path, const struct mtp_e
     e->f = fopen(path, "w");
     if (e->f == NULL)
         return mtp_error_set(err, MTP_ERR_IO, MTP_NO_OFFSET, "events %s: %s", path, strerror(errno));
+    /* The server's clock at t = 0, so readers can place msg_ids in time. */
+    json_t *o = mtps_ev_new(e, "start", 0);
+    json_object_set_new(o, "now_ms", json_integer(e->t0_ms));
+    mtps_events_emit(e, o);
     return MTP_OK;
 }
 
