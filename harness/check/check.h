@@ -47,6 +47,8 @@ enum check_expect {
     CHECK_EXPECT_REJECT_MESSAGE, /* a hostile encrypted message: the client must not use it */
     CHECK_EXPECT_RESTART,        /* after the fault the client opens a new connection and a new exchange */
     CHECK_EXPECT_PASSIVE,        /* an honest run; the named checks decide */
+    CHECK_EXPECT_CONTINUE_EXCHANGE, /* an unusual but legal key-exchange message: the client must go on with it */
+    CHECK_EXPECT_GIVE_UP,        /* the server can never satisfy the client: it must stop cleanly, not crash or spin */
 };
 const char *check_expect_name(enum check_expect e);
 

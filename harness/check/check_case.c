@@ -9,6 +9,7 @@
 
 #include "check/check.h"
 #include "check/check_judge.h"
+#include "mtps_hs.h"
 #include "mtps_scenario.h"
 
 #define CASE_FILE_FORMAT "mtprobe-cases-1"
@@ -51,6 +52,8 @@ static const struct {
     {CHECK_EXPECT_REJECT_MESSAGE, "reject_message"},
     {CHECK_EXPECT_RESTART, "restart"},
     {CHECK_EXPECT_PASSIVE, "passive"},
+    {CHECK_EXPECT_CONTINUE_EXCHANGE, "continue_exchange"},
+    {CHECK_EXPECT_GIVE_UP, "give_up"},
 };
 const char *check_expect_name(enum check_expect e)
 {
@@ -61,8 +64,8 @@ const char *check_expect_name(enum check_expect e)
 }
 
 /* Server messages a key-exchange case may name as hostile. */
-static const char *const hostile_ctors[] = {"resPQ", "server_DH_params_ok", "server_DH_params_fail", "dh_gen_ok",
-                                            "dh_gen_retry", "dh_gen_fail", "transport_error"};
+static const char *const hostile_ctors[] = {"resPQ", "server_DH_params_ok", "dh_gen_ok", "dh_gen_retry",
+                                            "dh_gen_fail"};
 
 /* --- problems --- */
 
@@ -243,10 +246,17 @@ static int load_case(struct loader *L, const json_t *c, const json_t *defaults, 
         struct mtps_scenario ms;
         struct mtp_error err;
         mtp_error_clear(&err);
-        if (text == NULL || mtps_scenario_parse(&ms, text, strlen(text), id, &err) < 0)
+        if (text == NULL || mtps_scenario_parse(&ms, text, strlen(text), id, &err) < 0) {
             problem(L, id, "scenario: %s", text ? err.msg : "out of memory");
-        else
+        } else {
+            /* The auth section is read by the handshake adapter at server start. */
+            struct mtps_auth_cfg ac;
+            if (mtps_auth_cfg_parse(&ac, ms.auth, id, &err) < 0)
+                problem(L, id, "scenario: %s", err.msg);
+            else
+                mtps_auth_cfg_free(&ac);
             mtps_scenario_free(&ms);
+        }
         free(text);
     }
     const char *ex = json_string_value(json_object_get(c, "expect"));
@@ -254,17 +264,18 @@ static int load_case(struct loader *L, const json_t *c, const json_t *defaults, 
         if (strcmp(ex, expects[i].name) == 0)
             out->expect = expects[i].e;
     if (out->expect == 0)
-        problem(L, id, "\"expect\" must be accept, reject_exchange, reject_message, restart or passive");
+        problem(L, id, "\"expect\" must be accept, reject_exchange, continue_exchange, reject_message, restart, "
+                       "give_up or passive");
     out->hostile = dup_str(json_object_get(c, "hostile"));
-    if (out->expect == CHECK_EXPECT_REJECT_EXCHANGE) {
+    if (out->expect == CHECK_EXPECT_REJECT_EXCHANGE || out->expect == CHECK_EXPECT_CONTINUE_EXCHANGE) {
         bool ok = false;
         for (size_t i = 0; out->hostile && i < sizeof hostile_ctors / sizeof hostile_ctors[0]; i++)
             ok |= strcmp(out->hostile, hostile_ctors[i]) == 0;
         if (!ok)
-            problem(L, id, "reject_exchange needs \"hostile\": resPQ, server_DH_params_ok, server_DH_params_fail, "
-                           "dh_gen_ok, dh_gen_retry, dh_gen_fail or transport_error");
+            problem(L, id, "%s needs \"hostile\": resPQ, server_DH_params_ok, dh_gen_ok, dh_gen_retry or dh_gen_fail",
+                    ex);
     } else if (out->hostile) {
-        problem(L, id, "\"hostile\" belongs to reject_exchange cases only");
+        problem(L, id, "\"hostile\" belongs to reject_exchange and continue_exchange cases only");
     }
     const json_t *checks = json_object_get(c, "checks");
     out->checks = checks ? json_deep_copy(checks) : json_array();

@@ -374,8 +374,9 @@ static enum nc nc_resend_new_msg_id(struct jctx *x)
 /* C-TR-30: the obfuscated init's first bytes obey the rules. */
 static enum nc nc_obfs_init(struct jctx *x)
 {
-    static const char *const forbidden[] = {"48454144", "504f5354", "47455420", "4f505449", "dddddddd", "eeeeeeee",
-                                            "16030102"};
+    /* HEAD, POST, GET, OPTIONS (HTTP methods the servers accept), padded intermediate, intermediate.  The
+     * page's example code also skips 16 03 01 02 (a TLS record), which the text does not require. */
+    static const char *const forbidden[] = {"48454144", "504f5354", "47455420", "4f505449", "dddddddd", "eeeeeeee"};
     size_t i;
     const json_t *e;
     size_t seen = 0;
@@ -467,6 +468,26 @@ static enum nc nc_no_deviation(struct jctx *x)
     return NC_PASS;
 }
 
+/* The mock DC refused nothing the client sent in the key exchange (its own checks
+ * of p and q, the fingerprint, the RSA payload, client_DH_inner_data). */
+static enum nc nc_no_bad_packet(struct jctx *x)
+{
+    size_t i;
+    const json_t *e;
+    bool exchanged = false;
+    json_array_foreach(x->ev, i, e)
+    {
+        if (is_msg(e, "c2s") && ctor_is(e, "req_DH_params"))
+            exchanged = true;
+        if (is(e, "bad_packet") && str(e, "what") && strcmp(str(e, "what"), "auth-key exchange") == 0) {
+            say(x, "the mock DC refused the client's key-exchange message: %s", str(e, "text") ? str(e, "text") : "?");
+            mark(x, i, "refused");
+            return NC_FAIL;
+        }
+    }
+    return exchanged ? NC_PASS : NC_NA;
+}
+
 /* Exercised edges: the server really sent what the case is about. */
 static enum nc exercised_padding(struct jctx *x, json_int_t want)
 {
@@ -541,6 +562,7 @@ static const struct {
     {"obfs_init", nc_obfs_init, "C-TR-30: the obfuscated init's first bytes obey the rules"},
     {"time_synced", nc_time_synced, "C-HS-13: the client's msg_ids follow the server's clock"},
     {"salt_derived", nc_salt_derived, "C-HS-13: the first encrypted message uses the derived salt"},
+    {"no_bad_packet", nc_no_bad_packet, "C-HS-10/11: the mock DC refused none of the client's key-exchange messages"},
     {"no_deviation", nc_no_deviation, "the mock DC tolerated no deviation of the case's requirement"},
     {"padding_12", nc_padding_12, "edge: the server sent a message with exactly 12 bytes of padding"},
     {"padding_1024", nc_padding_1024, "edge: the server sent a message with exactly 1024 bytes of padding"},
@@ -668,13 +690,45 @@ static enum check_verdict judge_accept(struct jctx *x, struct check_judgement *j
     return CHECK_FAIL;
 }
 
+/* What the client sends next when it goes on after a server message of the
+ * key exchange; NULL: it goes on by using the key (dh_gen_ok) or by sending
+ * encrypted messages on the connection (dh_gen_fail). */
 static const char *follow_up(const char *hostile)
 {
     if (strcmp(hostile, "resPQ") == 0)
         return "req_DH_params";
     if (strcmp(hostile, "server_DH_params_ok") == 0 || strcmp(hostile, "dh_gen_retry") == 0)
         return "set_client_DH_params";
-    return NULL; /* dh_gen_ok: the key being used */
+    return NULL;
+}
+
+/* After the server message at index i, did the client go on with that exchange?
+ * Returns the index of the message that shows it, or 0. */
+static size_t went_on(const json_t *ev, size_t i, const char *hostile, const char *cur_nonce)
+{
+    size_t n = json_array_size(ev);
+    const json_t *e = json_array_get(ev, i);
+    const char *next = follow_up(hostile);
+    /* The key made at a dh_gen_ok, if the server stored one. */
+    const char *key = NULL;
+    if (next == NULL && strcmp(hostile, "dh_gen_ok") == 0 && i + 1 < n && is(json_array_get(ev, i + 1), "key"))
+        key = str(json_array_get(ev, i + 1), "auth_key_id");
+    for (size_t k = i + 1; k < n; k++) {
+        const json_t *f = json_array_get(ev, k);
+        if (!is_msg(f, "c2s"))
+            continue;
+        bool restart = conn(f) == conn(e) && !enc(f) && (ctor_is(f, "req_pq_multi") || ctor_is(f, "req_pq"));
+        if (restart && !key)
+            return 0; /* a new exchange on this connection */
+        char fn[33];
+        if (next && conn(f) == conn(e) && !enc(f) && ctor_is(f, next) && nonce_of(f, fn) && cur_nonce &&
+            strcmp(fn, cur_nonce) == 0)
+            return k;
+        if (!next && enc(f) &&
+            (key ? (str(f, "auth_key_id") && strcmp(str(f, "auth_key_id"), key) == 0) : conn(f) == conn(e)))
+            return k;
+    }
+    return 0;
 }
 
 /* The end of a run that did nothing wrong: ended (any way), or still running at the deadline. */
@@ -696,22 +750,29 @@ static enum check_verdict ended_cleanly(struct jctx *x)
     return CHECK_PASS;
 }
 
-static enum check_verdict judge_reject_exchange(struct jctx *x, struct check_judgement *j)
+static void expect_exchange(const char *hostile, bool reject, char *out, size_t cap)
+{
+    const char *next = follow_up(hostile);
+    if (reject && next)
+        snprintf(out, cap, "the client discards the hostile %s and does not go on with that exchange (no %s for its "
+                 "nonce); it may close, restart the exchange or give up", hostile, next);
+    else if (reject)
+        snprintf(out, cap, "the client discards the hostile %s and never uses that exchange's key; it may close, "
+                 "restart the exchange or give up", hostile);
+    else if (next)
+        snprintf(out, cap, "the client accepts this legal %s and goes on with the exchange (sends %s)", hostile, next);
+    else
+        snprintf(out, cap, "the client accepts this legal %s and uses the key", hostile);
+}
+
+static enum check_verdict judge_exchange(struct jctx *x, struct check_judgement *j, bool reject)
 {
     const char *hostile = x->c->hostile;
-    const char *next = follow_up(hostile);
-    if (next)
-        snprintf(j->expected, sizeof j->expected,
-                 "the client discards the hostile %s and does not go on with that exchange (no %s for its nonce); "
-                 "it may close, restart the exchange or give up", hostile, next);
-    else
-        snprintf(j->expected, sizeof j->expected,
-                 "the client discards the hostile %s and never uses the key of that exchange; it may close, restart "
-                 "the exchange or give up", hostile);
-    size_t n = json_array_size(x->ev), hostiles = 0;
+    expect_exchange(hostile, reject, j->expected, sizeof j->expected);
+    size_t n = json_array_size(x->ev), hostiles = 0, continued = 0;
     json_t *nonces = json_object(); /* conn -> current exchange nonce */
-    enum check_verdict v = CHECK_PASS;
-    for (size_t i = 0; i < n && v == CHECK_PASS; i++) {
+    bool failed = false;
+    for (size_t i = 0; i < n && !failed; i++) {
         const json_t *e = json_array_get(x->ev, i);
         char cid[32];
         snprintf(cid, sizeof cid, "%" JSON_INTEGER_FORMAT, conn(e));
@@ -721,40 +782,26 @@ static enum check_verdict judge_reject_exchange(struct jctx *x, struct check_jud
         if (!is_msg(e, "s2c") || !ctor_is(e, hostile))
             continue;
         hostiles++;
-        mark(x, i, "hostile");
-        const char *cur = str(nonces, cid);
-        /* The key made at a hostile dh_gen_ok, if the server stored one. */
-        const char *key = NULL;
-        if (next == NULL && i + 1 < n && is(json_array_get(x->ev, i + 1), "key"))
-            key = str(json_array_get(x->ev, i + 1), "auth_key_id");
-        for (size_t k = i + 1; k < n; k++) {
-            const json_t *f = json_array_get(x->ev, k);
-            if (!is_msg(f, "c2s"))
-                continue;
-            if (next && conn(f) == conn(e) && !enc(f) && (ctor_is(f, "req_pq_multi") || ctor_is(f, "req_pq")))
-                break; /* a new exchange on this connection */
-            char fn[33];
-            bool same_exchange = next && conn(f) == conn(e) && !enc(f) && ctor_is(f, next) && nonce_of(f, fn) &&
-                                 cur && strcmp(fn, cur) == 0;
-            bool uses_key = !next && enc(f) &&
-                            (key ? (str(f, "auth_key_id") && strcmp(str(f, "auth_key_id"), key) == 0)
-                                 : conn(f) == conn(e));
-            if (same_exchange || uses_key) {
-                mark(x, k, same_exchange ? "went on with the exchange" : "used the key");
-                if (same_exchange)
-                    say(x, "after the hostile %s the client sent %s for the same nonce", hostile, next);
-                else
-                    say(x, "after the hostile %s the client sent an encrypted %s with that exchange's key", hostile,
-                        str(f, "ctor") ? str(f, "ctor") : "message");
-                v = CHECK_FAIL;
-                break;
-            }
+        mark(x, i, reject ? "hostile" : "the edge");
+        size_t k = went_on(x->ev, i, hostile, str(nonces, cid));
+        if (k && reject) {
+            mark(x, k, "went on with the exchange");
+            if (follow_up(hostile))
+                say(x, "after the hostile %s the client sent %s for the same nonce", hostile, follow_up(hostile));
+            else
+                say(x, "after the hostile %s the client sent an encrypted %s %s", hostile,
+                    str(json_array_get(x->ev, k), "ctor") ? str(json_array_get(x->ev, k), "ctor") : "message",
+                    strcmp(hostile, "dh_gen_ok") == 0 ? "with that exchange's key" : "on that connection");
+            failed = true;
+        } else if (k) {
+            mark(x, k, "went on");
+            continued++;
         }
     }
     json_decref(nonces);
-    if (v == CHECK_FAIL) {
+    if (failed) {
         describe_client(x);
-        return v;
+        return CHECK_FAIL;
     }
     if (hostiles == 0) {
         say(x, "not exercised: the server never sent %s (the last thing it sent: %s)", hostile, last_server_msg(x->ev));
@@ -763,7 +810,40 @@ static enum check_verdict judge_reject_exchange(struct jctx *x, struct check_jud
     }
     if (run_named(x) == NC_FAIL)
         return CHECK_FAIL;
+    if (!reject) {
+        if (continued == 0) {
+            say(x, "the client did not go on after %s: it rejected a legal value", hostile);
+            describe_client(x);
+            return client_crashed(x->run) ? CHECK_CRASH : x->run->exit.timed_out ? CHECK_HANG : CHECK_FAIL;
+        }
+        say(x, "the client went on after %zu of %zu %s", continued, hostiles, hostile);
+        if (client_crashed(x->run)) {
+            describe_client(x);
+            return CHECK_CRASH;
+        }
+        return CHECK_PASS;
+    }
     say(x, "the client did not go on after %zu hostile %s", hostiles, hostile);
+    return ended_cleanly(x);
+}
+
+static enum check_verdict judge_give_up(struct jctx *x, struct check_judgement *j)
+{
+    snprintf(j->expected, sizeof j->expected,
+             "the server can never satisfy the client: it stops with an error (it may retry a few times first), "
+             "without crashing and without trying forever");
+    size_t conns = 0;
+    size_t i;
+    const json_t *e;
+    json_array_foreach(x->ev, i, e)
+    {
+        conns += is(e, "open");
+    }
+    if (client_ok(x->run)) {
+        say(x, "the client reported success although the server never answered properly");
+        return CHECK_FAIL;
+    }
+    say(x, "%zu connection%s", conns, conns == 1 ? "" : "s");
     return ended_cleanly(x);
 }
 
@@ -929,7 +1009,13 @@ void check_judge(const struct check_case *c, const json_t *events, const struct 
         j->verdict = judge_accept(&x, j);
         break;
     case CHECK_EXPECT_REJECT_EXCHANGE:
-        j->verdict = judge_reject_exchange(&x, j);
+        j->verdict = judge_exchange(&x, j, true);
+        break;
+    case CHECK_EXPECT_CONTINUE_EXCHANGE:
+        j->verdict = judge_exchange(&x, j, false);
+        break;
+    case CHECK_EXPECT_GIVE_UP:
+        j->verdict = judge_give_up(&x, j);
         break;
     case CHECK_EXPECT_REJECT_MESSAGE:
         j->verdict = judge_reject_message(&x, j);
