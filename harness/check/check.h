@@ -113,6 +113,7 @@ struct check_options {
     const char *catalogue;
     const char *case_glob;     /* NULL: every case */
     const char *tag;           /* NULL: every case */
+    const char *requirement;   /* glob over catalogue ids; NULL: every case */
     uint32_t transports;
     bool strict;
     unsigned jobs;

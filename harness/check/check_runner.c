@@ -392,6 +392,8 @@ static bool selected(const struct check_options *o, const struct check_case *c)
 {
     if (o->case_glob && fnmatch(o->case_glob, c->id, 0) != 0)
         return false;
+    if (o->requirement && fnmatch(o->requirement, c->requirement, 0) != 0)
+        return false;
     if (o->tag) {
         bool found = false;
         size_t i;
@@ -678,6 +680,8 @@ int check_run(const struct check_options *o, const struct check_suite *suite, st
                                   transports, "strict", o->strict, "jobs", (int)jobs, "repeat", (int)o->repeat, "seed",
                                   (json_int_t)o->seed, "timeout_scale", o->timeout_scale, "cases", o->case_glob,
                                   "tag", o->tag));
+    if (o->requirement)
+        json_object_set_new(json_object_get(report, "options"), "requirement", json_string(o->requirement));
     json_t *cases = json_array();
     for (size_t i = 0; i < suite->n; i++)
         if (selected(o, &suite->cases[i]))

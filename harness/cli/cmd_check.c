@@ -37,6 +37,7 @@ static void check_usage(FILE *out)
             "  --transports LIST     all (default), plain, obfuscated, or comma-separated names\n"
             "  --cases GLOB          only cases whose id matches (e.g. 'client.dh.*')\n"
             "  --tag TAG             only cases with this tag, group or area\n"
+            "  --requirement GLOB    only cases of these catalogue items (e.g. 'C-DH-*')\n"
             "  --expect FILE         expected failures of this implementation (xfail / xpass)\n"
             "  --strict              SHOULD and RECOMMENDED failures fail the run too\n"
             "  --jobs N              runs in parallel, each with its own mock DC (default 2)\n"
@@ -153,12 +154,13 @@ static int check_main(int argc, char **argv)
 {
     const struct mtp_cli_cmd *cmd = &mtp_cli_cmd_check;
     enum { O_CMD = 256, O_TRANSPORTS, O_CASES, O_TAG, O_EXPECT, O_STRICT, O_JOBS, O_REPEAT, O_SEED, O_TIMEOUT,
-           O_SCALE, O_REPORT, O_IMPL, O_CASES_DIR, O_CATALOGUE, O_KEEP, O_VALIDATE, O_LIST, O_LIST_CHECKS };
+           O_SCALE, O_REPORT, O_IMPL, O_CASES_DIR, O_CATALOGUE, O_KEEP, O_VALIDATE, O_LIST, O_LIST_CHECKS, O_REQ };
     static const struct option longopts[] = {
         {"cmd", required_argument, NULL, O_CMD},
         {"transports", required_argument, NULL, O_TRANSPORTS},
         {"cases", required_argument, NULL, O_CASES},
         {"tag", required_argument, NULL, O_TAG},
+        {"requirement", required_argument, NULL, O_REQ},
         {"expect", required_argument, NULL, O_EXPECT},
         {"strict", no_argument, NULL, O_STRICT},
         {"jobs", required_argument, NULL, O_JOBS},
@@ -197,6 +199,7 @@ static int check_main(int argc, char **argv)
             break;
         case O_CASES: o.case_glob = optarg; break;
         case O_TAG: o.tag = optarg; break;
+        case O_REQ: o.requirement = optarg; break;
         case O_EXPECT: expect_path = optarg; break;
         case O_STRICT: o.strict = true; break;
         case O_JOBS: {
