@@ -181,7 +181,7 @@ int mtp_shim_arg_str(const json_t *req, const char *key, const char **v, struct 
 
 int mtp_shim_arg_sender(const json_t *req, const char *key, int *is_server, struct mtp_error *err)
 {
-    const char *s;
+    const char *s = NULL;
     MTP_GUARD(mtp_shim_arg_str(req, key, &s, err));
     if (strcmp(s, "client") == 0)
         *is_server = 0;

@@ -546,7 +546,7 @@ static int dec_vector_guess(struct dec *d, struct mtp_rd *r, unsigned depth, str
 static int dec_ctor(struct dec *d, struct mtp_rd *r, const struct mtp_tl_combinator *c, const struct env *env,
                     unsigned depth, bool boxed, struct mtp_tl_value *out)
 {
-    struct mtp_tl_object *o;
+    struct mtp_tl_object *o = NULL;
     MTP_GUARD(dec_fields(d, r, c, env, depth, &o));
     out->kind = MTP_TL_V_OBJECT;
     out->flags |= boxed ? MTP_TL_VF_BOXED : 0;
