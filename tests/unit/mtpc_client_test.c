@@ -576,22 +576,38 @@ START_TEST(silent_server_times_out)
 }
 END_TEST
 
-START_TEST(plaintext_after_the_key_is_refused)
+START_TEST(plaintext_after_the_key_is_discarded)
 {
+    /* description#unencrypted-message, security_guidelines: discarded, and
+     * the client waits on for the answer (which this server never sends). */
     struct run r;
     run_setup(&r, MTP_TR_INTERMEDIATE, false, TS_PLAIN_AFTER_KEY);
     run_start(&r);
-    failed(&r, MTP_ERR_CLIENT_UNEXPECTED, MTPC_STEP_PING, "an unencrypted message (auth_key_id 0");
+    const struct mtpc_outcome *o = mtpc_outcome(r.c);
+    ck_assert_int_eq(mtpc_state(r.c), MTPC_RUNNING);
+    ck_assert_uint_eq(o->dropped, 1);
+    ck_assert_int_eq(o->last_dropped, MTP_ERR_CLIENT_UNEXPECTED);
+    ck_assert_str_eq(o->last_dropped_msg, "ping: an unencrypted message (auth_key_id 0, 24 bytes) after the key exchange");
+    mtpc_timeout(r.c, 5000);
+    failed(&r, MTP_ERR_TIMEOUT, MTPC_STEP_PING,
+           "ping: still waiting for pong after 5000 ms (the last message the client ignored: client_unexpected_packet: ping: "
+           "an unencrypted message");
     run_free(&r);
 }
 END_TEST
 
-START_TEST(tampered_packet_is_refused)
+START_TEST(tampered_packet_is_discarded)
 {
     struct run r;
     run_setup(&r, MTP_TR_INTERMEDIATE, false, TS_TAMPER);
     run_start(&r);
-    failed(&r, MTP_ERR_MSG_KEY_MISMATCH, MTPC_STEP_PING, "ping: encrypted packet of");
+    const struct mtpc_outcome *o = mtpc_outcome(r.c);
+    ck_assert_int_eq(mtpc_state(r.c), MTPC_RUNNING);
+    ck_assert_uint_eq(o->dropped, 1);
+    ck_assert_int_eq(o->last_dropped, MTP_ERR_MSG_KEY_MISMATCH);
+    ck_assert_msg(strstr(o->last_dropped_msg, "ping: encrypted packet of") == o->last_dropped_msg, "%s",
+                  o->last_dropped_msg);
+    ck_assert_uint_eq(o->pongs, 0);
     run_free(&r);
 }
 END_TEST
@@ -897,8 +913,8 @@ static Suite *mtpc_client_suite(void)
     tcase_add_test(tc, transport_error_444_is_an_invalid_dc);
     tcase_add_test(tc, transport_error_429_after_the_key);
     tcase_add_test(tc, silent_server_times_out);
-    tcase_add_test(tc, plaintext_after_the_key_is_refused);
-    tcase_add_test(tc, tampered_packet_is_refused);
+    tcase_add_test(tc, plaintext_after_the_key_is_discarded);
+    tcase_add_test(tc, tampered_packet_is_discarded);
     tcase_add_test(tc, auth_failure_names_the_check);
     tcase_add_test(tc, fatal_bad_msg_notification_fails_the_request);
     tcase_add_test(tc, output_limit);
