@@ -1141,6 +1141,7 @@ static int open_transport(struct mtpc_client *c, struct mtp_error *err)
         .kind = cfg->kind,
         .obfuscated = cfg->obfuscated,
         .init = c->have_init ? c->init : NULL,
+        .unchecked_init = faulty(c, MTPC_FAULT_OBFS_INIT_ZERO),
         .dc = cfg->obfs_dc,
         .secret = cfg->secret,
         .tr = {.max_frame = cfg->max_frame,
