@@ -593,8 +593,9 @@ static int client_run(int argc, char **argv)
         uint8_t raw[64];
         struct mtp_wr w;
         mtp_wr_init_fixed(&w, raw, sizeof raw, &err);
-        if (mtp_hex_decode(a.secret_hex, strlen(a.secret_hex), &w, "--secret") < 0 ||
-            mtp_obfs_secret_parse(&cfg.secret, raw, w.len, &err) < 0)
+        if (mtp_hex_decode(a.secret_hex, strlen(a.secret_hex), &w, "--secret") < 0)
+            return early_exit(MTP_EXIT_USAGE, "usage", "%s", err.msg);
+        if (mtp_obfs_secret_parse(&cfg.secret, raw, w.len, &err) < 0)
             return early_exit(MTP_EXIT_USAGE, "usage", "--secret: %s", err.msg);
         if (!cfg.obfuscated)
             return early_exit(MTP_EXIT_USAGE, "usage", "--secret needs an obfuscated-* transport");

@@ -847,8 +847,14 @@ static int session_up(struct mtpc_client *c, const struct mtp_auth_result *key)
     rc = mtp_session_set_salt(&c->ses, salt);
     if (rc < 0)
         return fail(c, rc, "session: salt: %s", mtp_err_text(rc));
-    if (!faulty(c, MTPC_FAULT_IGNORE_SERVER_TIME))
+    if (!faulty(c, MTPC_FAULT_IGNORE_SERVER_TIME)) {
         mtp_session_sync_time(&c->ses, key->server_time);
+    } else {
+        /* The local clock taken as the server's: no offset, but the checks
+         * that wait for a synchronised clock still run. */
+        c->ses.ids.offset_ms = 0;
+        c->ses.ids.synced = true;
+    }
     c->o.session_id = c->ses.session_id;
     c->o.salt = c->ses.salt;
     return advance(c);
