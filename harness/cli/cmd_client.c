@@ -13,75 +13,96 @@
 #include "cli/cli.h"
 #include "client/mtpc_call.h"
 #include "client/mtpc_client.h"
+#include "client/mtpc_fault.h"
 #include "client/mtpc_net.h"
 #include "client/mtpc_text.h"
 #include "mtp/hex.h"
 #include "mtp/rsa.h"
+#include "mtp/tl_value.h"
 #include "mtps_keylog.h"
 #include "tlengine/tl_files.h"
 
 #define SCHEMA_FILE_MAX ((size_t)16 << 20)
 #define TRACE_LINE_MAX ((size_t)1 << 20)
+#define MAX_CALLS 64
+#define IMPLEMENTATION "mtprobe client"
 
 extern const struct mtp_cli_cmd mtp_cli_cmd_client;
 
 static void client_usage(FILE *out)
 {
     fprintf(out,
-            "usage: mtprobe client --server HOST:PORT --rsa-pub FILE.pem --transport T [--dc N] [--call JSON]\n"
-            "                      [--keylog FILE] [--timeout S] [more options]\n\n"
-            "Connects to an MTProto server, creates an auth key (every client-side check on), sends a ping\n"
-            "and optionally one request, and prints ONE JSON line to stdout:\n"
-            "  ok, transport, auth_key_id, auth_key, server_salt, session_id (hex, wire order),\n"
-            "  result (the answer in the TL JSON mapping; the pong without --call) or error (\"step: what\"),\n"
-            "  step, error_code, and counters of what the server sent.\n\n"
+            "usage: mtprobe client --server HOST:PORT --rsa-pub FILE.pem --transport T [--dc N]\n"
+            "                      [--request LIST | --call JSON ...] [--keylog FILE] [--timeout S] [more options]\n"
+            "       mtprobe client --list-faults\n\n"
+            "Connects to an MTProto server, creates an auth key (every client-side check on), sends the\n"
+            "requests one after the other on one session, and prints ONE JSON line, the last line on stdout:\n"
+            "  ok, implementation, version, transport, auth_key_id, auth_key, server_salt, session_id (hex, wire\n"
+            "  order), results (one per request, in order: the answer in the TL JSON mapping, an rpc_error as\n"
+            "  {\"_\":\"rpc_error\",\"error_code\":N,\"error_message\":...}, null when none came), result (the last\n"
+            "  call's answer; the last pong without calls) or error (\"step: what\"), step, error_code, and\n"
+            "  counters of what the server sent (\"ignored\": messages discarded for a failed check).\n\n"
             "  --server HOST:PORT      the server ([V6ADDR]:PORT for IPv6)\n"
             "  --rsa-pub FILE.pem      the server's RSA key, public or private PEM (only n and e are used)\n"
             "  --transport T           abridged, intermediate, padded, full, obfuscated-abridged,\n"
             "                          obfuscated-intermediate, obfuscated-padded\n"
-            "  --secret HEX            MTProxy secret for obfuscated2 (16 bytes, or dd + 16 bytes: padded only)\n"
+            "  --secret HEX            MTProxy secret for obfuscated2 (16 bytes, or dd + 16 bytes: padded only);\n"
+            "                          empty: none\n"
             "  --dc N                  DC id for p_q_inner_data_dc and the obfuscated init (default 2;\n"
             "                          +10000 for test DCs, negative for media DCs)\n"
+            "  --request LIST          comma-separated requests, sent in this order: ping, nearest_dc\n"
+            "                          (help.getNearestDc), config (help.getConfig); API methods wrapped as for\n"
+            "                          --call.  Replaces --ping-count and --call\n"
             "  --call JSON             a request in the TL JSON mapping, e.g. '{\"_\":\"help.getNearestDc\"}';\n"
-            "                          API methods are wrapped in invokeWithLayer(initConnection(...))\n"
+            "                          API methods are wrapped in invokeWithLayer(initConnection(...)); give it\n"
+            "                          again for more calls, sent in order after the pings\n"
             "  --raw                   send --call exactly as given (no wrapping)\n"
             "  --layer N               layer for invokeWithLayer (default: the API schema's LAYER comment)\n"
             "  --api-schema FILE       API schema to encode and decode with (default vectors/schema/api.tl)\n"
             "  --api-id N              initConnection.api_id (default 1)\n"
-            "  --ping-count N          pings before the call, one after the other (default 1; 0 for none)\n"
+            "  --ping-count N          pings before the calls, one after the other (default 1; 0 for none)\n"
             "  --keylog FILE           append AUTH_KEY, TEMP_AUTH_KEY, BIND and OBFS2 lines (the format of\n"
             "                          mtprobe serve --keylog)\n"
-            "  --timeout S             deadline for the whole run in seconds (default 10)\n"
+            "  --timeout S             deadline for the whole run in seconds, decimals allowed (default 10)\n"
             "  --salt-zero             start the session with salt 0, as Telethon and GramJS do\n"
             "  --dh-trust-known        skip the primality tests of a dh_prime the client knows\n"
             "  --max-frame BYTES       largest frame accepted from the server (default 1048576)\n"
             "  --lenient-transport     accept framing the spec rules out but deployed servers tolerate\n"
             "  --pfs                   Perfect Forward Secrecy (core.telegram.org/api/pfs): make a permanent key, then\n"
             "                          a temporary key on the same connection, bind it with auth.bindTempAuthKey,\n"
-            "                          and send the pings and the call with the temporary key; the JSON line gains\n"
+            "                          and send the requests with the temporary key; the JSON line gains\n"
             "                          temp_auth_key_id, temp_auth_key, temp_expires_at and bound\n"
             "  --temp-expires S        the temporary key's lifetime in seconds (expires_in; default 86400)\n"
             "  --perm-key HEX          with --pfs: bind to this permanent key (256 bytes) instead of making one\n"
             "  --max-auth-attempts N   attempts at one key exchange that the server ends with transport error -404;\n"
             "                          each restarts it on a new connection (default 3)\n"
             "  -v, --verbose           log every message in both directions as TL text on stderr\n\n"
+            "testing the suite (never for real use):\n"
+            "  --fault NAME            seeded fault: turn off exactly one client check, so that `mtprobe check\n"
+            "                          client` can prove it notices; repeatable.  The JSON line gains \"faults\"\n"
+            "  --list-faults           print every fault as one JSON object per line\n"
+            "                          ({\"fault\", \"requirement\", \"what\"}) and exit\n\n"
             "exit codes:\n"
-            "  0  the key was made and every request answered (an rpc_error is an answer: see result)\n"
-            "  1  the server misbehaved or the exchange failed: a failed check, a transport error\n"
-            "     (-444: invalid DC id; -404 on every attempt at a key exchange), a closed connection,\n"
+            "  0  the key was made and every request answered (an rpc_error is an answer: see results)\n"
+            "  1  the server misbehaved or the exchange failed: a failed check of the key exchange, a transport\n"
+            "     error (-444: invalid DC id; -404 on every attempt at a key exchange), a closed connection,\n"
             "     no answer before the deadline, an answer of the wrong type, a refused binding\n"
-            "  2  bad command line (including a --call the schema cannot encode)\n"
+            "  2  bad command line (including a --call the schema cannot encode, an unknown request or fault)\n"
             "  3  could not proceed: cannot resolve or connect, unreadable or unusable key file,\n"
-            "     schema not loadable, key log not writable, out of memory\n");
+            "     schema not loadable, key log not writable, out of memory\n"
+            "  (4, transport not supported, is never used: the reference client has all seven)\n");
 }
 
 struct client_args {
-    const char *server, *rsa_pub, *transport, *secret_hex, *call, *api_schema, *keylog, *perm_key_hex;
+    const char *server, *rsa_pub, *transport, *secret_hex, *api_schema, *keylog, *perm_key_hex, *request;
+    const char *calls[MAX_CALLS];
+    size_t n_calls;
     int32_t dc, layer, api_id, temp_expires;
     unsigned pings, max_auth_attempts;
     double timeout_s;
     size_t max_frame;
-    bool raw, verbose, salt_zero, trust_known, lenient, pfs, temp_expires_set;
+    uint64_t faults;
+    bool raw, verbose, salt_zero, trust_known, lenient, pfs, temp_expires_set, pings_set, list_faults;
 };
 
 static bool parse_long(const char *s, long long lo, long long hi, long long *out)
@@ -115,6 +136,19 @@ static int early_exit(int code, const char *step, const char *fmt, ...)
     return code;
 }
 
+static bool takes_value(const char *o)
+{
+    static const char *const names[] = {
+        "--server", "--rsa-pub",  "--rsa-key", "--transport", "--secret",       "--call",         "--request",
+        "--fault",  "--api-schema", "--keylog", "--perm-key", "--temp-expires", "--max-auth-attempts", "--dc",
+        "--layer",  "--api-id",   "--ping-count", "--max-frame", "--timeout",
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(o, names[i]) == 0)
+            return true;
+    return false;
+}
+
 static int parse_args(int argc, char **argv, struct client_args *a)
 {
     memset(a, 0, sizeof *a);
@@ -140,10 +174,14 @@ static int parse_args(int argc, char **argv, struct client_args *a)
             a->lenient = true;
         else if (strcmp(o, "--pfs") == 0)
             a->pfs = true;
+        else if (strcmp(o, "--list-faults") == 0)
+            a->list_faults = true;
         else
             flag = false;
         if (flag)
             continue;
+        if (!takes_value(o))
+            return early_exit(MTP_EXIT_USAGE, "usage", "unknown option '%s' (see --help)", o);
         if (i + 1 >= argc)
             return early_exit(MTP_EXIT_USAGE, "usage", "%s needs a value (see --help)", o);
         const char *v = argv[++i];
@@ -157,7 +195,18 @@ static int parse_args(int argc, char **argv, struct client_args *a)
         } else if (strcmp(o, "--secret") == 0) {
             a->secret_hex = v;
         } else if (strcmp(o, "--call") == 0) {
-            a->call = v;
+            if (a->n_calls == MAX_CALLS)
+                return early_exit(MTP_EXIT_USAGE, "usage", "--call: at most %d calls", MAX_CALLS);
+            a->calls[a->n_calls++] = v;
+        } else if (strcmp(o, "--request") == 0) {
+            if (a->request != NULL)
+                return early_exit(MTP_EXIT_USAGE, "usage", "--request given twice (one comma-separated list)");
+            a->request = v;
+        } else if (strcmp(o, "--fault") == 0) {
+            enum mtpc_fault f;
+            if (mtpc_fault_from_name(v, &f) < 0)
+                return early_exit(MTP_EXIT_USAGE, "usage", "--fault: unknown fault '%s' (see --list-faults)", v);
+            a->faults |= MTPC_FAULT_BIT(f);
         } else if (strcmp(o, "--api-schema") == 0) {
             a->api_schema = v;
         } else if (strcmp(o, "--keylog") == 0) {
@@ -189,6 +238,7 @@ static int parse_args(int argc, char **argv, struct client_args *a)
             if (!parse_long(v, 0, 1000, &n))
                 return early_exit(MTP_EXIT_USAGE, "usage", "--ping-count needs 0..1000, not '%s'", v);
             a->pings = (unsigned)n;
+            a->pings_set = true;
         } else if (strcmp(o, "--max-frame") == 0) {
             if (!parse_long(v, 1024, 256LL << 20, &n))
                 return early_exit(MTP_EXIT_USAGE, "usage", "--max-frame needs 1024..268435456 bytes, not '%s'", v);
@@ -203,10 +253,14 @@ static int parse_args(int argc, char **argv, struct client_args *a)
             return early_exit(MTP_EXIT_USAGE, "usage", "unknown option '%s' (see --help)", o);
         }
     }
+    if (a->list_faults)
+        return MTP_EXIT_OK;
     if (a->server == NULL || a->rsa_pub == NULL || a->transport == NULL)
         return early_exit(MTP_EXIT_USAGE, "usage", "--server, --rsa-pub and --transport are required (see --help)");
     if (!a->pfs && (a->temp_expires_set || a->perm_key_hex != NULL))
         return early_exit(MTP_EXIT_USAGE, "usage", "--temp-expires and --perm-key need --pfs");
+    if (a->request != NULL && (a->n_calls > 0 || a->pings_set))
+        return early_exit(MTP_EXIT_USAGE, "usage", "--request replaces --call and --ping-count: give one or the other");
     return MTP_EXIT_OK;
 }
 
@@ -298,14 +352,73 @@ static int exit_for(int code)
     }
 }
 
+/* The requests: what goes to the core, and for each the call that decodes its answer (NULL: a ping). */
+struct plan {
+    struct mtpc_request reqs[MTPC_MAX_REQUESTS];
+    const struct mtpc_call *call_of[MTPC_MAX_REQUESTS];
+    size_t n;
+    struct mtpc_call calls[MAX_CALLS];
+    size_t n_calls;
+};
+
+/* A JSON string for text that may hold bytes from the server: as it is when
+ * it is valid UTF-8, else with the offending bytes escaped. */
+static json_t *json_text(const char *text)
+{
+    size_t len = strlen(text);
+    if (mtp_tl_utf8_valid((const uint8_t *)text, len))
+        return json_stringn(text, len);
+    char buf[2048];
+    return json_string(mtpc_text_escape((const uint8_t *)text, len, buf, sizeof buf));
+}
+
+static json_t *pong_json(const struct mtpc_answer *an)
+{
+    char id[24], msg_id[24];
+    return json_pack("{s:s, s:s, s:s}", "_", "pong", "msg_id", u64_str(an->ping_msg_id, msg_id), "ping_id",
+                     u64_str(an->ping_id, id));
+}
+
+/* results[i]: the answer to request i in the TL JSON mapping, or null.  An
+ * answer that is not what its call returns is reported (*rc, *why) unless
+ * an earlier failure is. */
+static json_t *results_json(const struct mtpc_outcome *o, const struct plan *plan, const struct mtp_tl_schema *schema,
+                            int *rc, char *why, size_t why_cap)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr != NULL && i < o->n_answers && i < plan->n; i++) {
+        const struct mtpc_answer *an = &o->answers[i];
+        const struct mtpc_call *call = plan->call_of[i];
+        json_t *r = NULL;
+        if (!an->answered) {
+            r = json_null();
+        } else if (call == NULL) {
+            r = pong_json(an);
+        } else if (an->rpc_error) {
+            r = mtpc_rpc_error_json(an->rpc_code, an->rpc_message, an->rpc_message_len);
+        } else {
+            struct mtp_error e;
+            mtp_error_clear(&e);
+            int arc = mtpc_call_answer_json(call, schema, an->result, an->result_len, &r, &e);
+            if (arc < 0 && *rc == MTP_OK) {
+                *rc = arc;
+                snprintf(why, why_cap, "%s", e.msg);
+            }
+        }
+        json_array_append_new(arr, r ? r : json_null());
+    }
+    return arr;
+}
+
 /* The report line. */
-static json_t *report(const struct client_args *a, const struct mtpc_client *c, const struct mtpc_call *call,
+static json_t *report(const struct client_args *a, const struct mtpc_client *c, const struct plan *plan,
                       const struct mtp_tl_schema *schema, int64_t elapsed_ms, int *code)
 {
     const struct mtpc_outcome *o = mtpc_outcome(c);
-    char num[24];
     json_t *j = json_object();
     json_object_set_new(j, "ok", json_false());
+    json_object_set_new(j, "implementation", json_string(IMPLEMENTATION));
+    json_object_set_new(j, "version", json_string(MTPROBE_VERSION));
     json_object_set_new(j, "client", json_string("mtprobe " MTPROBE_VERSION));
     json_object_set_new(j, "server", json_string(a->server));
     json_object_set_new(j, "transport", json_string(a->transport));
@@ -337,34 +450,32 @@ static json_t *report(const struct client_args *a, const struct mtpc_client *c, 
     json_object_set_new(j, "auth_attempts", json_integer(o->auth_attempts));
     json_object_set_new(j, "pongs", json_integer(o->pongs));
     int rc = o->error;
+    char why[MTP_ERROR_MSG_MAX] = "";
+    json_t *results = results_json(o, plan, schema, &rc, why, sizeof why);
+    if (rc != MTP_OK && o->error == MTP_OK) {
+        json_object_set_new(j, "error", json_text(why));
+        json_object_set_new(j, "step", json_string("call"));
+    }
+    /* "result": the last call's answer, or without calls the last pong. */
     json_t *result = NULL;
-    if (call != NULL) {
-        json_object_set_new(j, "method", json_string(call->method));
-        if (o->rpc_error) {
-            result = json_pack("{s:s, s:i, s:s}", "_", "rpc_error", "error_code", (json_int_t)o->rpc_code,
-                               "error_message", o->rpc_message);
-        } else if (o->answered) {
-            struct mtp_error e;
-            mtp_error_clear(&e);
-            int arc = mtpc_call_answer_json(call, schema, o->result, o->result_len, &result, &e);
-            if (arc < 0 && rc == MTP_OK) {
-                rc = arc;
-                json_object_set_new(j, "error", json_string(e.msg));
-                json_object_set_new(j, "step", json_string("call"));
-            }
-        }
-    } else if (o->pongs > 0) {
-        result = json_pack("{s:s, s:s}", "_", "pong", "msg_id", u64_str(o->ping_msg_id, num), "ping_id", "");
-        json_object_set_new(result, "ping_id", json_string(u64_str(o->ping_id, num)));
+    for (size_t i = plan->n; results != NULL && i-- > 0;) {
+        if (plan->call_of[i] == NULL && plan->n_calls > 0)
+            continue;
+        if (plan->call_of[i] != NULL)
+            json_object_set_new(j, "method", json_string(plan->call_of[i]->method));
+        json_t *r = json_array_get(results, i);
+        if (json_is_null(r) && plan->call_of[i] == NULL)
+            continue;
+        result = json_is_null(r) ? NULL : json_incref(r);
+        break;
     }
     if (result)
         json_object_set_new(j, "result", result);
+    json_object_set_new(j, "results", results ? results : json_array());
     if (rc == MTP_OK) {
         json_object_set_new(j, "ok", json_true());
     } else if (o->error != MTP_OK) {
-        char msg[sizeof o->error_msg + 32];
-        snprintf(msg, sizeof msg, "%s", o->error_msg);
-        json_object_set_new(j, "error", json_string(msg));
+        json_object_set_new(j, "error", json_text(o->error_msg));
         json_object_set_new(j, "step", json_string(mtpc_step_name(o->error_step)));
     }
     if (rc != MTP_OK)
@@ -379,6 +490,13 @@ static json_t *report(const struct client_args *a, const struct mtpc_client *c, 
     json_object_set_new(j, "bytes_out", json_integer((json_int_t)o->bytes_out));
     json_object_set_new(j, "bytes_in", json_integer((json_int_t)o->bytes_in));
     json_object_set_new(j, "elapsed_ms", json_integer(elapsed_ms));
+    if (a->faults != 0) {
+        json_t *f = json_array();
+        for (unsigned i = 0; i < MTPC_FAULT_COUNT; i++)
+            if (a->faults & MTPC_FAULT_BIT(i))
+                json_array_append_new(f, json_string(mtpc_fault_info((enum mtpc_fault)i)->name));
+        json_object_set_new(j, "faults", f);
+    }
     *code = exit_for(rc);
     json_object_set_new(j, "exit", json_integer(*code));
     return j;
@@ -395,6 +513,61 @@ static void keylog_obfs(struct mtps_keylog *kl, const uint8_t *init, const struc
     mtp_wipe(&keys, sizeof keys);
 }
 
+/* The JSON of the calls --request names. */
+static const struct {
+    const char *name, *json;
+} REQUEST_CALLS[] = {
+    {"nearest_dc", "{\"_\":\"help.getNearestDc\"}"},
+    {"config", "{\"_\":\"help.getConfig\"}"},
+};
+
+/* Splits a --request list into texts[] (NULL for a ping). */
+static int plan_requests(const char *list, const char **texts, size_t *n, size_t *n_calls, struct mtp_error *err)
+{
+    *n = *n_calls = 0;
+    const char *p = list;
+    for (;;) {
+        size_t len = strcspn(p, ",");
+        const char *text = NULL;
+        bool known = len == 4 && strncmp(p, "ping", 4) == 0;
+        for (size_t k = 0; !known && k < sizeof REQUEST_CALLS / sizeof REQUEST_CALLS[0]; k++)
+            if (strlen(REQUEST_CALLS[k].name) == len && strncmp(p, REQUEST_CALLS[k].name, len) == 0) {
+                text = REQUEST_CALLS[k].json;
+                known = true;
+            }
+        if (!known)
+            return mtp_error_set(err, MTP_ERR_ARG, (size_t)(p - list),
+                                 "unknown request '%.*s' at offset %zu (ping, nearest_dc, config)", (int)len, p,
+                                 (size_t)(p - list));
+        if (*n == MTPC_MAX_REQUESTS || (text != NULL && *n_calls == MAX_CALLS))
+            return mtp_error_set(err, MTP_ERR_ARG, MTP_NO_OFFSET, "more than %d requests or %d calls",
+                                 MTPC_MAX_REQUESTS, MAX_CALLS);
+        texts[(*n)++] = text;
+        *n_calls += text != NULL;
+        if (p[len] == '\0')
+            return MTP_OK;
+        p += len + 1;
+    }
+}
+
+static int list_faults(void)
+{
+    for (unsigned i = 0; i < MTPC_FAULT_COUNT; i++) {
+        const struct mtpc_fault_info *f = mtpc_fault_info((enum mtpc_fault)i);
+        json_t *j = json_pack("{s:s, s:s, s:s}", "fault", f->name, "requirement", f->requirement, "what", f->what);
+        char *line = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        if (line == NULL) {
+            json_decref(j);
+            return MTP_EXIT_ERROR;
+        }
+        printf("%s\n", line);
+        free(line);
+        json_decref(j);
+    }
+    fflush(stdout);
+    return MTP_EXIT_OK;
+}
+
 static int client_run(int argc, char **argv)
 {
     int64_t t0 = mtpc_net_now_ms();
@@ -402,6 +575,8 @@ static int client_run(int argc, char **argv)
     int code = parse_args(argc, argv, &a);
     if (code != MTP_EXIT_OK)
         return code;
+    if (a.list_faults)
+        return list_faults();
     int64_t deadline = t0 + (int64_t)(a.timeout_s * 1000);
 
     struct mtpc_config cfg;
@@ -413,12 +588,14 @@ static int client_run(int argc, char **argv)
     char host[256], port[32];
     if (mtpc_net_split(a.server, host, sizeof host, port, sizeof port, &err) < 0)
         return early_exit(MTP_EXIT_USAGE, "usage", "--server: %s", err.msg);
-    if (a.secret_hex != NULL) {
+    /* An empty --secret is none: the runner always passes the option. */
+    if (a.secret_hex != NULL && a.secret_hex[0] != '\0') {
         uint8_t raw[64];
         struct mtp_wr w;
         mtp_wr_init_fixed(&w, raw, sizeof raw, &err);
-        if (mtp_hex_decode(a.secret_hex, strlen(a.secret_hex), &w, "--secret") < 0 ||
-            mtp_obfs_secret_parse(&cfg.secret, raw, w.len, &err) < 0)
+        if (mtp_hex_decode(a.secret_hex, strlen(a.secret_hex), &w, "--secret") < 0)
+            return early_exit(MTP_EXIT_USAGE, "usage", "%s", err.msg);
+        if (mtp_obfs_secret_parse(&cfg.secret, raw, w.len, &err) < 0)
             return early_exit(MTP_EXIT_USAGE, "usage", "--secret: %s", err.msg);
         if (!cfg.obfuscated)
             return early_exit(MTP_EXIT_USAGE, "usage", "--secret needs an obfuscated-* transport");
@@ -431,8 +608,7 @@ static int client_run(int argc, char **argv)
     struct mtp_rsa_key *key = NULL;
     uint8_t perm_key[256] = {0};
     struct mtp_tl_schema *schema = NULL;
-    struct mtpc_call call;
-    bool have_call = false;
+    struct plan *plan = NULL;
     struct mtpc_client *c = NULL;
     struct mtps_keylog kl = {NULL};
     struct tracer tracer = {NULL, {0}};
@@ -449,7 +625,27 @@ static int client_run(int argc, char **argv)
         goto out;
     }
 
-    if (a.call != NULL || a.verbose) {
+    /* The requests: --request names, or --ping-count pings then the --call list. */
+    plan = calloc(1, sizeof *plan);
+    if (plan == NULL) {
+        code = early_exit(MTP_EXIT_ERROR, "setup", "out of memory");
+        goto out;
+    }
+    const char *texts[MTPC_MAX_REQUESTS]; /* per request: the call's JSON, NULL for a ping */
+    size_t n_calls = 0;
+    if (a.request != NULL) {
+        if (plan_requests(a.request, texts, &plan->n, &n_calls, &err) < 0) {
+            code = early_exit(MTP_EXIT_USAGE, "usage", "--request: %s", err.msg);
+            goto out;
+        }
+    } else {
+        for (unsigned i = 0; i < a.pings; i++)
+            texts[plan->n++] = NULL;
+        for (size_t i = 0; i < a.n_calls; i++)
+            texts[plan->n++] = a.calls[i];
+        n_calls = a.n_calls;
+    }
+    if (n_calls > 0 || a.verbose) {
         const char *names[2] = {"api", NULL};
         size_t n = 1;
         if (a.api_schema) {
@@ -458,40 +654,47 @@ static int client_run(int argc, char **argv)
             n = 2;
         }
         rc = mtp_tl_schema_load(names, n, &schema, &err);
-        if (rc < 0 && a.call != NULL) {
+        if (rc < 0 && n_calls > 0) {
             code = early_exit(MTP_EXIT_ERROR, "setup", "schema: %s", err.msg);
             goto out;
         }
         mtp_error_clear(&err);
     }
-    if (a.call != NULL) {
-        struct mtpc_call_opts co;
-        mtpc_call_opts_init(&co);
-        co.raw = a.raw;
-        co.api_id = a.api_id;
-        co.layer = a.layer;
-        if (co.layer == 0) {
-            char dir[3072], path[4096];
-            if (a.api_schema)
-                snprintf(path, sizeof path, "%s", a.api_schema);
-            else
-                snprintf(path, sizeof path, "%s/api.tl", mtp_tl_schema_dir(dir, sizeof dir));
-            size_t len;
-            char *text = read_file(path, SCHEMA_FILE_MAX, &len, &err);
-            if (text)
-                co.layer = mtpc_schema_layer(text, len);
-            free(text);
-            mtp_error_clear(&err);
+    struct mtpc_call_opts co;
+    mtpc_call_opts_init(&co);
+    co.raw = a.raw;
+    co.api_id = a.api_id;
+    co.layer = a.layer;
+    if (co.layer == 0 && n_calls > 0) {
+        char dir[3072], path[4096];
+        if (a.api_schema)
+            snprintf(path, sizeof path, "%s", a.api_schema);
+        else
+            snprintf(path, sizeof path, "%s/api.tl", mtp_tl_schema_dir(dir, sizeof dir));
+        size_t len;
+        char *text = read_file(path, SCHEMA_FILE_MAX, &len, &err);
+        if (text)
+            co.layer = mtpc_schema_layer(text, len);
+        free(text);
+        mtp_error_clear(&err);
+    }
+    for (size_t i = 0; i < plan->n; i++) {
+        if (texts[i] == NULL) {
+            plan->reqs[i].kind = MTPC_REQ_PING;
+            continue;
         }
-        rc = mtpc_call_build(&call, schema, a.call, &co, &err);
+        struct mtpc_call *call = &plan->calls[plan->n_calls];
+        rc = mtpc_call_build(call, schema, texts[i], &co, &err);
         if (rc < 0) {
             code = early_exit(MTP_EXIT_USAGE, "usage", "%s", err.msg);
             goto out;
         }
-        have_call = true;
-        cfg.call = call.bytes;
-        cfg.call_len = call.len;
+        plan->n_calls++;
+        plan->reqs[i] = (struct mtpc_request){MTPC_REQ_CALL, call->bytes, call->len};
+        plan->call_of[i] = call;
     }
+    cfg.requests = plan->reqs;
+    cfg.n_requests = plan->n;
     if (mtps_keylog_open(&kl, a.keylog, &err) < 0) {
         code = early_exit(MTP_EXIT_ERROR, "setup", "--keylog: %s", err.msg);
         goto out;
@@ -504,10 +707,10 @@ static int client_run(int argc, char **argv)
     if (a.trust_known)
         cfg.auth.dh_mode = MTP_DH_TRUST_KNOWN;
     cfg.obfs_dc = cfg.obfuscated ? (int16_t)a.dc : 0;
-    cfg.pings = a.pings;
     cfg.max_frame = a.max_frame;
     cfg.strict_transport = !a.lenient;
     cfg.behaviour.salt_zero = a.salt_zero;
+    cfg.faults = a.faults;
     cfg.max_auth_attempts = a.max_auth_attempts;
     if (a.pfs) {
         cfg.pfs.enabled = true;
@@ -562,7 +765,7 @@ static int client_run(int argc, char **argv)
         if (o->bound)
             mtps_keylog_bind(&kl, o->temp_key.auth_key_id, o->key.auth_key_id, o->temp_expires_at);
     }
-    out = report(&a, c, have_call ? &call : NULL, schema, mtpc_net_now_ms() - t0, &code);
+    out = report(&a, c, plan, schema, mtpc_net_now_ms() - t0, &code);
     char *line = json_dumps(out, JSON_COMPACT);
     printf("%s\n", line ? line : "{\"ok\":false,\"error\":\"out of memory\"}");
     fflush(stdout);
@@ -570,8 +773,9 @@ static int client_run(int argc, char **argv)
         mtp_wipe(line, strlen(line));
         free(line);
     }
+    const char *why = json_string_value(json_object_get(out, "error"));
     if (code != MTP_EXIT_OK)
-        fprintf(stderr, "mtprobe client: %s\n", json_string_value(json_object_get(out, "error")));
+        fprintf(stderr, "mtprobe client: %s\n", why ? why : "failed (see the JSON line)");
 
 out:
     if (fd >= 0)
@@ -579,8 +783,9 @@ out:
     json_decref(out);
     mtpc_del(c);
     mtps_keylog_close(&kl);
-    if (have_call)
-        mtpc_call_free(&call);
+    for (size_t i = 0; plan != NULL && i < plan->n_calls; i++)
+        mtpc_call_free(&plan->calls[i]);
+    free(plan);
     mtp_tl_schema_free(schema);
     mtp_rsa_key_free(key);
     mtp_wr_free(&tracer.line);

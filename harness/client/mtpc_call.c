@@ -145,6 +145,18 @@ int mtpc_call_answer_json(const struct mtpc_call *call, const struct mtp_tl_sche
                          "the answer to %s (%zu bytes) is not what it returns: %s", call->method, len, why);
 }
 
+json_t *mtpc_rpc_error_json(int32_t code, const uint8_t *message, size_t len)
+{
+    if (len > UINT32_MAX)
+        return NULL;
+    struct mtp_tl_value v = {.kind = MTP_TL_V_STRING, .len = (uint32_t)len};
+    v.u.p = len > 0 ? message : (const uint8_t *)"";
+    json_t *msg = mtp_tl_json_from_value(&v);
+    if (msg == NULL)
+        return NULL;
+    return json_pack("{s:s, s:i, s:o}", "_", "rpc_error", "error_code", (json_int_t)code, "error_message", msg);
+}
+
 int32_t mtpc_schema_layer(const char *text, size_t len)
 {
     static const char word[] = "LAYER";

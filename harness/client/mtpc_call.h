@@ -60,6 +60,13 @@ void mtpc_call_free(struct mtpc_call *call);
 MTP_MUST_USE int mtpc_call_answer_json(const struct mtpc_call *call, const struct mtp_tl_schema *s, const uint8_t *p,
                                        size_t len, json_t **out, struct mtp_error *err);
 
+/* rpc_error as the TL JSON mapping writes it (docs/tl-json.md):
+ *   {"_": "rpc_error", "error_code": N, "error_message": "..."}
+ * error_message is a JSON string when it is valid UTF-8 (NULs included, as
+ * \u0000), else {"bytes": "<hex>"}, so no byte of it is lost.  NULL only
+ * when out of memory. */
+json_t *mtpc_rpc_error_json(int32_t code, const uint8_t *message, size_t len);
+
 /* The layer a schema text declares in a "LAYER N" comment (as the API schema
  * files of Telegram clients do), or 0 when it declares none. */
 int32_t mtpc_schema_layer(const char *text, size_t len);

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client/mtpc_fault.h"
+#include "client/mtpc_text.h"
 #include "mtp/auth_bind.h"
 #include "mtp/container.h"
 #include "mtp/message.h"
@@ -14,6 +16,7 @@
 #include "mtp/msgid.h"
 #include "mtp/service.h"
 #include "mtp/tr_conn.h"
+#include "mtp/auth.h"
 
 #define DEFAULT_MAX_FRAME ((size_t)1 << 20)
 #define DEFAULT_MAX_OUTPUT ((size_t)8 << 20)
@@ -35,12 +38,14 @@ struct mtpc_client {
     uint8_t init[MTP_OBFS_INIT_LEN];
     bool have_init;
     struct mtp_auth_client *auth;
+    struct mtp_auth_client_behaviour auth_bh; /* cfg.auth.behaviour with the auth faults added */
     bool temp_phase;          /* PFS: the exchange in progress makes the temporary key */
     unsigned attempts;        /* attempts at the exchange in progress */
     bool reconnect;           /* waiting for the caller's new connection (mtpc_reconnect) */
     uint64_t bind_nonce;      /* PFS: auth.bindTempAuthKey.nonce and expires_at */
     int32_t bind_expires_at;
     struct mtp_msgid_gen ids; /* msg_ids of the unencrypted messages */
+    struct mtp_session_cfg ses_cfg; /* cfg.session (or the defaults) with the session faults added */
     struct mtp_session ses;
     bool ses_init;
     struct mtp_msgcrypt *crypt;
@@ -49,8 +54,12 @@ struct mtpc_client {
     struct mtp_wr msg;   /* the message being made */
     struct mtp_wr pkt;   /* its envelope or encryption */
     struct mtp_wr plain; /* a decrypted message */
-    uint8_t *result;
-    /* The one request in flight (a ping or the call). */
+    /* The script: the requests, their answers, the next one to send. */
+    struct mtpc_request *reqs;
+    struct mtpc_answer *answers;
+    size_t n_reqs, next_req;
+    /* The one request in flight (a ping or a call: reqs[cur]). */
+    size_t cur;
     bool req_pending;
     uint64_t req_orig;   /* the msg_id send returned; resends keep it as orig_msg_id */
     uint64_t req_cur;    /* the msg_id it last went out with */
@@ -103,6 +112,65 @@ void mtpc_config_init(struct mtpc_config *cfg)
     cfg->max_frame = DEFAULT_MAX_FRAME;
     cfg->max_output = DEFAULT_MAX_OUTPUT;
     cfg->strict_transport = true;
+}
+
+/* ---- seeded faults ---- */
+
+static bool faulty(const struct mtpc_client *c, enum mtpc_fault f) { return (c->cfg.faults & MTPC_FAULT_BIT(f)) != 0; }
+
+/* The faults the library machines implement, as their own bits. */
+static const struct {
+    enum mtpc_fault f;
+    unsigned bit;
+} AUTH_FAULTS[] = {
+    {MTPC_FAULT_SKIP_DH_PRIME_CHECK, MTP_AUTH_CF_SKIP_DH_PRIME},
+    {MTPC_FAULT_SKIP_G_CHECK, MTP_AUTH_CF_SKIP_G},
+    {MTPC_FAULT_SKIP_G_A_RANGE, MTP_AUTH_CF_SKIP_GA_RANGE},
+    {MTPC_FAULT_SKIP_G_A_MARGIN, MTP_AUTH_CF_SKIP_GA_MARGIN},
+    {MTPC_FAULT_FIXED_B, MTP_AUTH_CF_FIXED_B},
+    {MTPC_FAULT_ACCEPT_WRONG_NONCE, MTP_AUTH_CF_ACCEPT_WRONG_NONCE},
+    {MTPC_FAULT_SKIP_ANSWER_HASH, MTP_AUTH_CF_SKIP_ANSWER_HASH},
+    {MTPC_FAULT_SKIP_NEW_NONCE_HASH, MTP_AUTH_CF_SKIP_NEW_NONCE_HASH},
+    {MTPC_FAULT_RETRY_ID_ZERO, MTP_AUTH_CF_RETRY_ID_ZERO},
+    {MTPC_FAULT_ACCEPT_BAD_PQ, MTP_AUTH_CF_ACCEPT_BAD_PQ},
+    {MTPC_FAULT_ACCEPT_UNKNOWN_FINGERPRINT, MTP_AUTH_CF_ACCEPT_UNKNOWN_KEY},
+}, SESSION_FAULTS[] = {
+    {MTPC_FAULT_SKIP_SESSION_ID_CHECK, MTP_SESSION_CF_SKIP_SESSION_ID},
+    {MTPC_FAULT_ACCEPT_EVEN_MSG_ID, MTP_SESSION_CF_ACCEPT_EVEN_MSG_ID},
+    {MTPC_FAULT_ACCEPT_DUPLICATE_MSG_ID, MTP_SESSION_CF_ACCEPT_DUPLICATE},
+    {MTPC_FAULT_SKIP_CONTAINER_ORDER, MTP_SESSION_CF_SKIP_CONTAINER_ORDER},
+    {MTPC_FAULT_SKIP_LENGTH_CHECK, MTP_SESSION_CF_SKIP_LENGTH},
+    {MTPC_FAULT_OWN_MSG_ID_NOT_MOD4, MTP_SESSION_CF_OWN_MSG_ID_NOT_MOD4},
+    {MTPC_FAULT_NO_ACKS, MTP_SESSION_CF_NO_ACKS},
+    {MTPC_FAULT_RESEND_SAME_MSG_ID, MTP_SESSION_CF_RESEND_SAME_MSG_ID},
+};
+
+/* The configurations of the machines the client drives, with its faults added. */
+static void apply_faults(struct mtpc_client *c)
+{
+    if (c->cfg.auth.behaviour != NULL)
+        c->auth_bh = *c->cfg.auth.behaviour;
+    for (size_t i = 0; i < sizeof AUTH_FAULTS / sizeof AUTH_FAULTS[0]; i++)
+        if (faulty(c, AUTH_FAULTS[i].f))
+            c->auth_bh.faults |= MTP_AUTH_CF(AUTH_FAULTS[i].bit);
+    if (c->cfg.session != NULL)
+        c->ses_cfg = *c->cfg.session;
+    else
+        mtp_session_cfg_default(&c->ses_cfg);
+    for (size_t i = 0; i < sizeof SESSION_FAULTS / sizeof SESSION_FAULTS[0]; i++)
+        if (faulty(c, SESSION_FAULTS[i].f))
+            c->ses_cfg.client_faults |= MTP_SESSION_CF(SESSION_FAULTS[i].bit);
+    if (faulty(c, MTPC_FAULT_SKIP_TIME_WINDOW))
+        c->ses_cfg.client_time_check = false;
+}
+
+/* The checks of message decryption the faults leave out. */
+static unsigned decrypt_skips(const struct mtpc_client *c)
+{
+    return (faulty(c, MTPC_FAULT_SKIP_AUTH_KEY_ID_CHECK) ? MTP_MSGCRYPT_SKIP_AUTH_KEY_ID : 0u) |
+           (faulty(c, MTPC_FAULT_SKIP_MSG_KEY_CHECK) ? MTP_MSGCRYPT_SKIP_MSG_KEY : 0u) |
+           (faulty(c, MTPC_FAULT_SKIP_LENGTH_CHECK) ? MTP_MSGCRYPT_SKIP_LENGTH : 0u) |
+           (faulty(c, MTPC_FAULT_SKIP_PADDING_CHECK) ? MTP_MSGCRYPT_SKIP_PADDING : 0u);
 }
 
 /* ---- failures ---- */
@@ -309,8 +377,9 @@ static const char *auth_waiting_for(const struct mtpc_client *c)
  * rest is an RPC query. */
 static int queue_call(struct mtpc_client *c)
 {
+    const struct mtpc_request *rq = &c->reqs[c->cur];
     struct mtp_rd r;
-    mtp_rd_init(&r, c->cfg.call, c->cfg.call_len, NULL);
+    mtp_rd_init(&r, rq->body, rq->len, NULL);
     uint32_t ctor = 0, n = 0;
     uint64_t id = 0;
     int32_t v = 0;
@@ -354,9 +423,9 @@ static int queue_call(struct mtpc_client *c)
         break;
     }
     if (rc == -1)
-        rc = mtp_session_send_query(&c->ses, c->cfg.call, c->cfg.call_len, &c->req_orig);
+        rc = mtp_session_send_query(&c->ses, rq->body, rq->len, &c->req_orig);
     if (rc < 0)
-        return fail(c, rc, "call: cannot queue the %zu-byte request: %s", c->cfg.call_len, mtp_err_text(rc));
+        return fail(c, rc, "call: cannot queue the %zu-byte request: %s", rq->len, mtp_err_text(rc));
     return MTP_OK;
 }
 
@@ -391,14 +460,16 @@ static int advance(struct mtpc_client *c)
     if (c->cfg.pfs.enabled && !c->o.bound) {
         c->step = MTPC_STEP_BIND;
         MTP_GUARD(queue_bind(c));
-    } else if (c->o.pongs < c->cfg.pings) {
+    } else if (c->next_req < c->n_reqs && c->reqs[c->next_req].kind == MTPC_REQ_PING) {
+        c->cur = c->next_req++;
         c->step = MTPC_STEP_PING;
         rc = mtp_env_rand(&c->env, &c->req_ping_id, sizeof c->req_ping_id);
         if (rc == MTP_OK)
             rc = mtp_session_ping(&c->ses, c->req_ping_id, -1, &c->req_orig);
         if (rc < 0)
             return fail(c, rc, "ping: cannot queue it: %s", mtp_err_text(rc));
-    } else if (c->cfg.call != NULL && !c->o.answered) {
+    } else if (c->next_req < c->n_reqs) {
+        c->cur = c->next_req++;
         c->step = MTPC_STEP_CALL;
         MTP_GUARD(queue_call(c));
     } else {
@@ -413,7 +484,7 @@ static int advance(struct mtpc_client *c)
     c->req_pending = true;
     c->req_resends = 0;
     c->req_cur = c->req_orig;
-    c->req_ctor = c->step == MTPC_STEP_CALL   ? mtp_load_u32(c->cfg.call)
+    c->req_ctor = c->step == MTPC_STEP_CALL   ? mtp_load_u32(c->reqs[c->cur].body)
                   : c->step == MTPC_STEP_BIND ? MTP_BIND_TEMP_AUTH_KEY_ID
                                               : MTP_SVC_ping;
     return flush(c);
@@ -446,6 +517,11 @@ static void got_pong(struct mtpc_client *c, uint64_t ping_msg_id, uint64_t ping_
     c->o.pongs++;
     c->o.ping_id = ping_id;
     c->o.ping_msg_id = ping_msg_id;
+    struct mtpc_answer *a = &c->answers[c->cur];
+    a->answered = true;
+    a->ctor = MTP_SVC_pong;
+    a->ping_id = ping_id;
+    a->ping_msg_id = ping_msg_id;
     c->answer_in = true;
 }
 
@@ -486,19 +562,65 @@ static void bind_result(struct mtpc_client *c, const struct mtp_session_event *e
     }
 }
 
+/* The answer to the call in flight (bytes copied) becomes its result. */
+static void set_result(struct mtpc_client *c, const uint8_t *p, size_t len, uint8_t *owned)
+{
+    struct mtpc_answer *a = &c->answers[c->cur];
+    uint8_t *copy = owned;
+    if (copy == NULL) {
+        copy = malloc(len ? len : 1);
+        if (copy == NULL) {
+            ev_fail(c, MTP_ERR_NOMEM, "call: no memory for the %zu-byte answer", len);
+            return;
+        }
+        if (len)
+            memcpy(copy, p, len);
+    }
+    free((void *)a->result);
+    a->result = copy;
+    a->result_len = len;
+    a->ctor = len >= 4 ? mtp_load_u32(copy) : 0;
+    a->answered = true;
+    c->o.result = a->result;
+    c->o.result_len = len;
+    c->o.result_ctor = a->ctor;
+    c->o.rpc_error = false;
+    c->o.answered = true;
+    c->answer_in = true;
+}
+
 static void keep_result(struct mtpc_client *c, const struct mtp_session_event *ev)
 {
-    free(c->result);
-    c->result = malloc(ev->body_len ? ev->body_len : 1);
-    if (c->result == NULL) {
-        ev_fail(c, MTP_ERR_NOMEM, "call: no memory for the %zu-byte answer", ev->body_len);
+    set_result(c, ev->body, ev->body_len, NULL);
+    c->answers[c->cur].ctor = ev->ctor;
+    c->o.result_ctor = ev->ctor;
+}
+
+/* An rpc_error for the call in flight: the message is kept as the bytes it is. */
+static void keep_rpc_error(struct mtpc_client *c, const struct mtp_session_event *ev)
+{
+    struct mtpc_answer *a = &c->answers[c->cur];
+    uint8_t *copy = malloc(ev->body_len ? ev->body_len : 1);
+    if (copy == NULL) {
+        ev_fail(c, MTP_ERR_NOMEM, "call: no memory for the %zu-byte error message", ev->body_len);
         return;
     }
     if (ev->body_len)
-        memcpy(c->result, ev->body, ev->body_len);
-    c->o.result = c->result;
-    c->o.result_len = ev->body_len;
-    c->o.result_ctor = ev->ctor;
+        memcpy(copy, ev->body, ev->body_len);
+    free((void *)a->rpc_message);
+    a->rpc_message = copy;
+    a->rpc_message_len = ev->body_len;
+    a->answered = true;
+    a->rpc_error = true;
+    a->rpc_code = ev->code;
+    a->ctor = MTP_SVC_rpc_error;
+    c->o.rpc_error = true;
+    c->o.rpc_code = ev->code;
+    size_t n = ev->body_len < sizeof c->o.rpc_message ? ev->body_len : sizeof c->o.rpc_message - 1;
+    memcpy(c->o.rpc_message, ev->body, n);
+    c->o.rpc_message[n] = '\0';
+    c->o.result = NULL;
+    c->o.result_len = 0;
     c->o.answered = true;
     c->answer_in = true;
 }
@@ -533,7 +655,7 @@ static bool answers_call(const struct mtpc_client *c, uint32_t ctor, struct mtp_
     if (mtp_rd_u32(&body, &id, "ctor") < 0 || mtp_rd_u64(&body, &ref, "ref") < 0)
         return false;
     if (want == MTP_SVC_destroy_session)
-        return c->cfg.call_len >= 12 && ref == mtp_load_u64(c->cfg.call + 4);
+        return c->reqs[c->cur].len >= 12 && ref == mtp_load_u64(c->reqs[c->cur].body + 4);
     return ref == c->req_cur || ref == c->req_orig;
 }
 
@@ -581,14 +703,9 @@ static void answer_from_tap(struct mtpc_client *c)
         ev_fail(c, MTP_ERR_INTERNAL, "the session took an answer to the call that the client did not see");
         return;
     }
-    free(c->result);
-    c->result = c->tapped;
+    uint8_t *t = c->tapped;
     c->tapped = NULL;
-    c->o.result = c->result;
-    c->o.result_len = c->tapped_len;
-    c->o.result_ctor = mtp_load_u32(c->result);
-    c->o.answered = true;
-    c->answer_in = true;
+    set_result(c, t, c->tapped_len, t);
 }
 
 static void on_event(void *ctx, const struct mtp_session_event *ev)
@@ -622,22 +739,18 @@ static void on_event(void *ctx, const struct mtp_session_event *ev)
         if (!is_ours(c, ev))
             break;
         if (c->step == MTPC_STEP_PING) {
-            ev_fail(c, MTP_ERR_CLIENT_BAD_ANSWER, "ping answered with rpc_error %d %.*s", (int)ev->code,
-                    (int)(ev->body_len < 200 ? ev->body_len : 200), (const char *)ev->body);
+            char msg[256];
+            ev_fail(c, MTP_ERR_CLIENT_BAD_ANSWER, "ping answered with rpc_error %d %s", (int)ev->code,
+                    mtpc_text_escape(ev->body, ev->body_len, msg, sizeof msg));
             break;
         }
         if (c->step == MTPC_STEP_BIND) {
-            ev_fail(c, MTP_ERR_CLIENT_BIND_FAILED, "auth.bindTempAuthKey answered rpc_error %d %.*s", (int)ev->code,
-                    (int)(ev->body_len < 200 ? ev->body_len : 200), (const char *)ev->body);
+            char msg[256];
+            ev_fail(c, MTP_ERR_CLIENT_BIND_FAILED, "auth.bindTempAuthKey answered rpc_error %d %s", (int)ev->code,
+                    mtpc_text_escape(ev->body, ev->body_len, msg, sizeof msg));
             break;
         }
-        c->o.rpc_error = true;
-        c->o.rpc_code = ev->code;
-        snprintf(c->o.rpc_message, sizeof c->o.rpc_message, "%.*s",
-                 (int)(ev->body_len < sizeof c->o.rpc_message ? ev->body_len : sizeof c->o.rpc_message - 1),
-                 (const char *)ev->body);
-        c->o.answered = true;
-        c->answer_in = true;
+        keep_rpc_error(c, ev);
         break;
     case MTP_SESSION_EV_RESENT:
         c->o.resends++;
@@ -690,6 +803,7 @@ static int new_auth(struct mtpc_client *c, struct mtp_error *err)
     mtp_auth_client_del(c->auth);
     c->auth = NULL;
     struct mtp_auth_client_config ac = c->cfg.auth;
+    ac.behaviour = &c->auth_bh;
     if (c->temp_phase) {
         ac.inner = MTP_AUTH_INNER_TEMP_DC;
         ac.expires_in = c->cfg.pfs.expires_in;
@@ -724,7 +838,7 @@ static int session_up(struct mtpc_client *c, const struct mtp_auth_result *key)
     int rc = mtp_msgcrypt_new(key->auth_key, &c->crypt, &e);
     if (rc < 0)
         return fail_err(c, rc, &e, "session: message crypto");
-    rc = mtp_session_init(&c->ses, MTP_SESSION_CLIENT, c->cfg.session, &c->env, on_event, c);
+    rc = mtp_session_init(&c->ses, MTP_SESSION_CLIENT, &c->ses_cfg, &c->env, on_event, c);
     if (rc < 0)
         return fail(c, rc, "session: init: %s", mtp_err_text(rc));
     c->ses_init = true;
@@ -733,7 +847,14 @@ static int session_up(struct mtpc_client *c, const struct mtp_auth_result *key)
     rc = mtp_session_set_salt(&c->ses, salt);
     if (rc < 0)
         return fail(c, rc, "session: salt: %s", mtp_err_text(rc));
-    mtp_session_sync_time(&c->ses, key->server_time);
+    if (!faulty(c, MTPC_FAULT_IGNORE_SERVER_TIME)) {
+        mtp_session_sync_time(&c->ses, key->server_time);
+    } else {
+        /* The local clock taken as the server's: no offset, but the checks
+         * that wait for a synchronised clock still run. */
+        c->ses.ids.offset_ms = 0;
+        c->ses.ids.synced = true;
+    }
     c->o.session_id = c->ses.session_id;
     c->o.salt = c->ses.salt;
     return advance(c);
@@ -797,35 +918,83 @@ static bool is_unencrypted(const uint8_t *p, size_t len)
     return mtp_rd_u64(&r, &id, "auth_key_id") == MTP_OK && id == 0;
 }
 
-static int on_packet(struct mtpc_client *c, const uint8_t *p, size_t len)
+/* An encrypted message that failed a check: "completely discard the message"
+ * (security_guidelines), count it, and wait for what follows. */
+static int discard(struct mtpc_client *c, int code, const char *fmt, ...) MTP_PRINTF(3, 4);
+static int discard(struct mtpc_client *c, int code, const char *fmt, ...)
+{
+    c->o.dropped++;
+    c->o.last_dropped = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->o.last_dropped_msg, sizeof c->o.last_dropped_msg, fmt, ap);
+    va_end(ap);
+    trace(c, MTPC_IN, MTPC_TRACE_DROPPED, 0, (const uint8_t *)c->o.last_dropped_msg, strlen(c->o.last_dropped_msg),
+          code, NULL);
+    return MTP_OK;
+}
+
+/* The checks of message decryption: these failures discard the message;
+ * anything else (memory, OpenSSL) ends the run. */
+static bool is_check_failure(int rc)
+{
+    switch (rc) {
+    case MTP_ERR_AUTH_KEY_ID_MISMATCH:
+    case MTP_ERR_BAD_CIPHERTEXT_LENGTH:
+    case MTP_ERR_MSG_KEY_MISMATCH:
+    case MTP_ERR_BAD_MESSAGE_LENGTH:
+    case MTP_ERR_UNALIGNED_MESSAGE_LENGTH:
+    case MTP_ERR_BAD_PADDING_LENGTH:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static void salt_of(struct mtpc_client *c, struct mtp_rd body)
+{
+    body.err = NULL;
+    struct mtp_svc svc;
+    if (mtp_svc_parse(&body, &svc) == MTP_OK && svc.id == MTP_SVC_bad_server_salt)
+        c->ses.salt = svc.u.bad_msg.new_server_salt;
+}
+
+/* Fault salt-from-dropped: the new_server_salt of a bad_server_salt in a
+ * message the session has just dropped is used after all. */
+static void salt_from_dropped(struct mtpc_client *c, const uint8_t *plain, size_t len)
+{
+    struct mtp_rd r, body;
+    mtp_rd_init(&r, plain, len, NULL);
+    struct mtp_msg_header h;
+    uint32_t ctor;
+    if (mtp_msg_parse(&r, &h, &body) < 0 || mtp_rd_peek_u32(&body, &ctor, "body") < 0)
+        return;
+    if (ctor != MTP_SVC_msg_container) {
+        salt_of(c, body);
+        return;
+    }
+    struct mtp_container ct;
+    if (mtp_container_open(&ct, &body, UINT64_MAX, INT32_MAX, &c->ses.cfg.container) < 0)
+        return;
+    struct mtp_nested m;
+    while (mtp_container_next(&ct, &m) == 1)
+        salt_of(c, m.body);
+}
+
+/* Hands a decrypted message to the session; the events it fires do the rest. */
+static int take_plaintext(struct mtpc_client *c, const uint8_t *plain, size_t len)
 {
     const char *step = mtpc_step_name(c->step);
-    /* description#unencrypted-message: only the key exchange travels in the
-     * clear; once the key is in use a plaintext message has no place. */
-    if (is_unencrypted(p, len))
-        return fail(c, MTP_ERR_CLIENT_UNEXPECTED, "%s: an unencrypted message (auth_key_id 0, %zu bytes) after the key "
-                    "exchange", step, len);
-    struct mtp_error e;
-    mtp_error_clear(&e);
-    mtp_wr_reset(&c->plain);
-    c->plain.err = &e;
-    int rc = mtp_msgcrypt_decrypt(c->crypt, MTP_SENDER_SERVER, p, len, &c->plain, &e);
-    c->plain.err = NULL;
-    if (rc < 0) {
-        /* security_guidelines: discard the message completely; a server
-         * that sends one is broken, so the run ends here. */
-        char doing[64];
-        snprintf(doing, sizeof doing, "%s: encrypted packet of %zu bytes", step, len);
-        return fail_err(c, rc, &e, doing);
-    }
-    trace(c, MTPC_IN, MTPC_TRACE_INNER, 0, c->plain.p, c->plain.len, 0, NULL);
-    tap(c, c->plain.p, c->plain.len);
+    trace(c, MTPC_IN, MTPC_TRACE_INNER, 0, plain, len, 0, NULL);
+    tap(c, plain, len);
     c->ev_fail = MTP_OK;
     c->answer_in = false;
+    struct mtp_error e;
     mtp_error_clear(&e);
     unsigned dropped = c->o.dropped;
-    rc = mtp_session_recv(&c->ses, c->plain.p, c->plain.len, &e);
-    mtp_wipe(c->plain.p, c->plain.len);
+    int rc = mtp_session_recv(&c->ses, plain, len, &e);
+    if (rc < 0 && rc != MTP_ERR_SES_FLOOD && faulty(c, MTPC_FAULT_SALT_FROM_DROPPED))
+        salt_from_dropped(c, plain, len);
     if (rc < 0 && c->o.dropped == dropped) {
         /* Ignored without an event: keep the reason for a later timeout message. */
         c->o.dropped++;
@@ -843,6 +1012,59 @@ static int on_packet(struct mtpc_client *c, const uint8_t *p, size_t len)
     return advance(c);
 }
 
+/* Fault accept-plain-after-key: an unencrypted message's body taken as a
+ * message of the session (content-related, under its own msg_id). */
+static int plain_as_message(struct mtpc_client *c, const uint8_t *p, size_t len)
+{
+    struct mtp_error e;
+    mtp_error_clear(&e);
+    struct mtp_auth_plain pm;
+    if (mtp_auth_plain_unwrap(p, len, &pm, &e) < 0 || pm.body_len % 4 != 0)
+        return discard(c, MTP_ERR_CLIENT_UNEXPECTED, "%s: an unencrypted message of %zu bytes that does not parse",
+                       mtpc_step_name(c->step), len);
+    struct mtp_msg_header h = {.salt = c->ses.salt, .session_id = c->ses.session_id, .msg_id = (uint64_t)pm.msg_id,
+                               .seqno = 1};
+    mtp_wr_reset(&c->plain);
+    c->plain.err = &e;
+    int rc = mtp_msg_build(&c->plain, &h, pm.body, pm.body_len, mtp_msg_padding_len(pm.body_len, 0), &c->env);
+    c->plain.err = NULL;
+    if (rc < 0)
+        return fail_err(c, rc, &e, "accept-plain-after-key");
+    rc = take_plaintext(c, c->plain.p, c->plain.len);
+    mtp_wipe(c->plain.p, c->plain.len);
+    return rc;
+}
+
+static int on_packet(struct mtpc_client *c, const uint8_t *p, size_t len)
+{
+    const char *step = mtpc_step_name(c->step);
+    /* description#unencrypted-message: only the key exchange travels in the
+     * clear; once the key is in use a plaintext message has no place. */
+    if (is_unencrypted(p, len)) {
+        if (faulty(c, MTPC_FAULT_ACCEPT_PLAIN_AFTER_KEY))
+            return plain_as_message(c, p, len);
+        return discard(c, MTP_ERR_CLIENT_UNEXPECTED,
+                       "%s: an unencrypted message (auth_key_id 0, %zu bytes) after the key exchange", step, len);
+    }
+    struct mtp_error e;
+    mtp_error_clear(&e);
+    mtp_wr_reset(&c->plain);
+    c->plain.err = &e;
+    int rc = mtp_msgcrypt_decrypt_skip(c->crypt, MTP_SENDER_SERVER, decrypt_skips(c), p, len, &c->plain, &e);
+    c->plain.err = NULL;
+    if (rc < 0 && is_check_failure(rc))
+        return discard(c, rc, "%s: encrypted packet of %zu bytes: %s (%s)", step, len,
+                       e.code != MTP_OK && e.msg[0] ? e.msg : mtp_err_text(rc), mtp_err_name(rc));
+    if (rc < 0) {
+        char doing[64];
+        snprintf(doing, sizeof doing, "%s: encrypted packet of %zu bytes", step, len);
+        return fail_err(c, rc, &e, doing);
+    }
+    rc = take_plaintext(c, c->plain.p, c->plain.len);
+    mtp_wipe(c->plain.p, c->plain.len);
+    return rc;
+}
+
 static const char *waiting_for(const struct mtpc_client *c);
 
 /* mtproto-transports: -404 during the key exchange restarts it (REQUIREMENTS
@@ -857,7 +1079,7 @@ static int transport_error(struct mtpc_client *c, int32_t code)
                     "+10000, against a production server or the reverse?) while waiting for %s",
                     step, (int)c->cfg.auth.dc, waiting_for(c));
     if (code == MTP_TR_ERROR_AUTH_KEY && c->step == MTPC_STEP_AUTH_KEY) {
-        if (c->attempts < c->cfg.max_auth_attempts) {
+        if (c->attempts < c->cfg.max_auth_attempts && !faulty(c, MTPC_FAULT_NO_RESTART_ON_404)) {
             c->reconnect = true;
             mtp_wr_reset(&c->out);
             c->out_pos = 0;
@@ -916,6 +1138,8 @@ static int open_transport(struct mtpc_client *c, struct mtp_error *err)
             memcpy(c->init, cfg->obfs_init, sizeof c->init);
         else
             rc = mtp_obfs_make_init(&c->env, cfg->kind, cfg->obfs_dc, c->init, err);
+        if (faulty(c, MTPC_FAULT_OBFS_INIT_ZERO))
+            memset(c->init + 4, 0, 4);
         c->have_init = true;
     }
     struct mtp_tr_conn_opts to = {
@@ -923,9 +1147,12 @@ static int open_transport(struct mtpc_client *c, struct mtp_error *err)
         .kind = cfg->kind,
         .obfuscated = cfg->obfuscated,
         .init = c->have_init ? c->init : NULL,
+        .unchecked_init = faulty(c, MTPC_FAULT_OBFS_INIT_ZERO),
         .dc = cfg->obfs_dc,
         .secret = cfg->secret,
-        .tr = {.max_frame = cfg->max_frame, .strict = cfg->strict_transport},
+        .tr = {.max_frame = cfg->max_frame,
+               .strict = cfg->strict_transport,
+               .skip_crc = faulty(c, MTPC_FAULT_SKIP_TRANSPORT_CRC)},
         .env = &c->env,
     };
     if (rc == MTP_OK)
@@ -952,14 +1179,44 @@ int mtpc_new(const struct mtpc_config *cfg, const struct mtp_env *env, struct mt
     if (cfg->pfs.enabled && cfg->pfs.expires_in <= 0)
         return mtp_error_set(err, MTP_ERR_ARG, MTP_NO_OFFSET, "client: a temporary key needs expires_in > 0, not %d",
                              (int)cfg->pfs.expires_in);
+    size_t n = cfg->requests != NULL ? cfg->n_requests : (size_t)cfg->pings + (cfg->call != NULL);
+    if (n > MTPC_MAX_REQUESTS)
+        return mtp_error_set(err, MTP_ERR_ARG, MTP_NO_OFFSET, "client: %zu requests, at most %d", n,
+                             MTPC_MAX_REQUESTS);
+    for (size_t i = 0; cfg->requests != NULL && i < n; i++) {
+        const struct mtpc_request *rq = &cfg->requests[i];
+        if (rq->kind != MTPC_REQ_PING && (rq->kind != MTPC_REQ_CALL || rq->body == NULL || rq->len < 4))
+            return mtp_error_set(err, MTP_ERR_ARG, MTP_NO_OFFSET,
+                                 "client: request %zu is neither a ping nor a call of at least 4 bytes", i);
+    }
     struct mtpc_client *c = calloc(1, sizeof *c);
     if (c == NULL)
         return mtp_error_set(err, MTP_ERR_NOMEM, MTP_NO_OFFSET, "client: no memory");
+    c->reqs = calloc(n ? n : 1, sizeof *c->reqs);
+    c->answers = calloc(n ? n : 1, sizeof *c->answers);
+    if (c->reqs == NULL || c->answers == NULL) {
+        free(c->reqs);
+        free(c->answers);
+        free(c);
+        return mtp_error_set(err, MTP_ERR_NOMEM, MTP_NO_OFFSET, "client: no memory");
+    }
+    c->n_reqs = n;
+    if (cfg->requests != NULL) {
+        memcpy(c->reqs, cfg->requests, n * sizeof *c->reqs);
+    } else {
+        for (unsigned i = 0; i < cfg->pings; i++)
+            c->reqs[i].kind = MTPC_REQ_PING;
+        if (cfg->call != NULL)
+            c->reqs[n - 1] = (struct mtpc_request){MTPC_REQ_CALL, cfg->call, cfg->call_len};
+    }
+    c->o.answers = c->answers;
+    c->o.n_answers = n;
     c->cfg = *cfg;
     c->env = *env;
     c->state = MTPC_RUNNING;
     c->step = MTPC_STEP_CONNECT;
     c->o.error_step = MTPC_STEP_CONNECT;
+    apply_faults(c);
     mtp_msgid_gen_init(&c->ids);
     mtp_wr_init_dyn(&c->out, cfg->max_output, NULL);
     mtp_wr_init_dyn(&c->msg, cfg->max_frame + SCRATCH_SLACK, NULL);
@@ -996,7 +1253,12 @@ void mtpc_del(struct mtpc_client *c)
     mtp_wr_free(&c->msg);
     mtp_wr_free(&c->pkt);
     mtp_wr_free(&c->plain);
-    free(c->result);
+    for (size_t i = 0; i < c->n_reqs; i++) {
+        free((void *)c->answers[i].result);
+        free((void *)c->answers[i].rpc_message);
+    }
+    free(c->answers);
+    free(c->reqs);
     free(c->tapped);
     mtp_wipe(c, sizeof *c);
     free(c);

@@ -4,18 +4,22 @@
  * It glues the library's machines together - the transport connection
  * (mtp/tr_conn.h), the auth-key exchange client (mtp/auth_client.h) and the
  * session client core (mtp/session.h) with MTProto 2.0 message crypto - and
- * runs a fixed script over them: create a key, send `pings` pings one after
- * the other, then the call (if any), acknowledge what the server sent, done.
+ * runs a fixed script over them: create a key, send the requests one after
+ * the other (pings and calls, in the order configured; by default `pings`
+ * pings, then the call if any), acknowledge what the server sent, done.
  * With Perfect Forward Secrecy (cfg.pfs, core.telegram.org/api/pfs) the key
  * is a permanent one (made first on the same connection, or given), then a
  * temporary key is made, auth.bindTempAuthKey binds it, and the pings and the
  * call go out with the temporary key.  A transport error -404 during a key
  * exchange restarts it on a new connection (mtpc_wants_reconnect), up to
  * cfg.max_auth_attempts attempts; -444 names the DC id as the problem.
- * Every check the library offers a client is on.  Whatever the server does
- * wrong ends the run with the error and the step it happened in; nothing a
- * server sends can make the core loop or grow without bound (frames, output,
- * stored messages and resends all have limits).
+ * Every check the library offers a client is on.  An encrypted message that
+ * fails a check is discarded, as security_guidelines asks, and the run goes on
+ * (outcome.dropped counts them); a failed check of the key exchange, a
+ * transport error or a broken frame ends the run with the error and the step
+ * it happened in.  Nothing a server sends can make the core loop or grow
+ * without bound (frames, output, stored messages and resends all have
+ * limits).  cfg.faults turns single checks off on purpose (mtpc_fault.h).
  *
  *   mtpc_new(&cfg, &env, &c, &err);
  *   mtpc_start(c);                                  // tag or obfuscated init, req_pq_multi
@@ -74,6 +78,7 @@ enum mtpc_trace_kind {
     MTPC_TRACE_TRANSPORT,   /* a transport error frame: code */
     MTPC_TRACE_QUICK_ACK,   /* a quick-ack token from the server: code = the token */
     MTPC_TRACE_EVENT,       /* a session event (ev) */
+    MTPC_TRACE_DROPPED,     /* a packet discarded before the session saw it: code, data = the reason (text) */
 };
 
 struct mtpc_trace {
@@ -109,6 +114,18 @@ struct mtpc_behaviour {
 
 /* ---- configuration ---- */
 
+/* One request of the script. */
+enum mtpc_request_kind {
+    MTPC_REQ_PING = 1, /* ping with a random ping_id; answered by a pong */
+    MTPC_REQ_CALL,     /* a complete TL request (body, len); answered by rpc_result or a service answer */
+};
+struct mtpc_request {
+    enum mtpc_request_kind kind;
+    const uint8_t *body; /* CALL only; must outlive the client */
+    size_t len;
+};
+#define MTPC_MAX_REQUESTS 4096
+
 /* Perfect Forward Secrecy (core.telegram.org/api/pfs). */
 struct mtpc_pfs {
     bool enabled;
@@ -126,6 +143,9 @@ struct mtpc_config {
      * machine's own behaviour hooks.  The keys must outlive the client. */
     struct mtp_auth_client_config auth;
     const struct mtp_session_cfg *session; /* NULL: defaults */
+    /* The requests, in order; NULL: `pings` pings, then the call if any. */
+    const struct mtpc_request *requests;
+    size_t n_requests;
     unsigned pings;                  /* pings sent one after the other before the call */
     const uint8_t *call;             /* a complete TL request to send after the pings; NULL: none */
     size_t call_len;
@@ -138,6 +158,7 @@ struct mtpc_config {
     struct mtpc_behaviour behaviour;
     mtpc_trace_fn trace;             /* NULL: none */
     void *trace_ctx;
+    uint64_t faults;                 /* MTPC_FAULT_BIT(f) of mtpc_fault.h: test-only; 0 for a correct client */
 };
 
 /* Defaults: intermediate, DC 2, full DH checks (MTP_DH_FULL), 1 ping, no call,
@@ -146,6 +167,19 @@ struct mtpc_config {
 void mtpc_config_init(struct mtpc_config *cfg);
 
 /* ---- the run ---- */
+
+/* The answer to one request, as far as it came. */
+struct mtpc_answer {
+    bool answered;
+    bool rpc_error;
+    int32_t rpc_code;
+    const uint8_t *rpc_message;      /* error_message as received (any bytes, NULs included), owned by the client */
+    size_t rpc_message_len;
+    uint32_t ctor;                   /* the answer's constructor */
+    const uint8_t *result;           /* the answer's TL bytes (inflated; a ping: the pong), owned by the client */
+    size_t result_len;
+    uint64_t ping_id, ping_msg_id;   /* a ping: the pong's fields */
+};
 
 /* What the run produced, filled as it goes. */
 struct mtpc_outcome {
@@ -159,12 +193,16 @@ struct mtpc_outcome {
     unsigned auth_attempts;          /* key exchanges started, restarts after -404 included */
     uint64_t session_id;             /* current; a LE integer, as on the wire */
     uint64_t salt;                   /* the salt in use at the end (after bad_server_salt, new_session_created) */
+    /* One answer per request of the script, in order (n_answers = the number of requests). */
+    const struct mtpc_answer *answers;
+    size_t n_answers;
     unsigned pongs;
     uint64_t ping_id, ping_msg_id;   /* the last pong's fields */
+    /* The last call answered (with the default script: the call). */
     bool answered;                   /* the call got its answer (a result or an rpc_error) */
     bool rpc_error;
     int32_t rpc_code;
-    char rpc_message[256];
+    char rpc_message[256];           /* for display: cut at 255 bytes and at a NUL (see answers[] for the bytes) */
     uint32_t result_ctor;
     const uint8_t *result;           /* the answer's TL bytes (inflated), owned by the client */
     size_t result_len;

@@ -129,6 +129,31 @@ static void put_inner(const struct mtp_tl_schema *s, const uint8_t *p, size_t le
     put_body(s, mtp_rd_cur(&body), mtp_rd_left(&body), max_bytes, w);
 }
 
+const char *mtpc_text_escape(const uint8_t *p, size_t len, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        char one[8];
+        uint8_t b = p[i];
+        if (b == '\\')
+            snprintf(one, sizeof one, "\\\\");
+        else if (b >= 0x20 && b < 0x7f)
+            snprintf(one, sizeof one, "%c", (char)b);
+        else
+            snprintf(one, sizeof one, "\\x%02x", b);
+        size_t n = strlen(one);
+        if (o + n + 4 > cap) {
+            memcpy(out + o, "...", 3);
+            o += 3;
+            break;
+        }
+        memcpy(out + o, one, n);
+        o += n;
+    }
+    out[o] = '\0';
+    return out;
+}
+
 static void put_event(const struct mtp_session_event *ev, struct mtp_wr *w)
 {
     put(w, ".. event %s", mtpc_event_name(ev->type));
@@ -142,8 +167,10 @@ static void put_event(const struct mtp_session_event *ev, struct mtp_wr *w)
         put(w, " value=%#" PRIx64, ev->value);
     if (ev->code)
         put(w, " code=%" PRId32, ev->code);
-    if (ev->type == MTP_SESSION_EV_RPC_ERROR)
-        put(w, " message=%.*s", (int)(ev->body_len < 200 ? ev->body_len : 200), (const char *)ev->body);
+    if (ev->type == MTP_SESSION_EV_RPC_ERROR) {
+        char msg[256];
+        put(w, " message=%s", mtpc_text_escape(ev->body, ev->body_len, msg, sizeof msg));
+    }
     if (ev->text)
         put(w, " (%s)", ev->text);
 }
@@ -169,6 +196,9 @@ int mtpc_text_trace(const struct mtp_tl_schema *s, const struct mtpc_trace *t, s
     case MTPC_TRACE_EVENT:
         if (t->ev != NULL)
             put_event(t->ev, w);
+        break;
+    case MTPC_TRACE_DROPPED:
+        put(w, "%s dropped (%s): %.*s", arrow, mtp_err_name(t->code), (int)t->len, (const char *)t->data);
         break;
     }
     return mtp_wr_status(w);

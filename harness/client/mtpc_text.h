@@ -18,6 +18,11 @@
 #include "mtp/buf.h"
 #include "mtp/tl_schema.h"
 
+/* Bytes from a peer as printable text for messages: printable ASCII as it
+ * is, a backslash as \\, anything else (NULs, invalid UTF-8) as \xNN; cut
+ * with "..." to fit cap (>= 4).  Returns out. */
+const char *mtpc_text_escape(const uint8_t *p, size_t len, char *out, size_t cap);
+
 /* The name of a session event type ("pong", "bad_server_salt", ...). */
 const char *mtpc_event_name(enum mtp_session_event_type type);
 

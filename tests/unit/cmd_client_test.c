@@ -19,6 +19,15 @@ START_TEST(usage_errors_of_the_new_options)
         {"--pfs --temp-expires x", "--temp-expires needs seconds (1..2147483647), not 'x'"},
         {"--max-auth-attempts 0", "--max-auth-attempts needs 1..100, not '0'"},
         {"--pfs --perm-key 0011", "--perm-key needs 256 bytes as 512 hex digits"},
+        {"--request ping --call '{}'", "--request replaces --call and --ping-count: give one or the other"},
+        {"--request ping --ping-count 2", "--request replaces --call and --ping-count: give one or the other"},
+        {"--request ping,pong", "--request: unknown request 'pong' at offset 5 (ping, nearest_dc, config)"},
+        {"--request ping,,config", "--request: unknown request '' at offset 5 (ping, nearest_dc, config)"},
+        {"--request ping --request config", "--request given twice (one comma-separated list)"},
+        {"--fault skip-everything", "--fault: unknown fault 'skip-everything' (see --list-faults)"},
+        {"--bogus", "unknown option '--bogus' (see --help)"},
+        {"--timeout", "--timeout needs a value (see --help)"},
+        {"--secret zz", "--secret: not a hex digit at character 0"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char cmd[1024], *out, *err;
@@ -121,6 +130,81 @@ START_TEST(invalid_dc_is_reported)
 }
 END_TEST
 
+START_TEST(list_faults)
+{
+    char *out, *err;
+    ck_assert_int_eq(mtp_test_sh("\"$MTPROBE\" client --list-faults", NULL, &out, &err), 0);
+    unsigned lines = 0;
+    for (char *line = strtok(out, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+        json_t *j = json_loads(line, 0, NULL);
+        ck_assert_msg(j != NULL, "not JSON: %s", line);
+        ck_assert_uint_eq(json_object_size(j), 3);
+        ck_assert_ptr_nonnull(str(j, "fault"));
+        ck_assert_msg(strncmp(str(j, "requirement"), "C-", 2) == 0, "%s", line);
+        ck_assert_ptr_nonnull(str(j, "what"));
+        if (lines == 0)
+            ck_assert_str_eq(line, "{\"fault\":\"skip-dh-prime-check\",\"requirement\":\"C-DH-1\",\"what\":\"dh_prime is "
+                                   "used without checking that it is a safe 2048-bit prime\"}");
+        json_decref(j);
+        lines++;
+    }
+    ck_assert_uint_eq(lines, 29);
+}
+END_TEST
+
+START_TEST(the_client_under_test_contract)
+{
+    /* The command line `mtprobe check client` runs, placeholders filled in. */
+    int code;
+    char *keylog;
+    json_t *j = run_against_serve("flood_wait",
+                                  "--transport obfuscated-padded --secret '' --dc 2 --request ping,nearest_dc,config,config "
+                                  "--timeout 7.5",
+                                  &code, &keylog);
+    ck_assert_msg(code == 0, "exit %d: %s", code, str(j, "error"));
+    ck_assert(json_is_true(json_object_get(j, "ok")));
+    ck_assert_str_eq(str(j, "implementation"), "mtprobe client");
+    ck_assert_str_eq(str(j, "version"), MTPROBE_VERSION);
+    ck_assert_uint_eq(strlen(str(j, "auth_key")), 512);
+    json_t *results = json_object_get(j, "results");
+    ck_assert_uint_eq(json_array_size(results), 4);
+    ck_assert_str_eq(str(json_array_get(results, 0), "_"), "pong");
+    ck_assert_str_eq(str(json_array_get(results, 1), "_"), "nearestDc");
+    /* flood_wait: the first help.getConfig gets 420 FLOOD_WAIT_2, an answer like any other */
+    json_t *e = json_array_get(results, 2);
+    ck_assert_str_eq(str(e, "_"), "rpc_error");
+    ck_assert_int_eq(json_integer_value(json_object_get(e, "error_code")), 420);
+    ck_assert_str_eq(str(e, "error_message"), "FLOOD_WAIT_2");
+    ck_assert_str_eq(str(json_array_get(results, 3), "_"), "config");
+    ck_assert_str_eq(str(json_object_get(j, "result"), "_"), "config");
+    ck_assert_str_eq(str(j, "method"), "help.getConfig");
+    ck_assert_ptr_null(json_object_get(j, "faults"));
+    json_decref(j);
+}
+END_TEST
+
+START_TEST(several_calls_and_a_fault)
+{
+    int code;
+    char *keylog;
+    json_t *j = run_against_serve("default",
+                                  "--transport abridged --ping-count 0 --call '{\"_\":\"help.getNearestDc\"}' "
+                                  "--call '{\"_\":\"ping\",\"ping_id\":\"77\"}' --fault no-acks",
+                                  &code, &keylog);
+    ck_assert_msg(code == 0, "exit %d: %s", code, str(j, "error"));
+    json_t *results = json_object_get(j, "results");
+    ck_assert_uint_eq(json_array_size(results), 2);
+    ck_assert_str_eq(str(json_array_get(results, 0), "_"), "nearestDc");
+    ck_assert_str_eq(str(json_array_get(results, 1), "_"), "pong");
+    ck_assert_str_eq(str(json_array_get(results, 1), "ping_id"), "77");
+    ck_assert_str_eq(str(j, "method"), "ping");
+    json_t *faults = json_object_get(j, "faults");
+    ck_assert_uint_eq(json_array_size(faults), 1);
+    ck_assert_str_eq(json_string_value(json_array_get(faults, 0)), "no-acks");
+    json_decref(j);
+}
+END_TEST
+
 static Suite *cmd_client_suite(void)
 {
     Suite *s = suite_create("cmd_client");
@@ -129,6 +213,9 @@ static Suite *cmd_client_suite(void)
     tcase_add_test(tc, usage_errors_of_the_new_options);
     tcase_add_test(tc, pfs_run_restarts_after_the_first_404);
     tcase_add_test(tc, invalid_dc_is_reported);
+    tcase_add_test(tc, list_faults);
+    tcase_add_test(tc, the_client_under_test_contract);
+    tcase_add_test(tc, several_calls_and_a_fault);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -185,6 +185,36 @@ START_TEST(full_check_order)
 }
 END_TEST
 
+START_TEST(checks_one_by_one)
+{
+    /* The parts a client may leave out on purpose (seeded faults) give the
+     * same verdicts as the whole check, each on its own. */
+    const uint8_t *a = hexn(PRIME_A, 256);
+    struct mtp_error err;
+    mtp_error_clear(&err);
+    ck_assert_ok(mtp_dh_check_prime(a, 256, MTP_DH_FULL, &err));
+    ck_assert_rc(mtp_dh_check_prime(a, 255, MTP_DH_FULL, NULL), MTP_ERR_DH_PRIME_BAD_SIZE);
+    ck_assert_rc(mtp_dh_check_prime(num(PRIME_A, 0, 2, 256), 256, MTP_DH_FULL, NULL), MTP_ERR_DH_PRIME_NOT_PRIME);
+    ck_assert_ok(mtp_dh_check_prime(mtp_dh_telegram_prime, 256, MTP_DH_TRUST_KNOWN, NULL));
+    /* g alone: the residue rules whatever p is (a composite p included) */
+    ck_assert_ok(mtp_dh_check_g(a, 256, 2, NULL));
+    ck_assert_rc(mtp_dh_check_g(a, 256, 7, &err), MTP_ERR_DH_G_BAD_RESIDUE);
+    ck_assert_rc(mtp_dh_check_g(a, 256, 8, NULL), MTP_ERR_DH_G_OUT_OF_RANGE);
+    ck_assert_ok(mtp_dh_check_g(num(PRIME_A, 0, 8, 256), 256, 2, NULL)); /* p + 8: mod 8 = 7 still */
+    /* g_a: range and margin apart */
+    const uint8_t *p = mtp_dh_telegram_prime, *one = num("1", 0, 0, 1), *two = num("2", 0, 0, 1);
+    const uint8_t *big = num(NULL, 2048, 0, 257), *ok = num(NULL, 1984, 0, 256);
+    ck_assert_rc(mtp_dh_check_ga_parts(p, 256, one, 1, true, true, NULL), MTP_ERR_DH_GA_OUT_OF_RANGE);
+    ck_assert_rc(mtp_dh_check_ga_parts(p, 256, one, 1, true, false, NULL), MTP_ERR_DH_GA_OUT_OF_RANGE);
+    ck_assert_ok(mtp_dh_check_ga_parts(p, 256, one, 1, false, true, NULL)); /* outside the range: let through */
+    ck_assert_ok(mtp_dh_check_ga_parts(p, 256, big, 257, false, true, NULL));
+    ck_assert_rc(mtp_dh_check_ga_parts(p, 256, big, 257, true, false, NULL), MTP_ERR_DH_GA_OUT_OF_RANGE);
+    ck_assert_rc(mtp_dh_check_ga_parts(p, 256, two, 1, false, true, NULL), MTP_ERR_DH_GA_UNSAFE);
+    ck_assert_ok(mtp_dh_check_ga_parts(p, 256, two, 1, true, false, NULL));
+    ck_assert_ok(mtp_dh_check_ga_parts(p, 256, ok, 256, true, true, NULL));
+}
+END_TEST
+
 START_TEST(worked_example_arithmetic)
 {
     struct mtp_error err;
@@ -289,6 +319,7 @@ static Suite *dh_suite(void)
     tcase_add_test(t, prime_size_limits);
     tcase_add_test(t, public_value_ranges);
     tcase_add_test(t, full_check_order);
+    tcase_add_test(t, checks_one_by_one);
     tcase_add_test(t, worked_example_arithmetic);
     tcase_add_test(t, keypairs_agree_and_stay_in_range);
     tcase_add_test(t, keypair_redraws_an_unsafe_public_value);

@@ -306,6 +306,70 @@ START_TEST(padding_bounds_accepted)
 }
 END_TEST
 
+/* A packet whose msg_key is not SHA256 of the plaintext, but whose encryption
+ * follows from that msg_key: only the msg_key comparison can catch it. */
+static size_t craft_fake_key(uint8_t *packet, enum mtp_sender s, uint32_t mdl, size_t total)
+{
+    uint8_t plain[2048], msg_key[16], key[32], iv[32];
+    for (size_t i = 0; i < total; i++)
+        plain[i] = (uint8_t)(i * 7 + 1);
+    mtp_store_u32(plain + 28, mdl);
+    ck_assert_ok(mtp_msg_key(auth_key, s, plain, total, msg_key, NULL));
+    msg_key[0] ^= 0x55;
+    ck_assert_ok(mtp_msg_kdf(auth_key, s, msg_key, key, iv));
+    mtp_auth_key_id(auth_key, packet);
+    memcpy(packet + 8, msg_key, 16);
+    ck_assert_ok(mtp_aes_ige_encrypt(key, 32, iv, plain, packet + 24, total, NULL));
+    return 24 + total;
+}
+
+START_TEST(skip_bits_leave_out_one_check_each)
+{
+    /* Each broken packet passes with exactly its skip bit, and fails with all the others. */
+    enum { ALL = MTP_MSGCRYPT_SKIP_AUTH_KEY_ID | MTP_MSGCRYPT_SKIP_MSG_KEY | MTP_MSGCRYPT_SKIP_LENGTH |
+                 MTP_MSGCRYPT_SKIP_PADDING };
+    uint8_t other_id[8];
+    mtp_auth_key_id(other_key, other_id);
+    static const struct {
+        const char *what;
+        unsigned skip;
+        int want;
+        uint32_t mdl;
+        size_t total;
+        bool other_id, fake_key;
+    } cases[] = {
+        {"another auth_key_id", MTP_MSGCRYPT_SKIP_AUTH_KEY_ID, MTP_ERR_AUTH_KEY_ID_MISMATCH, 100, 144, true, false},
+        {"msg_key not the hash", MTP_MSGCRYPT_SKIP_MSG_KEY, MTP_ERR_MSG_KEY_MISMATCH, 100, 144, false, true},
+        {"length beyond", MTP_MSGCRYPT_SKIP_LENGTH, MTP_ERR_BAD_MESSAGE_LENGTH, 116, 144, false, false},
+        {"length negative", MTP_MSGCRYPT_SKIP_LENGTH, MTP_ERR_BAD_MESSAGE_LENGTH, 0xfffffffc, 144, false, false},
+        {"length % 4", MTP_MSGCRYPT_SKIP_LENGTH, MTP_ERR_UNALIGNED_MESSAGE_LENGTH, 98, 144, false, false},
+        {"padding 8", MTP_MSGCRYPT_SKIP_PADDING, MTP_ERR_BAD_PADDING_LENGTH, 104, 144, false, false},
+        {"padding 1040", MTP_MSGCRYPT_SKIP_PADDING, MTP_ERR_BAD_PADDING_LENGTH, 0, 1072, false, false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint8_t p[1200], out[1200];
+        size_t n = cases[i].fake_key ? craft_fake_key(p, MTP_SENDER_SERVER, cases[i].mdl, cases[i].total)
+                                     : craft(p, sizeof p, MTP_SENDER_SERVER, cases[i].mdl, cases[i].total);
+        if (cases[i].other_id)
+            memcpy(p, other_id, 8);
+        struct mtp_error err;
+        struct mtp_wr w;
+        mtp_error_clear(&err);
+        mtp_wr_init_fixed(&w, out, sizeof out, NULL);
+        int rc = mtp_msgcrypt_decrypt_skip(key_ctx, MTP_SENDER_SERVER, cases[i].skip, p, n, &w, &err);
+        ck_assert_msg(rc == MTP_OK, "%s with its skip bit: %s (%s)", cases[i].what, mtp_err_name(rc), err.msg);
+        ck_assert_uint_eq(w.len, cases[i].total);
+        mtp_error_clear(&err);
+        mtp_wr_init_fixed(&w, out, sizeof out, NULL);
+        rc = mtp_msgcrypt_decrypt_skip(key_ctx, MTP_SENDER_SERVER, ALL & ~cases[i].skip, p, n, &w, &err);
+        ck_assert_msg(rc == cases[i].want, "%s with the other bits: %s, want %s", cases[i].what, mtp_err_name(rc),
+                      mtp_err_name(cases[i].want));
+        mtp_wr_init_fixed(&w, out, sizeof out, NULL);
+        ck_assert_rc(mtp_msgcrypt_decrypt_skip(key_ctx, MTP_SENDER_SERVER, 0, p, n, &w, NULL), cases[i].want);
+    }
+}
+END_TEST
+
 START_TEST(messages_name_the_field)
 {
     uint8_t p[200], out[200];
@@ -429,6 +493,7 @@ static Suite *msgcrypt_suite(void)
     tc = tcase_create("malformed");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_loop_test(tc, rejections_in_order, 0, 2);
+    tcase_add_test(tc, skip_bits_leave_out_one_check_each);
     tcase_add_test(tc, messages_name_the_field);
     tcase_add_test(tc, output_limits);
     suite_add_tcase(s, tc);

@@ -438,6 +438,98 @@ START_TEST(checks_on_server_messages)
 }
 END_TEST
 
+START_TEST(client_faults_let_each_check_through)
+{
+    /* The seeded faults of a reference client: each bit lets exactly its
+     * message through, which the same client refuses without it. */
+    static const uint8_t UPD[4] = {1, 2, 3, 4};
+    for (int faulty = 0; faulty < 2; faulty++) {
+        struct mtp_session_cfg cfg;
+        mtp_session_cfg_default(&cfg);
+        if (faulty)
+            cfg.client_faults = MTP_SESSION_CF(MTP_SESSION_CF_SKIP_SESSION_ID) |
+                                MTP_SESSION_CF(MTP_SESSION_CF_ACCEPT_EVEN_MSG_ID) |
+                                MTP_SESSION_CF(MTP_SESSION_CF_ACCEPT_DUPLICATE) |
+                                MTP_SESSION_CF(MTP_SESSION_CF_SKIP_CONTAINER_ORDER) |
+                                MTP_SESSION_CF(MTP_SESSION_CF_SKIP_LENGTH);
+        struct pair *p = pair_new(&cfg, NULL);
+        int want_refused[] = {MTP_ERR_SES_WRONG_SESSION, MTP_ERR_SES_MSG_ID_PARITY, MTP_ERR_SES_DUPLICATE,
+                              MTP_ERR_SES_BAD_CONTAINER, MTP_ERR_SES_BAD_LENGTH};
+        int got[5];
+        uint8_t buf[256];
+        size_t n = craft(buf, sizeof buf, PAIR_SALT, p->c.session_id ^ 1, srv_id(100, 3), 1, UPD, 4);
+        got[0] = mtp_session_recv(&p->c, buf, n, NULL);
+        got[1] = to_client(p, srv_id(110, 2), 1, UPD, 4);
+        ck_assert_ok(to_client(p, srv_id(120, 3), 1, UPD, 4));
+        got[2] = to_client(p, srv_id(120, 3), 1, UPD, 4);
+        /* a container whose msg_id is below its message's */
+        uint8_t ct[64];
+        mtp_store_u32(ct, MTP_SVC_msg_container);
+        mtp_store_u32(ct + 4, 1);
+        mtp_store_u64(ct + 8, srv_id(140, 3));
+        mtp_store_u32(ct + 16, 1);
+        mtp_store_u32(ct + 20, 4);
+        memcpy(ct + 24, UPD, 4);
+        got[3] = to_client(p, srv_id(130, 3), 2, ct, 28);
+        /* message_data_length beyond the plaintext */
+        n = craft(buf, sizeof buf, PAIR_SALT, p->c.session_id, srv_id(150, 3), 1, UPD, 4);
+        mtp_store_u32(buf + 28, 400);
+        got[4] = mtp_session_recv(&p->c, buf, n, NULL);
+        for (int i = 0; i < 5; i++)
+            ck_assert_msg(got[i] == (faulty ? MTP_OK : want_refused[i]), "message %d, faults %s: %s", i,
+                          faulty ? "on" : "off", mtp_err_name(got[i]));
+        ck_assert_uint_eq(ev_count(&p->clog, MTP_SESSION_EV_MESSAGE), faulty ? 6 : 1);
+        pair_free(p);
+    }
+}
+END_TEST
+
+START_TEST(client_faults_on_what_it_sends)
+{
+    for (int faulty = 0; faulty < 2; faulty++) {
+        struct mtp_session_cfg cfg;
+        mtp_session_cfg_default(&cfg);
+        if (faulty)
+            cfg.client_faults = MTP_SESSION_CF(MTP_SESSION_CF_OWN_MSG_ID_NOT_MOD4) |
+                                MTP_SESSION_CF(MTP_SESSION_CF_NO_ACKS) |
+                                MTP_SESSION_CF(MTP_SESSION_CF_RESEND_SAME_MSG_ID);
+        struct pair *p = pair_new(&cfg, NULL);
+        uint64_t q;
+        ck_assert_ok(mtp_session_send_query(&p->c, QUERY, 4, &q));
+        ck_assert_uint_eq(q % 4, faulty ? 2 : 0);
+        ck_assert_int_eq(pair_flush(p, &p->c), 1);
+        /* content-related: acknowledged unless NO_ACKS */
+        static const uint8_t UPD[4] = {1, 2, 3, 4};
+        ck_assert_ok(to_client(p, srv_id(100, 3), 1, UPD, 4));
+        ck_assert_uint_eq(p->c.acks_n, faulty ? 0 : 1);
+        /* bad_server_salt: resent under a new msg_id, or (fault) the old one, alone */
+        uint8_t b[32];
+        struct mtp_wr w;
+        mtp_wr_init_fixed(&w, b, sizeof b, NULL);
+        ck_assert_ok(mtp_svc_write_bad_server_salt(&w, q, 1, 0x4242));
+        ck_assert_ok(to_client(p, srv_id(200, 1), 2, b, w.len));
+        const struct ev_rec *r = ev_last(&p->clog, MTP_SESSION_EV_RESENT);
+        ck_assert_ptr_nonnull(r);
+        ck_assert_uint_eq(r->ref, q);
+        ck_assert_int_eq(r->msg_id == q, faulty);
+        uint8_t out[512];
+        mtp_wr_init_fixed(&w, out, sizeof out, NULL);
+        ck_assert_int_eq(mtp_session_flush(&p->c, &w), 1);
+        struct mtp_msg_header h;
+        struct mtp_rd body;
+        parse_out(out, w.len, &h, &body);
+        if (faulty) {
+            ck_assert_uint_eq(h.msg_id, q);
+            ck_assert_uint_eq(mtp_load_u32(out + 32), mtp_load_u32(QUERY));
+        } else {
+            ck_assert_uint_ne(h.msg_id, q);
+        }
+        ck_assert_uint_eq(h.salt, 0x4242);
+        pair_free(p);
+    }
+}
+END_TEST
+
 START_TEST(unsynchronised_client_accepts_any_time)
 {
     struct mtp_det_state st;
@@ -511,6 +603,8 @@ static Suite *client_suite(void)
     suite_add_tcase(s, n);
     TCase *c = tcase_create("checks");
     tcase_add_test(c, checks_on_server_messages);
+    tcase_add_test(c, client_faults_let_each_check_through);
+    tcase_add_test(c, client_faults_on_what_it_sends);
     tcase_add_test(c, unsynchronised_client_accepts_any_time);
     tcase_add_test(c, server_containers);
     suite_add_tcase(s, c);

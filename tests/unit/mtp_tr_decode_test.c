@@ -595,6 +595,30 @@ START_TEST(full_crc_and_seq_errors)
 }
 END_TEST
 
+START_TEST(full_skip_crc_accepts_what_the_checks_refuse)
+{
+    /* The seeded fault of the reference client: a wrong CRC and a wrong seq pass. */
+    struct mtp_tr_opts lax = {.skip_crc = true};
+    struct mtp_error err;
+    mtp_error_clear(&err);
+    const char *stream = "1000000000000000a1a2a3a42654770d" /* CRC off by one bit */
+                         "1000000005000000b1b2b3b462a297db"; /* seq 5, second frame */
+    size_t len;
+    uint8_t *p = mtp_test_hex(stream, &len);
+    struct seen s;
+    decode_split(MTP_TR_FULL, MTP_TR_SERVER, &lax, p, len, 0, &s);
+    ck_assert_int_eq(s.rc, MTP_OK);
+    ck_assert_uint_eq(s.n, 2);
+    ck_assert_uint_eq(s.len[0], 4);
+    ck_assert_mem_eq(s.data[0], "\xa1\xa2\xa3\xa4", 4);
+    ck_assert_uint_eq(s.seq[1], 5);
+    seen_free(&s);
+    decode_split(MTP_TR_FULL, MTP_TR_SERVER, NULL, p, len, 0, &s);
+    ck_assert_int_eq(s.rc, MTP_ERR_TR_BAD_CRC);
+    seen_free(&s);
+}
+END_TEST
+
 START_TEST(errors_are_sticky)
 {
     struct mtp_tr_decoder d;
@@ -658,6 +682,7 @@ static Suite *tr_decode_suite(void)
     tcase_add_test(bad, oversized_claims_fail_before_buffering);
     tcase_add_test(bad, empty_frames_and_strict_mode);
     tcase_add_test(bad, full_crc_and_seq_errors);
+    tcase_add_test(bad, full_skip_crc_accepts_what_the_checks_refuse);
     tcase_add_test(bad, errors_are_sticky);
     suite_add_tcase(s, bad);
     return s;

@@ -159,6 +159,32 @@ START_TEST(non_function_objects_decode_by_constructor)
 }
 END_TEST
 
+START_TEST(rpc_error_in_the_tl_json_mapping)
+{
+    /* docs/tl-json.md: a string is a JSON string when it is valid UTF-8 (a NUL
+     * included), else {"bytes": hex}.  Nothing is cut or lost. */
+    static const struct {
+        const char *msg;
+        size_t len;
+        const char *want;
+    } cases[] = {
+        {"FLOOD_WAIT_31", 13, "{\"_\":\"rpc_error\",\"error_code\":420,\"error_message\":\"FLOOD_WAIT_31\"}"},
+        {"A\0B", 3, "{\"_\":\"rpc_error\",\"error_code\":420,\"error_message\":\"A\\u0000B\"}"},
+        {"BAD\xff\0TAIL", 9,
+         "{\"_\":\"rpc_error\",\"error_code\":420,\"error_message\":{\"bytes\":\"424144ff005441494c\"}}"},
+        {"", 0, "{\"_\":\"rpc_error\",\"error_code\":420,\"error_message\":\"\"}"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *j = mtpc_rpc_error_json(420, (const uint8_t *)cases[i].msg, cases[i].len);
+        ck_assert_ptr_nonnull(j);
+        char *text = json_dumps(j, JSON_COMPACT);
+        ck_assert_str_eq(text, cases[i].want);
+        free(text);
+        json_decref(j);
+    }
+}
+END_TEST
+
 START_TEST(schema_layer_comment)
 {
     ck_assert_int_eq(mtpc_schema_layer("// LAYER 198\n", 13), 198);
@@ -190,6 +216,7 @@ static Suite *mtpc_call_suite(void)
     tcase_add_test(tc, answers_decode_as_the_result_type);
     tcase_add_test(tc, non_function_objects_decode_by_constructor);
     tcase_add_test(tc, schema_layer_comment);
+    tcase_add_test(tc, rpc_error_in_the_tl_json_mapping);
     suite_add_tcase(s, tc);
     return s;
 }

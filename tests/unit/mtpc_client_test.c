@@ -7,75 +7,8 @@
 #include "mtp/container.h"
 #include "mtp/message.h"
 #include "mtp/msgcrypt.h"
-#include "mtpc_testserver.h"
-
-static const uint8_t CALL_NEAREST_DC[4] = {0x26, 0x30, 0xb3, 0x1f};
-
-struct run {
-    struct mtp_rsa_key *key;
-    struct ts_server srv;
-    struct mtp_det_state det;
-    struct mtp_env env;
-    struct mtpc_config cfg;
-    const struct mtp_rsa_key *keys[1];
-    struct mtpc_client *c;
-};
-
-/* Client defaults for the tests: the known prime is trusted (the full
- * primality test runs once, in its own test), one ping, the getNearestDc call. */
-static void run_setup(struct run *r, enum mtp_tr_kind kind, bool obfuscated, enum ts_mode mode)
-{
-    memset(r, 0, sizeof *r);
-    r->key = ts_load_key();
-    ts_init(&r->srv, mode, r->key, NULL, NULL);
-    r->env = mtp_env_deterministic(&r->det, "client", 6, TS_T0);
-    mtpc_config_init(&r->cfg);
-    r->cfg.kind = kind;
-    r->cfg.obfuscated = obfuscated;
-    r->keys[0] = r->key;
-    r->cfg.auth.keys = r->keys;
-    r->cfg.auth.n_keys = 1;
-    r->cfg.auth.dh_mode = MTP_DH_TRUST_KNOWN;
-    r->cfg.call = CALL_NEAREST_DC;
-    r->cfg.call_len = sizeof CALL_NEAREST_DC;
-}
-
-static void run_start(struct run *r)
-{
-    struct mtp_error err;
-    mtp_error_clear(&err);
-    ck_assert_msg(mtpc_new(&r->cfg, &r->env, &r->c, &err) == MTP_OK, "mtpc_new: %s", err.msg);
-    ck_assert_int_eq(mtpc_step(r->c), MTPC_STEP_CONNECT);
-    ck_assert_ok(mtpc_start(r->c));
-    ck_assert_int_eq(mtpc_step(r->c), MTPC_STEP_AUTH_KEY);
-    ts_pump(&r->srv, r->c);
-}
-
-static void run_free(struct run *r)
-{
-    mtpc_del(r->c);
-    ts_free(&r->srv);
-    mtp_rsa_key_free(r->key);
-}
-
-static const struct mtpc_outcome *done_ok(struct run *r)
-{
-    const struct mtpc_outcome *o = mtpc_outcome(r->c);
-    ck_assert_msg(mtpc_state(r->c) == MTPC_DONE, "state %d, error %s: %s", (int)mtpc_state(r->c),
-                  mtp_err_name(o->error), o->error_msg);
-    return o;
-}
-
-static const struct mtpc_outcome *failed(struct run *r, int code, enum mtpc_step step, const char *text)
-{
-    const struct mtpc_outcome *o = mtpc_outcome(r->c);
-    ck_assert_int_eq(mtpc_state(r->c), MTPC_FAILED);
-    ck_assert_msg(o->error == code, "error %s (%s), want %s", mtp_err_name(o->error), o->error_msg,
-                  mtp_err_name(code));
-    ck_assert_int_eq(o->error_step, step);
-    ck_assert_msg(strstr(o->error_msg, text) != NULL, "error message '%s' lacks '%s'", o->error_msg, text);
-    return o;
-}
+#include "mtp/dh.h"
+#include "mtpc_testrun.h"
 
 /* The whole script worked and both sides agree on everything. */
 static void check_agreement(struct run *r)
@@ -247,25 +180,6 @@ START_TEST(key_only)
     run_free(&r);
 }
 END_TEST
-
-/* The msg_id and salt of every encrypted message the client sends. */
-struct sent_log {
-    uint64_t msg_id[16], salt[16];
-    uint32_t ctor[16];
-    size_t n;
-};
-
-static void log_sent(void *ctx, const struct mtpc_trace *t)
-{
-    struct sent_log *l = ctx;
-    if (t->kind != MTPC_TRACE_INNER || t->dir != MTPC_OUT || l->n == 16)
-        return;
-    ck_assert_uint_ge(t->len, 36);
-    l->salt[l->n] = mtp_load_u64(t->data);
-    l->msg_id[l->n] = mtp_load_u64(t->data + 16);
-    l->ctor[l->n] = mtp_load_u32(t->data + 32);
-    l->n++;
-}
 
 START_TEST(pfs_two_exchanges_then_the_bind)
 {
@@ -576,22 +490,38 @@ START_TEST(silent_server_times_out)
 }
 END_TEST
 
-START_TEST(plaintext_after_the_key_is_refused)
+START_TEST(plaintext_after_the_key_is_discarded)
 {
+    /* description#unencrypted-message, security_guidelines: discarded, and
+     * the client waits on for the answer (which this server never sends). */
     struct run r;
     run_setup(&r, MTP_TR_INTERMEDIATE, false, TS_PLAIN_AFTER_KEY);
     run_start(&r);
-    failed(&r, MTP_ERR_CLIENT_UNEXPECTED, MTPC_STEP_PING, "an unencrypted message (auth_key_id 0");
+    const struct mtpc_outcome *o = mtpc_outcome(r.c);
+    ck_assert_int_eq(mtpc_state(r.c), MTPC_RUNNING);
+    ck_assert_uint_eq(o->dropped, 1);
+    ck_assert_int_eq(o->last_dropped, MTP_ERR_CLIENT_UNEXPECTED);
+    ck_assert_str_eq(o->last_dropped_msg, "ping: an unencrypted message (auth_key_id 0, 24 bytes) after the key exchange");
+    mtpc_timeout(r.c, 5000);
+    failed(&r, MTP_ERR_TIMEOUT, MTPC_STEP_PING,
+           "ping: still waiting for pong after 5000 ms (the last message the client ignored: client_unexpected_packet: ping: "
+           "an unencrypted message");
     run_free(&r);
 }
 END_TEST
 
-START_TEST(tampered_packet_is_refused)
+START_TEST(tampered_packet_is_discarded)
 {
     struct run r;
     run_setup(&r, MTP_TR_INTERMEDIATE, false, TS_TAMPER);
     run_start(&r);
-    failed(&r, MTP_ERR_MSG_KEY_MISMATCH, MTPC_STEP_PING, "ping: encrypted packet of");
+    const struct mtpc_outcome *o = mtpc_outcome(r.c);
+    ck_assert_int_eq(mtpc_state(r.c), MTPC_RUNNING);
+    ck_assert_uint_eq(o->dropped, 1);
+    ck_assert_int_eq(o->last_dropped, MTP_ERR_MSG_KEY_MISMATCH);
+    ck_assert_msg(strstr(o->last_dropped_msg, "ping: encrypted packet of") == o->last_dropped_msg, "%s",
+                  o->last_dropped_msg);
+    ck_assert_uint_eq(o->pongs, 0);
     run_free(&r);
 }
 END_TEST
@@ -866,6 +796,387 @@ START_TEST(trace_sees_every_message)
 }
 END_TEST
 
+/* ---- discarded, not fatal: a hostile message, then the honest answer ---- */
+
+static const struct {
+    enum hostile h;
+    int code; /* why the client discards it */
+} DISCARDS[] = {
+    {HOSTILE_OTHER_KEY_ID, MTP_ERR_AUTH_KEY_ID_MISMATCH},
+    {HOSTILE_FAKE_MSG_KEY, MTP_ERR_MSG_KEY_MISMATCH},
+    {HOSTILE_WRONG_SESSION, MTP_ERR_SES_WRONG_SESSION},
+    {HOSTILE_EVEN_MSG_ID, MTP_ERR_SES_MSG_ID_PARITY},
+    {HOSTILE_DUPLICATE_MSG_ID, MTP_ERR_SES_DUPLICATE},
+    {HOSTILE_TOO_OLD, MTP_ERR_SES_MSG_ID_TOO_OLD},
+    {HOSTILE_TOO_NEW, MTP_ERR_SES_MSG_ID_TOO_NEW},
+    {HOSTILE_LENGTH_BEYOND, MTP_ERR_BAD_MESSAGE_LENGTH},
+    {HOSTILE_LENGTH_NEGATIVE, MTP_ERR_BAD_MESSAGE_LENGTH},
+    {HOSTILE_LENGTH_UNALIGNED, MTP_ERR_UNALIGNED_MESSAGE_LENGTH},
+    {HOSTILE_PADDING_SHORT, MTP_ERR_BAD_PADDING_LENGTH},
+    {HOSTILE_PADDING_LONG, MTP_ERR_BAD_PADDING_LENGTH},
+    {HOSTILE_CONTAINER_ORDER, MTP_ERR_SES_BAD_CONTAINER},
+    {HOSTILE_PLAIN, MTP_ERR_CLIENT_UNEXPECTED},
+    {HOSTILE_SALT_WRONG_SESSION, MTP_ERR_SES_WRONG_SESSION},
+};
+
+START_TEST(hostile_message_is_discarded)
+{
+    /* security_guidelines: a message that fails a check is discarded
+     * completely and nothing from it is used; the run goes on. */
+    struct run r;
+    run_setup(&r, MTP_TR_INTERMEDIATE, false, TS_NORMAL);
+    enum hostile h = DISCARDS[_i].h;
+    r.srv.before_answer = send_hostile;
+    r.srv.hook_ctx = &h;
+    struct sent_log sent = {0};
+    r.cfg.trace = log_sent;
+    r.cfg.trace_ctx = &sent;
+    run_start(&r);
+    const struct mtpc_outcome *o = done_ok(&r);
+    char cc[3];
+    result_country(o, cc);
+    ck_assert_str_eq(cc, "ZZ");
+    ck_assert_uint_eq(o->dropped, 1);
+    ck_assert_msg(o->last_dropped == DISCARDS[_i].code, "dropped for %s (%s), want %s", mtp_err_name(o->last_dropped),
+                  o->last_dropped_msg, mtp_err_name(DISCARDS[_i].code));
+    /* not acknowledged, its salt not taken */
+    if (h != HOSTILE_PLAIN)
+        ck_assert(!was_acked(&sent, r.srv.last_crafted_id));
+    ck_assert_uint_eq(o->salt, mtp_load_u64(o->key.server_salt));
+    ck_assert_uint_eq(r.srv.bad_packets, 0);
+    ck_assert_uint_eq(r.srv.bad_msgs_sent, 0);
+    run_free(&r);
+}
+END_TEST
+
+/* ---- legitimate edges a client must accept ---- */
+
+/* The hook's answer replaces the honest one: nearestDc "ZZ" with some country
+ * length and padding. */
+struct edge_answer {
+    const char *country;
+    size_t padding;
+    bool in_container; /* with a msgs_ack for the query, in a container */
+};
+
+static void send_edge_answer(struct ts_server *s, void *ctx)
+{
+    const struct edge_answer *e = ctx;
+    uint8_t dc[32], body[128];
+    size_t n = ts_rpc_result(body, sizeof body, s->last_query_msg_id, dc, ts_nearest_dc_of(dc, e->country));
+    struct ts_craft m = {.body = body, .len = n, .padding = e->padding, .padding_set = e->padding > 0};
+    uint8_t ct[256];
+    if (e->in_container) {
+        int64_t now = mtp_env_now_ms(&s->env);
+        uint64_t ids[2] = {mtp_msgid_next(&s->ses.ids, now, MTP_MSGID_SERVER_OTHER),
+                           mtp_msgid_next(&s->ses.ids, now, MTP_MSGID_SERVER_RESPONSE)};
+        mtp_store_u32(ct, MTP_SVC_msg_container);
+        mtp_store_u32(ct + 4, 2);
+        struct mtp_wr w;
+        mtp_wr_init_fixed(&w, ct + 24, sizeof ct - 24, NULL);
+        ck_assert_ok(mtp_svc_write_ids(&w, MTP_SVC_msgs_ack, &s->last_query_msg_id, 1));
+        mtp_store_u64(ct + 8, ids[0]);
+        mtp_store_u32(ct + 16, 0);
+        mtp_store_u32(ct + 20, (uint32_t)w.len);
+        size_t at = 24 + w.len;
+        mtp_store_u64(ct + at, ids[1]);
+        mtp_store_u32(ct + at + 8, 1);
+        mtp_store_u32(ct + at + 12, (uint32_t)n);
+        memcpy(ct + at + 16, body, n);
+        m.body = ct;
+        m.len = at + 16 + n;
+        m.seqno = 2;
+        m.seqno_set = true;
+    }
+    ts_send_crafted(s, &m);
+    s->no_answer = true;
+}
+
+START_TEST(padding_of_exactly_12_and_1024_bytes)
+{
+    /* rpc_result of a nearestDc with a 10-letter country is 36 bytes:
+     * 32 + 36 + 12 = 80; with 6 letters it is 32 bytes: 32 + 32 + 1024 = 1088. */
+    static const struct edge_answer cases[] = {{"ZZZZZZZZZZ", 12, false}, {"ZZZZZZ", 1024, false}};
+    struct run r;
+    run_setup(&r, MTP_TR_INTERMEDIATE, false, TS_NORMAL);
+    r.srv.before_answer = send_edge_answer;
+    r.srv.hook_ctx = (void *)&cases[_i];
+    run_start(&r);
+    const struct mtpc_outcome *o = done_ok(&r);
+    ck_assert_uint_eq(o->dropped, 0);
+    ck_assert_uint_eq(o->result[4], strlen(cases[_i].country));
+    ck_assert_mem_eq(o->result + 5, cases[_i].country, strlen(cases[_i].country));
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(container_with_an_ack_and_the_answer)
+{
+    static const struct edge_answer e = {"ZZ", 0, true};
+    struct run r;
+    run_setup(&r, MTP_TR_INTERMEDIATE, false, TS_NORMAL);
+    r.srv.before_answer = send_edge_answer;
+    r.srv.hook_ctx = (void *)&e;
+    run_start(&r);
+    const struct mtpc_outcome *o = done_ok(&r);
+    ck_assert_uint_eq(o->dropped, 0);
+    char cc[3];
+    result_country(o, cc);
+    ck_assert_str_eq(cc, "ZZ");
+    run_free(&r);
+}
+END_TEST
+
+static void gzip_answer(struct ts_server *s, void *ctx)
+{
+    (void)ctx;
+    uint8_t res[16];
+    size_t n = ts_nearest_dc(res);
+    ck_assert_ok(mtp_session_send_result(&s->ses, s->last_query_msg_id, res, n, MTP_SEND_GZIP));
+    s->no_answer = true;
+}
+
+START_TEST(gzip_packed_answer)
+{
+    struct run r;
+    run_setup(&r, MTP_TR_INTERMEDIATE, false, TS_NORMAL);
+    r.srv.before_answer = gzip_answer;
+    run_start(&r);
+    const struct mtpc_outcome *o = done_ok(&r);
+    uint8_t want[16];
+    size_t n = ts_nearest_dc(want);
+    ck_assert_uint_eq(o->result_len, n);
+    ck_assert_mem_eq(o->result, want, n);
+    run_free(&r);
+}
+END_TEST
+
+static void ack_then_answer(struct ts_server *s, void *ctx)
+{
+    (void)ctx;
+    uint8_t body[32];
+    struct mtp_wr w;
+    mtp_wr_init_fixed(&w, body, sizeof body, NULL);
+    ck_assert_ok(mtp_svc_write_ids(&w, MTP_SVC_msgs_ack, &s->last_query_msg_id, 1));
+    struct ts_craft m = {.body = body, .len = w.len, .seqno = 0, .seqno_set = true};
+    ts_send_crafted(s, &m);
+}
+
+START_TEST(msgs_ack_from_the_server)
+{
+    struct run r;
+    run_setup(&r, MTP_TR_INTERMEDIATE, false, TS_NORMAL);
+    r.srv.before_answer = ack_then_answer;
+    run_start(&r);
+    const struct mtpc_outcome *o = done_ok(&r);
+    ck_assert_uint_eq(o->acks, 1);
+    ck_assert_uint_eq(o->dropped, 0);
+    ck_assert(o->answered);
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(future_salts_answer)
+{
+    /* get_future_salts#b921bd04 num:int */
+    static const uint8_t call[] = {0x04, 0xbd, 0x21, 0xb9, 0x02, 0x00, 0x00, 0x00};
+    struct run r;
+    run_setup(&r, MTP_TR_INTERMEDIATE, false, TS_NORMAL);
+    r.cfg.call = call;
+    r.cfg.call_len = sizeof call;
+    run_start(&r);
+    const struct mtpc_outcome *o = done_ok(&r);
+    ck_assert_uint_eq(o->result_ctor, MTP_SVC_future_salts);
+    ck_assert_uint_eq(mtp_load_u32(o->answers[1].result), MTP_SVC_future_salts);
+    ck_assert_uint_eq(o->dropped, 0);
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(padded_intermediate_with_0_to_15_bytes_of_padding)
+{
+    struct run r;
+    run_setup(&r, MTP_TR_PADDED, _i >= 16, TS_NORMAL);
+    r.srv.pad = _i % 16;
+    run_start(&r);
+    check_agreement(&r);
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(dh_gen_retry_then_ok)
+{
+    /* auth_key step 9: a new b, and retry_id = auth_key_aux_hash of the key
+     * that failed; the server checks both. */
+    struct run r;
+    run_setup(&r, MTP_TR_INTERMEDIATE, false, TS_NORMAL);
+    struct mtp_auth_server_behaviour b = {.dh_gen_retries = 2};
+    ts_free(&r.srv);
+    ts_init(&r.srv, TS_NORMAL, r.key, NULL, &b);
+    run_start(&r);
+    check_agreement(&r);
+    ck_assert_uint_eq(mtpc_outcome(r.c)->key.retries, 2);
+    ck_assert_uint_eq(r.srv.plain_in, 5); /* req_pq_multi, req_DH_params, set_client_DH_params x 3 */
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(server_time_far_off)
+{
+    /* The offset comes from server_time; the server's msg_ids (its real clock)
+     * then look an hour old, so the first answer is bad_msg_notification 16/17,
+     * which is processed whatever its time, and corrects the offset. */
+    static const int32_t shift[] = {3600, -3600};
+    struct run r;
+    run_setup(&r, MTP_TR_INTERMEDIATE, false, TS_NORMAL);
+    struct mtp_auth_server_behaviour b = {.server_time_set = true,
+                                          .server_time = (int32_t)(TS_T0 / 1000) + shift[_i]};
+    ts_free(&r.srv);
+    ts_init(&r.srv, TS_NORMAL, r.key, NULL, &b);
+    struct sent_log sent = {0};
+    r.cfg.trace = log_sent;
+    r.cfg.trace_ctx = &sent;
+    run_start(&r);
+    const struct mtpc_outcome *o = done_ok(&r);
+    ck_assert_int_eq(o->key.server_time, (int32_t)(TS_T0 / 1000) + shift[_i]);
+    /* the first message went out in the server's announced time, the resend in its real time */
+    ck_assert_int_eq(mtp_msgid_to_ms(sent.msg_id[0]) / 1000, (int64_t)(TS_T0 / 1000) + shift[_i]);
+    ck_assert_uint_eq(r.srv.bad_msgs_sent, 1);
+    ck_assert_uint_eq(o->bad_msgs, 1);
+    ck_assert_int_eq(mtp_msgid_to_ms(sent.msg_id[1]) / 1000, (int64_t)(TS_T0 / 1000));
+    ck_assert_uint_eq(o->pongs, 1);
+    ck_assert(o->answered);
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(other_safe_primes_with_each_legal_g)
+{
+    /* auth_key step 6: g = 2 needs p mod 8 = 7, 3 p mod 3 = 2, 4 nothing,
+     * 5 p mod 5 in {1, 4}, 6 p mod 24 in {19, 23}, 7 p mod 7 in {3, 5, 6}.
+     * Prime A has p mod 8 = 7, mod 5 = 4, mod 24 = 23; prime B mod 3 = 2, mod 7 = 3. */
+    static const struct {
+        const char *prime;
+        int32_t g;
+    } cases[] = {{"A", 2}, {"B", 3}, {"A", 4}, {"B", 4}, {"A", 5}, {"A", 6}, {"B", 7}};
+    size_t len = 256;
+    uint8_t *p = dh_prime_from_vectors(cases[_i].prime);
+    struct run r;
+    run_setup(&r, MTP_TR_INTERMEDIATE, false, TS_NORMAL);
+    struct ts_opts so = {.dh_prime = p, .dh_prime_len = len, .g = cases[_i].g};
+    ts_free(&r.srv);
+    ts_init_opts(&r.srv, TS_NORMAL, r.key, NULL, NULL, &so);
+    r.cfg.auth.dh_mode = MTP_DH_FULL;
+    run_start(&r);
+    check_agreement(&r);
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(g_a_with_a_leading_zero_byte)
+{
+    /* With the env seed "server-283" the server's a gives g_a < 2^2040: the
+     * 256 bytes of g_a start with 0.  The test computes g_a the way the server
+     * draws it (server_nonce, then a, pq being fixed) and has the server send
+     * exactly those bytes, so a wrong guess would break the key. */
+    static const uint8_t pq[] = {0x17, 0xED, 0x48, 0x94, 0x1A, 0x08, 0xF9, 0x81};
+    struct mtp_det_state st;
+    struct mtp_env env = mtp_env_deterministic(&st, "server-283", 10, TS_T0);
+    uint8_t nonce[16], a[256], g_a[256];
+    ck_assert_ok(mtp_env_rand(&env, nonce, sizeof nonce));
+    ck_assert_ok(mtp_env_rand(&env, a, sizeof a));
+    struct mtp_error err;
+    mtp_error_clear(&err);
+    ck_assert_ok(mtp_dh_public(mtp_dh_telegram_prime, 256, 3, a, g_a, &err));
+    ck_assert_uint_eq(g_a[0], 0);
+    struct run r;
+    run_setup(&r, MTP_TR_INTERMEDIATE, false, TS_NORMAL);
+    struct mtp_auth_server_behaviour b = {.pq = pq, .pq_len = sizeof pq, .g_a = g_a, .g_a_len = sizeof g_a};
+    struct ts_opts so = {.seed = "server-283"};
+    ts_free(&r.srv);
+    ts_init_opts(&r.srv, TS_NORMAL, r.key, NULL, &b, &so);
+    r.cfg.auth.dh_mode = MTP_DH_FULL;
+    run_start(&r);
+    check_agreement(&r);
+    run_free(&r);
+}
+END_TEST
+
+static void rpc_error_bytes(struct ts_server *s, void *ctx)
+{
+    const char *msg = ctx;
+    size_t len = 9; /* "BAD" 0xff 0x00 "TAIL" */
+    uint8_t body[64], err[32];
+    struct mtp_wr w;
+    mtp_wr_init_fixed(&w, err, sizeof err, NULL);
+    ck_assert_ok(mtp_svc_write_rpc_error(&w, 420, msg, len));
+    size_t n = ts_rpc_result(body, sizeof body, s->last_query_msg_id, err, w.len);
+    struct ts_craft m = {.body = body, .len = n};
+    ts_send_crafted(s, &m);
+    s->no_answer = true;
+}
+
+START_TEST(rpc_error_message_bytes_are_kept)
+{
+    /* Not UTF-8, with a NUL inside: every byte reaches the outcome. */
+    static const char msg[] = "BAD\xff\x00TAIL";
+    struct run r;
+    run_setup(&r, MTP_TR_INTERMEDIATE, false, TS_NORMAL);
+    r.srv.before_answer = rpc_error_bytes;
+    r.srv.hook_ctx = (void *)msg;
+    run_start(&r);
+    const struct mtpc_outcome *o = done_ok(&r);
+    const struct mtpc_answer *a = &o->answers[1];
+    ck_assert(a->answered && a->rpc_error);
+    ck_assert_int_eq(a->rpc_code, 420);
+    ck_assert_uint_eq(a->rpc_message_len, sizeof msg - 1);
+    ck_assert_mem_eq(a->rpc_message, msg, sizeof msg - 1);
+    ck_assert(o->rpc_error);
+    ck_assert_str_eq(o->rpc_message, "BAD\xff");
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(request_list_in_order)
+{
+    const struct mtpc_request reqs[] = {
+        {MTPC_REQ_CALL, CALL_NEAREST_DC, 4}, {MTPC_REQ_PING, NULL, 0}, {MTPC_REQ_CALL, CALL_NEAREST_DC, 4},
+        {MTPC_REQ_PING, NULL, 0}};
+    struct run r;
+    run_setup(&r, MTP_TR_ABRIDGED, false, TS_NORMAL);
+    r.cfg.requests = reqs;
+    r.cfg.n_requests = 4;
+    struct sent_log sent = {0};
+    r.cfg.trace = log_sent;
+    r.cfg.trace_ctx = &sent;
+    run_start(&r);
+    const struct mtpc_outcome *o = done_ok(&r);
+    ck_assert_uint_eq(o->n_answers, 4);
+    for (size_t i = 0; i < 4; i++)
+        ck_assert(o->answers[i].answered);
+    ck_assert_uint_eq(o->answers[0].ctor, 0x8e1a1775u);
+    ck_assert_uint_eq(o->answers[1].ctor, MTP_SVC_pong);
+    ck_assert_uint_eq(o->answers[2].ctor, 0x8e1a1775u);
+    ck_assert_uint_eq(o->answers[3].ctor, MTP_SVC_pong);
+    ck_assert_uint_ne(o->answers[1].ping_id, o->answers[3].ping_id);
+    ck_assert_uint_eq(o->pongs, 2);
+    ck_assert_uint_eq(r.srv.queries, 2);
+    /* one request at a time, in order: the first message carries the call */
+    ck_assert_uint_eq(sent.ctor[0], 0x1fb33026u);
+    run_free(&r);
+    /* a call without a body is no request */
+    const struct mtpc_request bad[] = {{MTPC_REQ_CALL, NULL, 0}};
+    run_setup(&r, MTP_TR_ABRIDGED, false, TS_NORMAL);
+    r.cfg.requests = bad;
+    r.cfg.n_requests = 1;
+    struct mtp_error err;
+    mtp_error_clear(&err);
+    ck_assert_rc(mtpc_new(&r.cfg, &r.env, &r.c, &err), MTP_ERR_ARG);
+    ck_assert_str_eq(err.msg, "client: request 0 is neither a ping nor a call of at least 4 bytes");
+    run_free(&r);
+}
+END_TEST
+
 static Suite *mtpc_client_suite(void)
 {
     Suite *s = suite_create("mtpc_client");
@@ -897,11 +1208,29 @@ static Suite *mtpc_client_suite(void)
     tcase_add_test(tc, transport_error_444_is_an_invalid_dc);
     tcase_add_test(tc, transport_error_429_after_the_key);
     tcase_add_test(tc, silent_server_times_out);
-    tcase_add_test(tc, plaintext_after_the_key_is_refused);
-    tcase_add_test(tc, tampered_packet_is_refused);
+    tcase_add_test(tc, plaintext_after_the_key_is_discarded);
+    tcase_add_test(tc, tampered_packet_is_discarded);
     tcase_add_test(tc, auth_failure_names_the_check);
     tcase_add_test(tc, fatal_bad_msg_notification_fails_the_request);
     tcase_add_test(tc, output_limit);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("discard");
+    tcase_add_loop_test(tc, hostile_message_is_discarded, 0, (int)(sizeof DISCARDS / sizeof DISCARDS[0]));
+    suite_add_tcase(s, tc);
+    tc = tcase_create("accept");
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, padding_of_exactly_12_and_1024_bytes, 0, 2);
+    tcase_add_test(tc, container_with_an_ack_and_the_answer);
+    tcase_add_test(tc, gzip_packed_answer);
+    tcase_add_test(tc, msgs_ack_from_the_server);
+    tcase_add_test(tc, future_salts_answer);
+    tcase_add_loop_test(tc, padded_intermediate_with_0_to_15_bytes_of_padding, 0, 32);
+    tcase_add_test(tc, dh_gen_retry_then_ok);
+    tcase_add_loop_test(tc, server_time_far_off, 0, 2);
+    tcase_add_loop_test(tc, other_safe_primes_with_each_legal_g, 0, 7);
+    tcase_add_test(tc, g_a_with_a_leading_zero_byte);
+    tcase_add_test(tc, rpc_error_message_bytes_are_kept);
+    tcase_add_test(tc, request_list_in_order);
     suite_add_tcase(s, tc);
     tc = tcase_create("hooks");
     tcase_add_test(tc, client_auth_behaviour_reaches_the_server);

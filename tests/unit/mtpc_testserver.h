@@ -12,7 +12,10 @@
 #include <string.h>
 
 #include "client/mtpc_client.h"
+#include "mtp/aes_ige.h"
 #include "mtp/auth_bind.h"
+#include "mtp/message.h"
+#include "mtp/msgcrypt.h"
 #include "mtp/auth_server.h"
 #include "mtp/rsa.h"
 #include "mtp/service.h"
@@ -41,6 +44,20 @@ enum ts_mode {
     TS_BAD_FRAME_LEN,      /* a frame whose length claims 2 MiB */
     TS_WRONG_ANSWER,       /* answers getNearestDc with a boolTrue */
     TS_SILENT_AFTER_KEY,   /* makes the key, then ignores every encrypted packet */
+    TS_BAD_CRC,            /* full: a wrong CRC32 on its first encrypted frame */
+};
+
+struct ts_server;
+/* Called when an API query arrives, before the honest answer is queued:
+ * may send crafted messages (ts_send_crafted) and set no_answer. */
+typedef void (*ts_hook_fn)(struct ts_server *s, void *ctx);
+
+/* Server settings beyond the mode; zeroes are the defaults. */
+struct ts_opts {
+    const char *seed;          /* of the server's deterministic env; NULL: "server" */
+    const uint8_t *dh_prime;   /* the prime it really uses (and sends); NULL: Telegram's */
+    size_t dh_prime_len;
+    int32_t g;                 /* 0: 3 */
 };
 
 struct ts_server {
@@ -69,6 +86,19 @@ struct ts_server {
     unsigned packets_in, bad_packets, queries, bad_salts_sent, bad_msgs_sent;
     int last_recv_rc;
     uint64_t last_query_msg_id;
+    unsigned plain_in;         /* unencrypted messages received */
+    uint64_t last_sent_id;     /* the last msg_id of an encrypted message it sent */
+    uint64_t last_crafted_id;  /* the msg_id of the last ts_send_crafted message */
+    bool crc_broken;
+    int pad;                   /* padded intermediate: 0..15 bytes of padding per frame; -1 random */
+    ts_hook_fn before_answer;
+    void *hook_ctx;
+    bool no_answer;            /* set by the hook: no honest answer to this query */
+    bool tolerate_bad_stream;  /* a stream it cannot read closes the connection (else the test fails) */
+    int stream_error;
+    const uint8_t *dh_prime;
+    size_t dh_prime_len;
+    int32_t g;
 };
 
 static inline struct mtp_rsa_key *ts_load_key(void)
@@ -104,15 +134,37 @@ static inline void ts_on_event(void *ctx, const struct mtp_session_event *ev)
     }
 }
 
-/* secret and behaviour may be NULL. */
-static inline void ts_init(struct ts_server *s, enum ts_mode mode, const struct mtp_rsa_key *key,
-                           const struct mtp_obfs_secret *secret, const struct mtp_auth_server_behaviour *behaviour)
+static inline void ts_auth_config(struct ts_server *s, struct mtp_auth_server_config *ac)
+{
+    mtp_auth_server_config_init(ac);
+    ac->keys = s->keys;
+    ac->n_keys = 1;
+    ac->behaviour = &s->behaviour;
+    if (s->dh_prime) {
+        ac->dh_prime = s->dh_prime;
+        ac->dh_prime_len = s->dh_prime_len;
+    }
+    if (s->g)
+        ac->g = s->g;
+}
+
+/* secret, behaviour and o may be NULL. */
+static inline void ts_init_opts(struct ts_server *s, enum ts_mode mode, const struct mtp_rsa_key *key,
+                                const struct mtp_obfs_secret *secret, const struct mtp_auth_server_behaviour *behaviour,
+                                const struct ts_opts *o)
 {
     memset(s, 0, sizeof *s);
     s->mode = mode;
+    s->pad = -1;
     if (behaviour)
         s->behaviour = *behaviour;
-    s->env = mtp_env_deterministic(&s->det, "server", 6, TS_T0);
+    const char *seed = o && o->seed ? o->seed : "server";
+    if (o) {
+        s->dh_prime = o->dh_prime;
+        s->dh_prime_len = o->dh_prime_len;
+        s->g = o->g;
+    }
+    s->env = mtp_env_deterministic(&s->det, seed, strlen(seed), TS_T0);
     mtp_msgid_gen_init(&s->ids);
     struct mtp_tr_conn_opts to = {.side = MTP_TR_SERVER, .env = &s->env};
     if (secret)
@@ -121,14 +173,17 @@ static inline void ts_init(struct ts_server *s, enum ts_mode mode, const struct 
     mtp_error_clear(&err);
     ck_assert_msg(mtp_tr_conn_init(&s->tr, &to, &err) == MTP_OK, "server transport: %s", err.msg);
     struct mtp_auth_server_config ac;
-    mtp_auth_server_config_init(&ac);
     s->keys[0] = key;
-    ac.keys = s->keys;
-    ac.n_keys = 1;
-    ac.behaviour = &s->behaviour;
+    ts_auth_config(s, &ac);
     ck_assert_msg(mtp_auth_server_new(&ac, &s->env, &s->auth, &err) == MTP_OK, "auth server: %s", err.msg);
     mtp_wr_init_dyn(&s->out, 8u << 20, NULL);
     mtp_wr_init_dyn(&s->scratch, 4u << 20, NULL);
+}
+
+static inline void ts_init(struct ts_server *s, enum ts_mode mode, const struct mtp_rsa_key *key,
+                           const struct mtp_obfs_secret *secret, const struct mtp_auth_server_behaviour *behaviour)
+{
+    ts_init_opts(s, mode, key, secret, behaviour, NULL);
 }
 
 static inline void ts_free(struct ts_server *s)
@@ -145,7 +200,13 @@ static inline void ts_send(struct ts_server *s, const uint8_t *p, size_t len)
 {
     struct mtp_error err;
     mtp_error_clear(&err);
+    static const uint8_t zeros[16];
     struct mtp_tr_send m = {.data = p, .len = len};
+    if (s->pad >= 0 && s->tr.kind == MTP_TR_PADDED) {
+        m.padding_given = true;
+        m.padding = zeros;
+        m.padding_len = (size_t)s->pad;
+    }
     ck_assert_msg(mtp_tr_conn_send(&s->tr, &m, &s->out, &err) == MTP_OK, "server send: %s", err.msg);
 }
 
@@ -189,7 +250,115 @@ static inline void ts_flush(struct ts_server *s)
             ck_assert_ok(mtp_tr_conn_send_ack(&s->tr, 0x80001234u, &s->out, &err));
         }
         ts_send(s, s->scratch.p, s->scratch.len);
+        if (s->mode == TS_BAD_CRC && !s->crc_broken) {
+            s->out.p[s->out.len - 1] ^= 0x01; /* full: the CRC32 is the last 4 bytes */
+            s->crc_broken = true;
+        }
+        s->last_sent_id = s->ses.ids.last;
     }
+}
+
+/* A server message made by hand, to see what a client does with messages
+ * that break (or just reach) the rules.  Zeroes give a correct message. */
+struct ts_craft {
+    const uint8_t *body;
+    size_t len;
+    uint64_t msg_id;      /* 0: the server's next id (3 mod 4) */
+    int32_t seqno;        /* with seqno_set; else 1 (content-related) */
+    bool seqno_set;
+    uint64_t session_id;  /* with session_set; else the client's */
+    bool session_set;
+    int32_t declared_len; /* with declared_set: message_data_length as sent */
+    bool declared_set;
+    size_t padding;       /* with padding_set: padding bytes; else the least that aligns (12..27) */
+    bool padding_set;
+    bool other_key_id;    /* the auth_key_id of another key */
+    bool fake_msg_key;    /* a msg_key that is not SHA256 of the plaintext, the encryption consistent with it */
+    bool plain;           /* unencrypted (auth_key_id 0): the body alone */
+};
+
+static inline void ts_send_crafted(struct ts_server *s, const struct ts_craft *m)
+{
+    if (m->plain) {
+        ts_send_plain(s, m->body, m->len);
+        return;
+    }
+    uint64_t id = m->msg_id ? m->msg_id
+                            : mtp_msgid_next(&s->ses.ids, mtp_env_now_ms(&s->env), MTP_MSGID_SERVER_OTHER);
+    s->last_crafted_id = id;
+    size_t pad = m->padding_set ? m->padding : mtp_msg_padding_len(m->len, 0);
+    struct mtp_wr pl;
+    mtp_wr_init_dyn(&pl, 1u << 20, NULL);
+    ck_assert_ok(mtp_wr_u64(&pl, mtp_load_u64(s->key.server_salt)));
+    ck_assert_ok(mtp_wr_u64(&pl, m->session_set ? m->session_id : s->ses.session_id));
+    ck_assert_ok(mtp_wr_u64(&pl, id));
+    ck_assert_ok(mtp_wr_i32(&pl, m->seqno_set ? m->seqno : 1));
+    ck_assert_ok(mtp_wr_i32(&pl, m->declared_set ? m->declared_len : (int32_t)m->len));
+    ck_assert_ok(mtp_wr_raw(&pl, m->body, m->len));
+    for (size_t i = 0; i < pad; i++)
+        ck_assert_ok(mtp_wr_u8(&pl, (uint8_t)(0xa5 ^ i)));
+    ck_assert_msg(pl.len % 16 == 0, "crafted plaintext of %zu bytes", pl.len);
+    struct mtp_error err;
+    mtp_error_clear(&err);
+    uint8_t msg_key[16], aes_key[32], aes_iv[32];
+    ck_assert_ok(mtp_msg_key(s->key.auth_key, MTP_SENDER_SERVER, pl.p, pl.len, msg_key, &err));
+    if (m->fake_msg_key)
+        msg_key[0] ^= 0x55;
+    ck_assert_ok(mtp_msg_kdf(s->key.auth_key, MTP_SENDER_SERVER, msg_key, aes_key, aes_iv));
+    struct mtp_wr pk;
+    mtp_wr_init_dyn(&pk, 1u << 20, NULL);
+    uint8_t key_id[8];
+    memcpy(key_id, s->key.auth_key_id, 8);
+    if (m->other_key_id)
+        key_id[3] ^= 0x10;
+    ck_assert_ok(mtp_wr_raw(&pk, key_id, 8));
+    ck_assert_ok(mtp_wr_raw(&pk, msg_key, 16));
+    uint8_t *ct;
+    ck_assert_ok(mtp_wr_reserve(&pk, pl.len, &ct));
+    ck_assert_ok(mtp_aes_ige_encrypt(aes_key, 32, aes_iv, pl.p, ct, pl.len, &err));
+    ts_send(s, pk.p, pk.len);
+    mtp_wr_free(&pl);
+    mtp_wr_free(&pk);
+}
+
+/* rpc_result req_msg_id:long result:Object */
+static inline size_t ts_rpc_result(uint8_t *out, size_t cap, uint64_t req_msg_id, const uint8_t *result, size_t len)
+{
+    ck_assert_uint_le(12 + len, cap);
+    mtp_store_u32(out, MTP_SVC_rpc_result);
+    mtp_store_u64(out + 4, req_msg_id);
+    memcpy(out + 12, result, len);
+    return 12 + len;
+}
+
+/* nearestDc#8e1a1775 with a country of 1..20 letters. */
+static inline size_t ts_nearest_dc_of(uint8_t out[32], const char *country)
+{
+    size_t n = strlen(country), at = 0;
+    ck_assert_uint_le(n, 20);
+    mtp_store_u32(out, 0x8e1a1775u);
+    at = 4;
+    out[at++] = (uint8_t)n;
+    memcpy(out + at, country, n);
+    at += n;
+    while (at % 4)
+        out[at++] = 0;
+    mtp_store_u32(out + at, 2);
+    mtp_store_u32(out + at + 4, 2);
+    return at + 8;
+}
+
+/* The server's session over the key just made (or for a new session of the client). */
+static inline void ts_new_session(struct ts_server *s)
+{
+    struct mtp_session_cfg cfg;
+    mtp_session_cfg_default(&cfg);
+    if (s->mode == TS_BAD_SALT_LOOP)
+        cfg.salt_grace_ms = 0;
+    ck_assert_ok(mtp_session_init(&s->ses, MTP_SESSION_SERVER, &cfg, &s->env, ts_on_event, s));
+    s->ses_init = true;
+    mtp_session_set_auth_key(&s->ses, s->key.auth_key);
+    ck_assert_ok(mtp_session_set_salt(&s->ses, mtp_load_u64(s->key.server_salt)));
 }
 
 static inline void ts_on_plain(struct ts_server *s, const uint8_t *p, size_t len)
@@ -198,6 +367,7 @@ static inline void ts_on_plain(struct ts_server *s, const uint8_t *p, size_t len
     mtp_error_clear(&err);
     struct mtp_auth_plain pm;
     ck_assert_msg(mtp_auth_plain_unwrap(p, len, &pm, &err) == MTP_OK, "server: %s", err.msg);
+    s->plain_in++;
     switch (s->mode) {
     case TS_ERR404:
         ts_send_error(s, -404);
@@ -228,10 +398,7 @@ static inline void ts_on_plain(struct ts_server *s, const uint8_t *p, size_t len
         s->ses_init = false;
         mtp_auth_server_del(s->auth);
         struct mtp_auth_server_config ac;
-        mtp_auth_server_config_init(&ac);
-        ac.keys = s->keys;
-        ac.n_keys = 1;
-        ac.behaviour = &s->behaviour;
+        ts_auth_config(s, &ac);
         ck_assert_msg(mtp_auth_server_new(&ac, &s->env, &s->auth, &err) == MTP_OK, "auth server: %s", err.msg);
     }
     mtp_wr_reset(&s->scratch);
@@ -248,14 +415,7 @@ static inline void ts_on_plain(struct ts_server *s, const uint8_t *p, size_t len
     if (mtp_auth_server_state(s->auth) == MTP_AUTH_S_DONE && !s->have_key) {
         ck_assert_ok(mtp_auth_server_result(s->auth, &s->key, &err));
         s->have_key = true;
-        struct mtp_session_cfg cfg;
-        mtp_session_cfg_default(&cfg);
-        if (s->mode == TS_BAD_SALT_LOOP)
-            cfg.salt_grace_ms = 0;
-        ck_assert_ok(mtp_session_init(&s->ses, MTP_SESSION_SERVER, &cfg, &s->env, ts_on_event, s));
-        s->ses_init = true;
-        mtp_session_set_auth_key(&s->ses, s->key.auth_key);
-        ck_assert_ok(mtp_session_set_salt(&s->ses, mtp_load_u64(s->key.server_salt)));
+        ts_new_session(s);
     }
 }
 
@@ -277,6 +437,13 @@ static inline void ts_on_packet(struct ts_server *s, const uint8_t *p, size_t le
     mtp_error_clear(&err);
     unsigned queries = s->queries, bad_salts = s->bad_salts_sent;
     s->last_recv_rc = mtp_session_recv_packet(&s->ses, p, len, NULL, &err);
+    if (s->last_recv_rc == MTP_ERR_SES_WRONG_SESSION) {
+        /* The client started a new session: the server makes one for it. */
+        mtp_session_free(&s->ses);
+        ts_new_session(s);
+        mtp_error_clear(&err);
+        s->last_recv_rc = mtp_session_recv_packet(&s->ses, p, len, NULL, &err);
+    }
     if (s->last_recv_rc < 0 && s->last_recv_rc != MTP_ERR_SES_BAD_SALT)
         s->bad_packets++;
     if (s->mode == TS_BAD_SALT_LOOP && s->bad_salts_sent > bad_salts) {
@@ -307,7 +474,12 @@ static inline void ts_on_packet(struct ts_server *s, const uint8_t *p, size_t le
             ck_assert_ok(mtp_session_send_error(&s->ses, s->last_query_msg_id, 400, "ENCRYPTED_MESSAGE_INVALID"));
         }
     } else if (s->queries > queries) {
-        if (s->mode == TS_RPC_ERROR) {
+        s->no_answer = false;
+        if (s->before_answer)
+            s->before_answer(s, s->hook_ctx);
+        if (s->no_answer) {
+            /* the hook answered, or the query stays unanswered */
+        } else if (s->mode == TS_RPC_ERROR) {
             ck_assert_ok(mtp_session_send_error(&s->ses, s->last_query_msg_id, 400, "TEST_ERROR"));
         } else if (s->mode == TS_WRONG_ANSWER) {
             static const uint8_t bool_true[] = {0xb5, 0x75, 0x72, 0x99};
@@ -334,6 +506,12 @@ static inline void ts_feed(struct ts_server *s, uint8_t *buf, size_t len)
         int rc = mtp_tr_conn_next(&s->tr, &f, &err);
         if (rc == MTP_ERR_NEED_MORE)
             return;
+        if (rc < 0 && s->tolerate_bad_stream) {
+            /* What a server does with a stream it cannot read: close. */
+            s->closed = true;
+            s->stream_error = rc;
+            return;
+        }
         ck_assert_msg(rc == MTP_OK, "server transport: %s", err.msg);
         size_t len2 = f.len;
         if (s->tr.kind == MTP_TR_PADDED)

@@ -133,6 +133,28 @@ START_TEST(events)
     expect(schema, &t, 0, ".. event rpc_error ref_msg_id=0x8 orig_msg_id=0x4 code=400 message=FOO");
     ev = (struct mtp_session_event){.type = MTP_SESSION_EV_DROPPED, .code = -514, .text = "why"};
     expect(schema, &t, 0, ".. event dropped code=-514 (why)");
+    /* a server's bytes are escaped, not cut at a NUL or printed raw */
+    ev = (struct mtp_session_event){.type = MTP_SESSION_EV_RPC_ERROR,
+                                    .code = 400,
+                                    .body = (const uint8_t *)"A\xff\x00" "B",
+                                    .body_len = 4};
+    expect(schema, &t, 0, ".. event rpc_error code=400 message=A\\xff\\x00B");
+    t = (struct mtpc_trace){.dir = MTPC_IN, .kind = MTPC_TRACE_DROPPED, .code = MTP_ERR_MSG_KEY_MISMATCH,
+                            .data = (const uint8_t *)"ping: bad", .len = 9};
+    expect(schema, &t, 0, "<- dropped (msg_key_mismatch): ping: bad");
+}
+END_TEST
+
+START_TEST(escape)
+{
+    char big[64], out[16];
+    ck_assert_str_eq(mtpc_text_escape((const uint8_t *)"OK_1", 4, out, sizeof out), "OK_1");
+    ck_assert_str_eq(mtpc_text_escape((const uint8_t *)"a\\b\x00\x7f\xc3", 6, big, sizeof big),
+                     "a\\\\b\\x00\\x7f\\xc3");
+    /* cut to fit, with "..." */
+    ck_assert_str_eq(mtpc_text_escape((const uint8_t *)"0123456789abcdefgh", 18, out, sizeof out), "0123456789ab...");
+    ck_assert_uint_lt(strlen(out), sizeof out);
+    ck_assert_str_eq(mtpc_text_escape((const uint8_t *)"", 0, out, 4), "");
 }
 END_TEST
 
@@ -169,6 +191,7 @@ static Suite *mtpc_text_suite(void)
     tcase_add_test(tc, long_bytes_are_shortened);
     tcase_add_test(tc, transport_and_quick_ack);
     tcase_add_test(tc, events);
+    tcase_add_test(tc, escape);
     tcase_add_test(tc, event_names);
     suite_add_tcase(s, tc);
     tc = tcase_create("malformed");

@@ -33,8 +33,27 @@
 #include "mtp/err.h"
 #include "mtp/rsa.h"
 
+/* Checks a client leaves out on purpose: the seeded faults of the reference
+ * client, which prove that a conformance suite notices each one missing.
+ * Bits MTP_AUTH_CF(f) of mtp_auth_client_behaviour.faults. */
+enum mtp_auth_client_fault {
+    MTP_AUTH_CF_SKIP_DH_PRIME,         /* dh_prime not checked (size, primality, safety) */
+    MTP_AUTH_CF_SKIP_G,                /* g not checked (2..7, residue); any g is used */
+    MTP_AUTH_CF_SKIP_GA_RANGE,         /* 1 < g_a < dh_prime - 1 not checked */
+    MTP_AUTH_CF_SKIP_GA_MARGIN,        /* 2^(2048-64) <= g_a <= dh_prime - 2^(2048-64) not checked */
+    MTP_AUTH_CF_FIXED_B,               /* b is 256 bytes of 0x42 at every attempt */
+    MTP_AUTH_CF_ACCEPT_WRONG_NONCE,    /* the nonce / server_nonce echoes are not compared */
+    MTP_AUTH_CF_SKIP_ANSWER_HASH,      /* answer_with_hash: SHA1, padding and length not checked */
+    MTP_AUTH_CF_SKIP_NEW_NONCE_HASH,   /* new_nonce_hash1/2/3 not compared */
+    MTP_AUTH_CF_RETRY_ID_ZERO,         /* retry_id 0 after dh_gen_retry */
+    MTP_AUTH_CF_ACCEPT_BAD_PQ,         /* a pq that is not two distinct primes: go on with p = 1, q = pq */
+    MTP_AUTH_CF_ACCEPT_UNKNOWN_KEY,    /* no listed fingerprint is the client's: use its first key anyway */
+};
+#define MTP_AUTH_CF(f) (1u << (f))
+
 /* A client that misbehaves on purpose, to test servers.  All zero = correct. */
 struct mtp_auth_client_behaviour {
+    uint32_t faults;    /* MTP_AUTH_CF(f) bits: checks left out (seeded faults) */
     uint64_t corrupt;   /* MTP_AUTH_CORRUPT(point) of client points */
     const uint8_t *g_b; /* sent instead of the real g_b (big-endian, any length) */
     size_t g_b_len;

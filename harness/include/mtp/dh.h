@@ -44,6 +44,17 @@ MTP_MUST_USE int mtp_dh_check_ga(const uint8_t *p, size_t p_len, const uint8_t *
                                  struct mtp_error *err);
 MTP_MUST_USE int mtp_dh_check_gb(const uint8_t *p, size_t p_len, const uint8_t *gb, size_t gb_len,
                                  struct mtp_error *err);
+/* The checks above one by one, for a client that leaves some out on purpose
+ * (the seeded faults of the reference client): dh_prime alone (size, then
+ * primality and safety unless mode trusts a known prime), g alone (2..7 and its
+ * residue condition; p is only reduced, not validated), and g_a's range
+ * 1 < g_a < p - 1 and/or its margin 2^(2048-64) <= g_a <= p - 2^(2048-64).
+ * Without the range check a g_a outside the range passes (the margin check
+ * applies to values inside it), so that each fault is seen by its own cases. */
+MTP_MUST_USE int mtp_dh_check_prime(const uint8_t *p, size_t p_len, enum mtp_dh_mode mode, struct mtp_error *err);
+MTP_MUST_USE int mtp_dh_check_g(const uint8_t *p, size_t p_len, int64_t g, struct mtp_error *err);
+MTP_MUST_USE int mtp_dh_check_ga_parts(const uint8_t *p, size_t p_len, const uint8_t *ga, size_t ga_len, bool range,
+                                       bool margin, struct mtp_error *err);
 /* Everything the client checks about server_DH_inner_data: params, then g_a. */
 MTP_MUST_USE int mtp_dh_check(const uint8_t *p, size_t p_len, int64_t g, const uint8_t *ga, size_t ga_len,
                               enum mtp_dh_mode mode, struct mtp_error *err);

@@ -85,6 +85,19 @@ MTP_MUST_USE int mtp_msgcrypt_encrypt(struct mtp_msgcrypt *c, enum mtp_sender s,
 MTP_MUST_USE int mtp_msgcrypt_decrypt(struct mtp_msgcrypt *c, enum mtp_sender s, const uint8_t *packet, size_t len,
                                       struct mtp_wr *plain_out, struct mtp_error *err);
 
+/* mtp_msgcrypt_decrypt with some checks left out: only for the seeded faults
+ * of the reference client, which prove that a conformance suite notices each
+ * missing check.  skip is a set of these bits; 0 is mtp_msgcrypt_decrypt. */
+enum {
+    MTP_MSGCRYPT_SKIP_AUTH_KEY_ID = 1u << 0, /* any auth_key_id passes */
+    MTP_MSGCRYPT_SKIP_MSG_KEY = 1u << 1,     /* decrypt with the msg_key as sent, never compare it */
+    MTP_MSGCRYPT_SKIP_LENGTH = 1u << 2,      /* message_data_length beyond the plaintext, negative, or not % 4 */
+    MTP_MSGCRYPT_SKIP_PADDING = 1u << 3,     /* padding outside 12..1024 */
+};
+MTP_MUST_USE int mtp_msgcrypt_decrypt_skip(struct mtp_msgcrypt *c, enum mtp_sender s, unsigned skip,
+                                           const uint8_t *packet, size_t len, struct mtp_wr *plain_out,
+                                           struct mtp_error *err);
+
 /* Pads the message in plain (its whole content, header and data) with random
  * bytes from env: 12..max_padding bytes, total length a multiple of 16.  The
  * padding length is drawn uniformly from the allowed lengths; pass

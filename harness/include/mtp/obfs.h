@@ -79,6 +79,12 @@ struct mtp_obfs {
 MTP_MUST_USE int mtp_obfs_client_init(struct mtp_obfs *o, const uint8_t init[MTP_OBFS_INIT_LEN],
                                       const struct mtp_obfs_secret *secret, uint8_t wire[MTP_OBFS_INIT_LEN],
                                       struct mtp_obfs_keys *keys, struct mtp_error *err);
+/* The same without mtp_obfs_check_init (the tag is still checked): only for
+ * the seeded fault obfs-init-zero of the reference client, which sends an
+ * init the check refuses so that a conformance suite can show it notices. */
+MTP_MUST_USE int mtp_obfs_client_init_unchecked(struct mtp_obfs *o, const uint8_t init[MTP_OBFS_INIT_LEN],
+                                                const struct mtp_obfs_secret *secret, uint8_t wire[MTP_OBFS_INIT_LEN],
+                                                struct mtp_obfs_keys *keys, struct mtp_error *err);
 /* Server: the 64 bytes as received.  Checks the plain prefix, derives the
  * mirror keys, decrypts bytes 56..63 and checks the tag (MTP_ERR_OBFS_BAD_TAG:
  * unknown, or a secret of mode PADDED and a tag other than padded's, as

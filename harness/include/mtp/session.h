@@ -57,7 +57,24 @@ struct mtp_session_cfg {
     struct mtp_container_limits container; /* default 1020 messages, 2^15 bytes */
     unsigned extra_padding_blocks;         /* 16-byte padding blocks added beyond the minimum; 0 */
     bool client_time_check;  /* client: ignore server msg_ids outside the window once synced; true */
+    /* Client: checks left out and rules broken on purpose, MTP_SESSION_CF(f)
+     * bits of enum mtp_session_client_fault; 0 (the default) is correct.
+     * Only for the seeded faults of the reference client, which prove that a
+     * conformance suite notices each one.  A server ignores them. */
+    uint32_t client_faults;
 };
+
+enum mtp_session_client_fault {
+    MTP_SESSION_CF_SKIP_SESSION_ID,       /* accept messages of any session_id */
+    MTP_SESSION_CF_ACCEPT_EVEN_MSG_ID,    /* accept even server msg_ids */
+    MTP_SESSION_CF_ACCEPT_DUPLICATE,      /* accept msg_ids already received or below the window */
+    MTP_SESSION_CF_SKIP_CONTAINER_ORDER,  /* accept nested msg_ids not below the container's */
+    MTP_SESSION_CF_SKIP_LENGTH,           /* a bad message_data_length: the body runs as far as the bytes go */
+    MTP_SESSION_CF_OWN_MSG_ID_NOT_MOD4,   /* our own msg_ids are 2 mod 4 */
+    MTP_SESSION_CF_NO_ACKS,               /* never acknowledge anything */
+    MTP_SESSION_CF_RESEND_SAME_MSG_ID,    /* after bad_server_salt resend under the old msg_id, alone */
+};
+#define MTP_SESSION_CF(f) (1u << (f))
 
 /* Flags for mtp_session_send. */
 enum {

@@ -21,6 +21,8 @@ struct mtp_tr_conn_opts {
     enum mtp_tr_kind kind;          /* client: the transport to speak (a server detects it) */
     bool obfuscated;                /* client: wrap it in obfuscated2 */
     const uint8_t *init;            /* client, obfuscated: a fixed plaintext init (replays); NULL draws one */
+    bool unchecked_init;            /* client: send the given init even if mtp_obfs_check_init refuses it
+                                     * (seeded fault of the reference client only) */
     int16_t dc;                     /* client, obfuscated: DC id for bytes 60..61, 0 for none */
     struct mtp_obfs_secret secret;  /* MTProxy secret; mode NONE for none */
     bool require_obfs;              /* server: refuse plain transports, as MTProxy does */

@@ -72,6 +72,10 @@ struct mtp_tr_opts {
     /* A client stream without the standalone tag: under obfuscation the tag
      * travels inside the 64-byte init instead. */
     bool no_tag;
+    /* Full: accept frames whose CRC32 or sequence number is wrong.  Only for
+     * the seeded faults of the reference client (a conformance suite must
+     * notice); never for a real peer. */
+    bool skip_crc;
 };
 
 /* One decoded frame.  data is borrowed: it points into the caller's input or

@@ -109,11 +109,18 @@ int mtp_auth_client_result(const struct mtp_auth_client *c, struct mtp_auth_resu
 
 /* --- checks shared by the handlers --- */
 
+static bool faulty(const struct mtp_auth_client *c, enum mtp_auth_client_fault f)
+{
+    return (c->bh.faults & MTP_AUTH_CF(f)) != 0;
+}
+
 /* Peeks at the constructor: MTP_ERR_AUTH_UNEXPECTED, naming it, unless it is one of ids. */
 static int check_nonces(const struct mtp_auth_client *c, const uint8_t nonce[MTP_AUTH_NONCE_LEN],
                         const uint8_t server_nonce[MTP_AUTH_NONCE_LEN], const char *object, size_t at,
                         struct mtp_error *e)
 {
+    if (faulty(c, MTP_AUTH_CF_ACCEPT_WRONG_NONCE))
+        return MTP_OK;
     if (mtp_ct_memcmp(nonce, c->nonce, MTP_AUTH_NONCE_LEN) != 0)
         return mtp_error_set(e, MTP_ERR_AUTH_NONCE, at, "%s.nonce does not match the nonce sent", object);
     if (server_nonce != NULL && mtp_ct_memcmp(server_nonce, c->server_nonce, MTP_AUTH_NONCE_LEN) != 0)
@@ -122,13 +129,18 @@ static int check_nonces(const struct mtp_auth_client *c, const uint8_t nonce[MTP
     return MTP_OK;
 }
 
-/* Copies a checked big-endian number (at most 256 significant bytes) into a
- * 256-byte left-padded array. */
-static void store_num(uint8_t dst[MTP_DH_BYTES], const uint8_t *p, size_t len)
+/* Copies a big-endian number of at most 256 significant bytes into a 256-byte
+ * left-padded array.  The checks guarantee the size; with some of them left
+ * out (seeded faults) a longer number can arrive, and no key can be made. */
+static int store_num(uint8_t dst[MTP_DH_BYTES], const uint8_t *p, size_t len, const char *name, struct mtp_error *e)
 {
     mtp_auth_strip_zeros(&p, &len);
+    if (len > MTP_DH_BYTES)
+        return mtp_error_set(e, MTP_ERR_DH_PRIME_BAD_SIZE, MTP_NO_OFFSET,
+                             "server_DH_inner_data.%s: %zu significant bytes, more than 256", name, len);
     memset(dst, 0, MTP_DH_BYTES);
     memcpy(dst + MTP_DH_BYTES - len, p, len);
+    return MTP_OK;
 }
 
 static bool corrupts(const struct mtp_auth_client *c, enum mtp_auth_corrupt point)
@@ -185,6 +197,10 @@ static int choose_key(struct mtp_auth_client *c, const struct mtp_auth_res_pq *r
             }
         }
     }
+    if (faulty(c, MTP_AUTH_CF_ACCEPT_UNKNOWN_KEY)) {
+        *key = c->cfg.keys[0];
+        return mtp_rsa_key_fingerprint(*key, c->res.fingerprint, e);
+    }
     return mtp_error_set(e, MTP_ERR_AUTH_NO_COMMON_KEY, MTP_NO_OFFSET,
                          "resPQ.server_public_key_fingerprints: none of the %u listed is one of the client's %zu keys",
                          rp->n_fingerprints, c->cfg.n_keys);
@@ -201,7 +217,17 @@ static int on_res_pq(struct mtp_auth_client *c, struct mtp_rd *r, struct mtp_wr 
     memcpy(c->server_nonce, rp.server_nonce, sizeof c->server_nonce);
 
     uint64_t p, q;
-    MTP_GUARD(mtp_auth_prefixed(mtp_pq_factor_be(rp.pq.p, rp.pq.len, &p, &q, e), e, "resPQ"));
+    int prc = mtp_pq_factor_be(rp.pq.p, rp.pq.len, &p, &q, e);
+    if (prc < 0 && faulty(c, MTP_AUTH_CF_ACCEPT_BAD_PQ)) {
+        /* Go on regardless: p = 1, q = pq (its low 64 bits when longer). */
+        mtp_error_clear(e);
+        p = 1;
+        q = 0;
+        for (size_t i = rp.pq.len > 8 ? rp.pq.len - 8 : 0; i < rp.pq.len; i++)
+            q = q << 8 | rp.pq.p[i];
+        prc = MTP_OK;
+    }
+    MTP_GUARD(mtp_auth_prefixed(prc, e, "resPQ"));
     const struct mtp_rsa_key *key = NULL;
     MTP_GUARD(choose_key(c, &rp, &key, e));
 
@@ -298,12 +324,34 @@ static int on_res_pq(struct mtp_auth_client *c, struct mtp_rd *r, struct mtp_wr 
 
 /* --- steps 6-7: server_DH_params -> set_client_DH_params --- */
 
+/* b and g_b: a fresh b from env whose g_b is in the safe range, or what the
+ * seeded faults ask for (the same b every time; any g, g_b as it comes). */
+static int make_b(struct mtp_auth_client *c, uint8_t g_b[MTP_DH_BYTES], struct mtp_error *e)
+{
+    if (faulty(c, MTP_AUTH_CF_FIXED_B)) {
+        memset(c->b, 0x42, sizeof c->b);
+        return mtp_dh_public(c->dh_prime, sizeof c->dh_prime, c->g, c->b, g_b, e);
+    }
+    if (!faulty(c, MTP_AUTH_CF_SKIP_G) || (c->g >= 2 && c->g <= 7))
+        return mtp_dh_keypair(&c->env, c->dh_prime, sizeof c->dh_prime, c->g, c->b, g_b, e);
+    /* A g the real checks refuse: g^b mod p however it turns out. */
+    MTP_GUARD(mtp_env_rand(&c->env, c->b, sizeof c->b));
+    uint32_t gv = (uint32_t)c->g;
+    uint8_t g_be[4] = {(uint8_t)(gv >> 24), (uint8_t)(gv >> 16), (uint8_t)(gv >> 8), (uint8_t)gv}, out[MTP_DH_BYTES];
+    size_t n = 0;
+    MTP_GUARD(mtp_dh_modexp(g_be, sizeof g_be, c->b, sizeof c->b, c->dh_prime, sizeof c->dh_prime, out, sizeof out, &n,
+                            e));
+    memset(g_b, 0, MTP_DH_BYTES);
+    memcpy(g_b + MTP_DH_BYTES - n, out, n);
+    return MTP_OK;
+}
+
 /* Draws b, computes g_b and the auth_key of this attempt, and writes
  * set_client_DH_params (also after dh_gen_retry). */
 static int send_client_dh(struct mtp_auth_client *c, struct mtp_wr *w, struct mtp_error *e)
 {
     uint8_t g_b[MTP_DH_BYTES];
-    MTP_GUARD(mtp_auth_prefixed(mtp_dh_keypair(&c->env, c->dh_prime, sizeof c->dh_prime, c->g, c->b, g_b, e), e, "b"));
+    MTP_GUARD(mtp_auth_prefixed(make_b(c, g_b, e), e, "b"));
     MTP_GUARD(mtp_auth_prefixed(
         mtp_dh_shared(c->dh_prime, sizeof c->dh_prime, c->g_a, sizeof c->g_a, c->b, c->auth_key, e), e, "auth_key"));
     mtp_authcrypt_auth_key_aux_hash(c->auth_key, c->aux_hash);
@@ -358,11 +406,21 @@ static int check_dh(struct mtp_auth_client *c, const struct mtp_auth_server_inne
 {
     struct mtp_error local;
     mtp_error_clear(&local);
-    int rc = mtp_dh_check(si->dh_prime.p, si->dh_prime.len, si->g, si->g_a.p, si->g_a.len, c->cfg.dh_mode, &local);
-    if (rc == MTP_ERR_DH_G_BAD_RESIDUE && c->cfg.lax_g_residue) {
-        mtp_error_clear(&local);
-        rc = mtp_dh_check_ga(si->dh_prime.p, si->dh_prime.len, si->g_a.p, si->g_a.len, &local);
+    const uint8_t *p = si->dh_prime.p;
+    size_t p_len = si->dh_prime.len;
+    int rc = MTP_OK;
+    if (!faulty(c, MTP_AUTH_CF_SKIP_DH_PRIME))
+        rc = mtp_dh_check_prime(p, p_len, c->cfg.dh_mode, &local);
+    if (rc == MTP_OK && !faulty(c, MTP_AUTH_CF_SKIP_G)) {
+        rc = mtp_dh_check_g(p, p_len, si->g, &local);
+        if (rc == MTP_ERR_DH_G_BAD_RESIDUE && c->cfg.lax_g_residue) {
+            mtp_error_clear(&local);
+            rc = MTP_OK;
+        }
     }
+    bool range = !faulty(c, MTP_AUTH_CF_SKIP_GA_RANGE), margin = !faulty(c, MTP_AUTH_CF_SKIP_GA_MARGIN);
+    if (rc == MTP_OK && (range || margin))
+        rc = mtp_dh_check_ga_parts(p, p_len, si->g_a.p, si->g_a.len, range, margin, &local);
     if (rc < 0) {
         mtp_error_prefix(&local, "server_DH_inner_data");
         return mtp_auth_pass_error(e, &local);
@@ -386,7 +444,7 @@ static int on_server_dh_params(struct mtp_auth_client *c, struct mtp_rd *r, stru
     if (!sp.ok) {
         uint8_t want[MTP_AUTH_HASH_LEN];
         mtp_authcrypt_dh_params_fail_hash(c->new_nonce, want);
-        if (mtp_ct_memcmp(want, sp.new_nonce_hash, sizeof want) != 0)
+        if (mtp_ct_memcmp(want, sp.new_nonce_hash, sizeof want) != 0 && !faulty(c, MTP_AUTH_CF_SKIP_NEW_NONCE_HASH))
             return mtp_error_set(e, MTP_ERR_AUTH_NEW_NONCE_HASH, 36,
                                  "server_DH_params_fail.new_nonce_hash is not the low 128 bits of SHA1(new_nonce)");
         return mtp_error_set(e, MTP_ERR_AUTH_DH_PARAMS_FAIL, 0,
@@ -394,8 +452,9 @@ static int on_server_dh_params(struct mtp_auth_client *c, struct mtp_rd *r, stru
     }
 
     struct mtp_auth_server_inner si;
-    MTP_GUARD(mtp_auth_open(c->tmp_key, c->tmp_iv, sp.encrypted_answer.p, sp.encrypted_answer.len, c->inner,
-                            sizeof c->inner, parse_server_inner, &si, "server_DH_params_ok.encrypted_answer", e));
+    MTP_GUARD((faulty(c, MTP_AUTH_CF_SKIP_ANSWER_HASH) ? mtp_auth_open_unchecked : mtp_auth_open)(
+        c->tmp_key, c->tmp_iv, sp.encrypted_answer.p, sp.encrypted_answer.len, c->inner, sizeof c->inner,
+        parse_server_inner, &si, "server_DH_params_ok.encrypted_answer", e));
     MTP_GUARD(check_nonces(c, si.nonce, si.server_nonce, "server_DH_inner_data", 24, e));
     MTP_GUARD(check_dh(c, &si, e));
 
@@ -407,8 +466,8 @@ static int on_server_dh_params(struct mtp_auth_client *c, struct mtp_rd *r, stru
                              si.server_time, (long long)(offset / 1000), (long long)c->cfg.max_clock_skew_s);
     c->res.server_time = si.server_time;
     c->res.time_offset_ms = offset;
-    store_num(c->dh_prime, si.dh_prime.p, si.dh_prime.len);
-    store_num(c->g_a, si.g_a.p, si.g_a.len);
+    MTP_GUARD(store_num(c->dh_prime, si.dh_prime.p, si.dh_prime.len, "dh_prime", e));
+    MTP_GUARD(store_num(c->g_a, si.g_a.p, si.g_a.len, "g_a", e));
     c->g = si.g;
     memset(c->retry_id, 0, sizeof c->retry_id);
     return send_client_dh(c, w, e);
@@ -428,7 +487,7 @@ static int on_dh_gen(struct mtp_auth_client *c, struct mtp_rd *r, struct mtp_wr 
 
     uint8_t want[MTP_AUTH_HASH_LEN];
     MTP_GUARD(mtp_authcrypt_new_nonce_hash(c->new_nonce, dg.number, c->aux_hash, want, e));
-    if (mtp_ct_memcmp(want, dg.new_nonce_hash, sizeof want) != 0)
+    if (mtp_ct_memcmp(want, dg.new_nonce_hash, sizeof want) != 0 && !faulty(c, MTP_AUTH_CF_SKIP_NEW_NONCE_HASH))
         return mtp_error_set(e, MTP_ERR_AUTH_NEW_NONCE_HASH, 36,
                              "%s.new_nonce_hash%d does not match SHA1(new_nonce + %d + auth_key_aux_hash)", object,
                              dg.number, dg.number);
@@ -446,7 +505,9 @@ static int on_dh_gen(struct mtp_auth_client *c, struct mtp_rd *r, struct mtp_wr 
             return mtp_error_set(e, MTP_ERR_AUTH_RETRY_LIMIT, 0, "dh_gen_retry: already retried %u times, the limit",
                                  c->res.retries);
         c->res.retries++;
-        memcpy(c->retry_id, c->aux_hash, sizeof c->retry_id);
+        /* auth_key step 9: retry_id is the auth_key_aux_hash of the key that failed. */
+        if (!faulty(c, MTP_AUTH_CF_RETRY_ID_ZERO))
+            memcpy(c->retry_id, c->aux_hash, sizeof c->retry_id);
         return send_client_dh(c, w, e);
     default:
         return mtp_error_set(e, MTP_ERR_AUTH_DH_GEN_FAIL, 0,

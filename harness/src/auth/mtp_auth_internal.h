@@ -68,6 +68,13 @@ MTP_MUST_USE int mtp_auth_open(const uint8_t key[32], const uint8_t iv[32], cons
                                uint8_t *buf, size_t cap, mtp_auth_parse_fn parse, void *obj, const char *what,
                                struct mtp_error *err);
 
+/* mtp_auth_open without the checks (client fault SKIP_ANSWER_HASH): the whole
+ * 16-byte blocks of in are decrypted and the object after the 20 hash bytes
+ * is parsed whatever the hash, the padding or a trailing partial block. */
+MTP_MUST_USE int mtp_auth_open_unchecked(const uint8_t key[32], const uint8_t iv[32], const uint8_t *in,
+                                         size_t in_len, uint8_t *buf, size_t cap, mtp_auth_parse_fn parse, void *obj,
+                                         const char *what, struct mtp_error *err);
+
 /* Strips leading zero bytes of a big-endian number. */
 static inline void mtp_auth_strip_zeros(const uint8_t **p, size_t *len)
 {

@@ -204,3 +204,26 @@ int mtp_auth_open(const uint8_t key[32], const uint8_t iv[32], const uint8_t *in
                          "(%zu..%zu bytes)",
                          what, in_len - 20 > 15 ? in_len - 35 : 0, in_len - 20);
 }
+
+int mtp_auth_open_unchecked(const uint8_t key[32], const uint8_t iv[32], const uint8_t *in, size_t in_len,
+                            uint8_t *buf, size_t cap, mtp_auth_parse_fn parse, void *obj, const char *what,
+                            struct mtp_error *err)
+{
+    struct mtp_error e;
+    mtp_error_clear(&e);
+    size_t n = in_len - in_len % 16;
+    if (n > MTP_AUTHCRYPT_INNER_MAX)
+        n = MTP_AUTHCRYPT_INNER_MAX;
+    int rc = mtp_authcrypt_inner_decrypt(key, iv, in, n, buf, cap, &e);
+    if (rc == MTP_OK) {
+        struct mtp_rd r;
+        mtp_rd_init(&r, buf + 20, n - 20, &e);
+        r.base = 20;
+        rc = parse(&r, obj);
+    }
+    if (rc < 0) {
+        mtp_error_prefix(&e, "%s", what);
+        return mtp_auth_pass_error(err, &e);
+    }
+    return MTP_OK;
+}

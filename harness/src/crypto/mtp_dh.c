@@ -117,22 +117,22 @@ static int check_g(const BIGNUM *p, int64_t g, struct mtp_error *err)
     return MTP_OK;
 }
 
-int mtp_dh_check_params(const uint8_t *p, size_t p_len, int64_t g, enum mtp_dh_mode mode, struct mtp_error *err)
+/* dh_prime (unless !prime), then g (unless !gen), as mtp_dh_check_params orders them. */
+static int check_params(const uint8_t *p, size_t p_len, int64_t g, enum mtp_dh_mode mode, bool prime, bool gen,
+                        struct mtp_error *err)
 {
     if (p_len > 4096)
         return mtp_error_set(err, MTP_ERR_DH_PRIME_BAD_SIZE, MTP_NO_OFFSET, "dh_prime: %zu bytes, want 256", p_len);
     BN_CTX *ctx = BN_CTX_new();
     BIGNUM *bp = BN_bin2bn(p, (int)p_len, NULL);
-    int rc;
+    int rc = MTP_OK;
     if (ctx == NULL || bp == NULL) {
         rc = ossl_fail(err, "dh_prime");
         goto out;
     }
-    if (mode == MTP_DH_TRUST_KNOWN && mtp_dh_prime_is_known(p, p_len))
-        rc = MTP_OK;
-    else
+    if (prime && !(mode == MTP_DH_TRUST_KNOWN && mtp_dh_prime_is_known(p, p_len)))
         rc = check_prime(bp, ctx, err);
-    if (rc == MTP_OK)
+    if (rc == MTP_OK && gen)
         rc = check_g(bp, g, err);
 out:
     BN_free(bp);
@@ -140,16 +140,34 @@ out:
     return rc;
 }
 
+int mtp_dh_check_params(const uint8_t *p, size_t p_len, int64_t g, enum mtp_dh_mode mode, struct mtp_error *err)
+{
+    return check_params(p, p_len, g, mode, true, true, err);
+}
+
+int mtp_dh_check_prime(const uint8_t *p, size_t p_len, enum mtp_dh_mode mode, struct mtp_error *err)
+{
+    return check_params(p, p_len, 0, mode, true, false, err);
+}
+
+int mtp_dh_check_g(const uint8_t *p, size_t p_len, int64_t g, struct mtp_error *err)
+{
+    return check_params(p, p_len, g, MTP_DH_FULL, false, true, err);
+}
+
 static int check_public(const uint8_t *p, size_t p_len, const uint8_t *x, size_t x_len, const char *name,
-                        int code_range, int code_unsafe, struct mtp_error *err)
+                        int code_range, int code_unsafe, bool do_range, bool do_margin, struct mtp_error *err)
 {
     strip_zeros(&p, &p_len);
     strip_zeros(&x, &x_len);
     if (p_len > MTP_DH_BYTES)
         return mtp_error_set(err, MTP_ERR_DH_PRIME_BAD_SIZE, MTP_NO_OFFSET, "dh_prime: %zu bytes, want 256", p_len);
+    /* Without the range check, a value outside the range is let through
+     * whole: the margin is about values inside it. */
     if (x_len > MTP_DH_BYTES)
-        return mtp_error_set(err, code_range, MTP_NO_OFFSET, "%s: %zu significant bytes, larger than dh_prime", name,
-                             x_len);
+        return do_range ? mtp_error_set(err, code_range, MTP_NO_OFFSET,
+                                        "%s: %zu significant bytes, larger than dh_prime", name, x_len)
+                        : MTP_OK;
     BIGNUM *bp = BN_bin2bn(p, (int)p_len, NULL), *bx = BN_bin2bn(x, (int)x_len, NULL);
     BIGNUM *lim = BN_new(), *margin = BN_new();
     int rc = MTP_OK;
@@ -163,10 +181,13 @@ static int check_public(const uint8_t *p, size_t p_len, const uint8_t *x, size_t
         goto out;
     }
     if (BN_cmp(bx, BN_value_one()) <= 0 || BN_cmp(bx, lim) >= 0) {
-        rc = mtp_error_set(err, code_range, MTP_NO_OFFSET, "%s: not in 1 < %s < dh_prime - 1", name, name);
+        if (do_range)
+            rc = mtp_error_set(err, code_range, MTP_NO_OFFSET, "%s: not in 1 < %s < dh_prime - 1", name, name);
         goto out;
     }
     /* 2^(2048-64) <= x <= p - 2^(2048-64) */
+    if (!do_margin)
+        goto out;
     if (!BN_set_bit(margin, 2048 - 64) || !BN_sub(lim, bp, margin)) {
         rc = ossl_fail(err, name);
         goto out;
@@ -185,12 +206,21 @@ out:
 
 int mtp_dh_check_ga(const uint8_t *p, size_t p_len, const uint8_t *ga, size_t ga_len, struct mtp_error *err)
 {
-    return check_public(p, p_len, ga, ga_len, "g_a", MTP_ERR_DH_GA_OUT_OF_RANGE, MTP_ERR_DH_GA_UNSAFE, err);
+    return check_public(p, p_len, ga, ga_len, "g_a", MTP_ERR_DH_GA_OUT_OF_RANGE, MTP_ERR_DH_GA_UNSAFE, true, true,
+                        err);
 }
 
 int mtp_dh_check_gb(const uint8_t *p, size_t p_len, const uint8_t *gb, size_t gb_len, struct mtp_error *err)
 {
-    return check_public(p, p_len, gb, gb_len, "g_b", MTP_ERR_DH_GB_OUT_OF_RANGE, MTP_ERR_DH_GB_UNSAFE, err);
+    return check_public(p, p_len, gb, gb_len, "g_b", MTP_ERR_DH_GB_OUT_OF_RANGE, MTP_ERR_DH_GB_UNSAFE, true, true,
+                        err);
+}
+
+int mtp_dh_check_ga_parts(const uint8_t *p, size_t p_len, const uint8_t *ga, size_t ga_len, bool range, bool margin,
+                          struct mtp_error *err)
+{
+    return check_public(p, p_len, ga, ga_len, "g_a", MTP_ERR_DH_GA_OUT_OF_RANGE, MTP_ERR_DH_GA_UNSAFE, range, margin,
+                        err);
 }
 
 int mtp_dh_check(const uint8_t *p, size_t p_len, int64_t g, const uint8_t *ga, size_t ga_len, enum mtp_dh_mode mode,
@@ -285,7 +315,7 @@ int mtp_dh_keypair(const struct mtp_env *env, const uint8_t *p, size_t p_len, in
         struct mtp_error range;
         mtp_error_clear(&range);
         rc = check_public(p, p_len, pub, MTP_DH_BYTES, "own public value", MTP_ERR_DH_GB_OUT_OF_RANGE,
-                          MTP_ERR_DH_GB_UNSAFE, &range);
+                          MTP_ERR_DH_GB_UNSAFE, true, true, &range);
         if (rc == MTP_OK)
             return MTP_OK;
         if (rc != MTP_ERR_DH_GB_OUT_OF_RANGE && rc != MTP_ERR_DH_GB_UNSAFE) {

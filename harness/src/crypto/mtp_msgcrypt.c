@@ -149,7 +149,7 @@ out:
 
 /* Header and padding checks on a plaintext whose msg_key verified.  first
  * records the failure; offsets are those of the packet. */
-static void check_plaintext(const uint8_t *plain, size_t len, struct mtp_error *first)
+static void check_plaintext(const uint8_t *plain, size_t len, unsigned skip, struct mtp_error *first)
 {
     const size_t at = MTP_MSG_OUTER_HEADER_LEN + 28;
     struct mtp_rd r;
@@ -162,23 +162,25 @@ static void check_plaintext(const uint8_t *plain, size_t len, struct mtp_error *
     }
     size_t room = mtp_rd_left(&r);
     if (mdl > room) {
-        mtp_error_set(first, MTP_ERR_BAD_MESSAGE_LENGTH, at,
-                      "message_data_length: %u (0x%08x) exceeds the %zu bytes after the header", mdl, mdl, room);
+        /* Skipped, there is no padding length to check either. */
+        if (!(skip & MTP_MSGCRYPT_SKIP_LENGTH))
+            mtp_error_set(first, MTP_ERR_BAD_MESSAGE_LENGTH, at,
+                          "message_data_length: %u (0x%08x) exceeds the %zu bytes after the header", mdl, mdl, room);
         return;
     }
-    if (mdl % 4 != 0) {
+    if (mdl % 4 != 0 && !(skip & MTP_MSGCRYPT_SKIP_LENGTH)) {
         mtp_error_set(first, MTP_ERR_UNALIGNED_MESSAGE_LENGTH, at, "message_data_length: %u is not a multiple of 4",
                       mdl);
         return;
     }
     size_t pad = room - mdl;
-    if (pad < MTP_MSG_MIN_PADDING || pad > MTP_MSG_MAX_PADDING)
+    if ((pad < MTP_MSG_MIN_PADDING || pad > MTP_MSG_MAX_PADDING) && !(skip & MTP_MSGCRYPT_SKIP_PADDING))
         mtp_error_set(first, MTP_ERR_BAD_PADDING_LENGTH, at + 4 + mdl, "padding: %zu bytes, must be 12..1024", pad);
 }
 
 static int decrypt_with(struct sha256_ctx *h, const uint8_t *auth_key, const uint8_t want_id[MTP_AUTH_KEY_ID_LEN],
-                        enum mtp_sender s, const uint8_t *packet, size_t len, struct mtp_wr *plain_out,
-                        struct mtp_error *err)
+                        enum mtp_sender s, unsigned skip, const uint8_t *packet, size_t len,
+                        struct mtp_wr *plain_out, struct mtp_error *err)
 {
     /* Failed checks go to `first` (the earliest one stays); the work continues regardless. */
     struct mtp_error first;
@@ -197,7 +199,7 @@ static int decrypt_with(struct sha256_ctx *h, const uint8_t *auth_key, const uin
 
     if (!have_id)
         mtp_error_set(&first, MTP_ERR_AUTH_KEY_ID_MISMATCH, 0, "auth_key_id: packet of %zu bytes is too short", len);
-    else if (memcmp(got_id, want_id, MTP_AUTH_KEY_ID_LEN) != 0)
+    else if (memcmp(got_id, want_id, MTP_AUTH_KEY_ID_LEN) != 0 && !(skip & MTP_MSGCRYPT_SKIP_AUTH_KEY_ID))
         mtp_error_set(&first, MTP_ERR_AUTH_KEY_ID_MISMATCH, 0, "auth_key_id: 0x%016llx, expected 0x%016llx",
                       (unsigned long long)mtp_load_u64(got_id), (unsigned long long)mtp_load_u64(want_id));
     if (!have_key)
@@ -223,11 +225,11 @@ static int decrypt_with(struct sha256_ctx *h, const uint8_t *auth_key, const uin
         rc = ossl_error(err, "msg_decrypt");
         goto out;
     }
-    if (mtp_ct_memcmp(calc_key, got_key, sizeof calc_key) != 0)
+    if (mtp_ct_memcmp(calc_key, got_key, sizeof calc_key) != 0 && !(skip & MTP_MSGCRYPT_SKIP_MSG_KEY))
         mtp_error_set(&first, MTP_ERR_MSG_KEY_MISMATCH, MTP_AUTH_KEY_ID_LEN,
                       "msg_key: does not match SHA256 of the auth key part and the decrypted plaintext");
     if (first.code == MTP_OK)
-        check_plaintext(plain, whole, &first);
+        check_plaintext(plain, whole, skip, &first);
     if (first.code != MTP_OK)
         rc = mtp_error_set(err, first.code, first.offset, "%s", first.msg);
 out:
@@ -267,7 +269,7 @@ int mtp_msg_decrypt(const uint8_t auth_key[MTP_AUTH_KEY_LEN], enum mtp_sender s,
     int rc = sha256_open(&h);
     if (rc == MTP_OK) {
         mtp_auth_key_id(auth_key, id);
-        rc = decrypt_with(&h, auth_key, id, s, packet, len, plain_out, err);
+        rc = decrypt_with(&h, auth_key, id, s, 0, packet, len, plain_out, err);
     } else {
         rc = ossl_error(err, "msg_decrypt");
     }
@@ -318,7 +320,13 @@ int mtp_msgcrypt_encrypt(struct mtp_msgcrypt *c, enum mtp_sender s, const uint8_
 int mtp_msgcrypt_decrypt(struct mtp_msgcrypt *c, enum mtp_sender s, const uint8_t *packet, size_t len,
                          struct mtp_wr *plain_out, struct mtp_error *err)
 {
-    return decrypt_with(&c->h, c->auth_key, c->id, s, packet, len, plain_out, err);
+    return decrypt_with(&c->h, c->auth_key, c->id, s, 0, packet, len, plain_out, err);
+}
+
+int mtp_msgcrypt_decrypt_skip(struct mtp_msgcrypt *c, enum mtp_sender s, unsigned skip, const uint8_t *packet,
+                              size_t len, struct mtp_wr *plain_out, struct mtp_error *err)
+{
+    return decrypt_with(&c->h, c->auth_key, c->id, s, skip, packet, len, plain_out, err);
 }
 
 int mtp_msg_pad(struct mtp_wr *plain, size_t max_padding, const struct mtp_env *env, struct mtp_error *err)

@@ -157,6 +157,11 @@ static void assign_id(struct mtp_session *s, struct mtp_session_out *e)
     if (s->role == MTP_SESSION_SERVER)
         kind = (e->flags & MTP_OUT_RESPONSE) ? MTP_MSGID_SERVER_RESPONSE : MTP_MSGID_SERVER_OTHER;
     e->msg_id = mtp_msgid_next(&s->ids, mtp_session_now(s), kind);
+    if (mtp_session_faulty(s, MTP_SESSION_CF_OWN_MSG_ID_NOT_MOD4)) {
+        /* 2 mod 4: still increasing, no longer a client's residue. */
+        e->msg_id |= 2;
+        s->ids.last = e->msg_id;
+    }
     e->seqno = mtp_seqno_next(&s->seq, (e->flags & MTP_OUT_CONTENT) != 0);
 }
 
@@ -199,11 +204,18 @@ uint64_t mtp_outbox_requeue(struct mtp_session *s, size_t i)
     e.container_id = 0;
     e.sent_ms = 0;
     e.quick_ack = 0;
-    if (e.flags & MTP_OUT_KEEP_ID) {
+    if (e.flags & (MTP_OUT_KEEP_ID | MTP_OUT_SAME_ID)) {
         /* Same id and seqno (msg_resend_req): the entry keeps its place. */
         s->out[i] = e;
         if (i < s->out_hint)
             s->out_hint = i;
+        if (e.flags & MTP_OUT_SAME_ID)
+            mtp_session_emit(s, &(struct mtp_session_event){.type = MTP_SESSION_EV_RESENT,
+                                                            .msg_id = e.msg_id,
+                                                            .seqno = e.seqno,
+                                                            .ref_msg_id = old_id,
+                                                            .orig_msg_id = e.orig_msg_id,
+                                                            .ctor = e.ctor});
         return e.msg_id;
     }
     if (i < s->out_hint)

@@ -145,6 +145,8 @@ void mtp_session_sync_time(struct mtp_session *s, int64_t server_time_s)
 
 void mtp_session_ack_later(struct mtp_session *s, uint64_t msg_id)
 {
+    if (mtp_session_faulty(s, MTP_SESSION_CF_NO_ACKS))
+        return;
     if (s->acks_n == 0)
         s->acks_since_ms = mtp_session_now(s);
     /* Full (the caller has not flushed for ack_max messages): this one goes
@@ -386,6 +388,15 @@ bool mtp_session_sent_recently(const struct mtp_session *s, uint64_t msg_id)
     return i >= 0 && !(s->out[i].flags & MTP_OUT_QUEUED);
 }
 
+void mtp_session_mark_same_id(struct mtp_session *s, uint64_t msg_id)
+{
+    for (size_t i = 0; i < s->out_n; i++) {
+        struct mtp_session_out *e = &s->out[i];
+        if (sent_as(e, msg_id) && !(e->flags & MTP_OUT_CONTAINER) && e->body != NULL)
+            e->flags |= MTP_OUT_SAME_ID;
+    }
+}
+
 size_t mtp_session_resend_sent(struct mtp_session *s, uint64_t msg_id)
 {
     size_t n = 0;
@@ -462,7 +473,7 @@ int mtp_session_renew(struct mtp_session *s)
     /* Requeue the survivors in order; each moves to the end with a new id. */
     size_t left = s->out_n;
     while (left-- > 0 && s->out_n > 0) {
-        s->out[0].flags &= (uint16_t)~MTP_OUT_KEEP_ID;
+        s->out[0].flags &= (uint16_t)~(MTP_OUT_KEEP_ID | MTP_OUT_SAME_ID);
         (void)mtp_outbox_requeue(s, 0);
     }
     return MTP_OK;
@@ -502,6 +513,14 @@ static size_t select_queued(struct mtp_session *s, size_t limit, size_t *body_by
         if (n == 0)
             s->out_hint = i;
         size_t item = mtp_container_item_size(e->len);
+        if (e->flags & MTP_OUT_SAME_ID) {
+            /* Alone, so that its old msg_id is the message's own. */
+            if (n > 0)
+                break;
+            e->flags |= OUT_SELECTED;
+            *body_bytes = e->len;
+            return 1;
+        }
         if (n == 0 && item > room) {
             /* Too big for any container: alone. */
             e->flags |= OUT_SELECTED;
@@ -645,7 +664,7 @@ int mtp_session_flush(struct mtp_session *s, struct mtp_wr *out)
         struct mtp_session_out *e = &s->out[i];
         if (!(e->flags & OUT_SELECTED))
             continue;
-        e->flags &= (uint16_t)~(OUT_SELECTED | MTP_OUT_QUEUED | MTP_OUT_KEEP_ID);
+        e->flags &= (uint16_t)~(OUT_SELECTED | MTP_OUT_QUEUED | MTP_OUT_KEEP_ID | MTP_OUT_SAME_ID);
         e->sent_ms = now;
         e->container_id = container_id;
         after = i + 1;

@@ -34,13 +34,15 @@ static bool time_exempt(uint32_t ctor, const struct mtp_rd *body)
 
 static int check_parity(struct mtp_session *s, uint64_t msg_id, int32_t seqno, size_t at, struct mtp_error *err)
 {
-    if (!mtp_msgid_parity_ok(msg_id, true))
+    if (!mtp_msgid_parity_ok(msg_id, true) && !mtp_session_faulty(s, MTP_SESSION_CF_ACCEPT_EVEN_MSG_ID))
         return drop(s, msg_id, seqno, err, MTP_ERR_SES_MSG_ID_PARITY, at, "message.msg_id");
     return MTP_OK;
 }
 
 static int check_window(struct mtp_session *s, uint64_t msg_id, int32_t seqno, size_t at, struct mtp_error *err)
 {
+    if (mtp_session_faulty(s, MTP_SESSION_CF_ACCEPT_DUPLICATE))
+        return MTP_OK;
     switch (mtp_msgwin_check(&s->window, msg_id)) {
     case MTP_MSGWIN_DUPLICATE:
         return drop(s, msg_id, seqno, err, MTP_ERR_SES_DUPLICATE, at, "message.msg_id");
@@ -73,7 +75,9 @@ int mtp_session_client_recv(struct mtp_session *s, const struct mtp_msg_header *
         return MTP_OK;
     }
     struct mtp_container c;
-    int rc = mtp_container_open(&c, body, h->msg_id, h->seqno, &s->cfg.container);
+    /* With the order check off every nested msg_id counts as below the container's. */
+    uint64_t cid = mtp_session_faulty(s, MTP_SESSION_CF_SKIP_CONTAINER_ORDER) ? UINT64_MAX : h->msg_id;
+    int rc = mtp_container_open(&c, body, cid, h->seqno, &s->cfg.container);
     if (rc < 0) {
         mtp_session_dropped(s, h->msg_id, h->seqno, rc, err);
         return rc;
@@ -176,6 +180,8 @@ static void on_bad_msg(struct mtp_session *s, const struct mtp_session_msg *m, c
         return;
     }
     bool salt = svc->id == MTP_SVC_bad_server_salt;
+    if (salt && mtp_session_faulty(s, MTP_SESSION_CF_RESEND_SAME_MSG_ID))
+        mtp_session_mark_same_id(s, id);
     if (salt) {
         s->salt = svc->u.bad_msg.new_server_salt;
         /* Any future salt we hold is evidently not what the server uses now. */

@@ -16,7 +16,14 @@ enum {
     MTP_OUT_ACKED = 1u << 4,     /* the peer acknowledged it */
     MTP_OUT_CONTAINER = 1u << 5, /* a container we sent; its messages name it in container_id */
     MTP_OUT_KEEP_ID = 1u << 6,   /* resend under the same msg_id (msg_resend_req) */
+    MTP_OUT_SAME_ID = 1u << 7,   /* resend under the same msg_id, alone (client fault RESEND_SAME_MSG_ID) */
 };
+
+/* Whether the client's configuration asks for seeded fault f (never on a server). */
+static inline bool mtp_session_faulty(const struct mtp_session *s, enum mtp_session_client_fault f)
+{
+    return s->role == MTP_SESSION_CLIENT && (s->cfg.client_faults & MTP_SESSION_CF(f)) != 0;
+}
 
 /* The most ids one msgs_ack carries, so that it always fits in a container. */
 #define MTP_SESSION_ACKS_PER_MSG 1024
@@ -64,6 +71,9 @@ size_t mtp_session_resend_sent(struct mtp_session *s, uint64_t msg_id);
 /* Fails (forgets, with MTP_SESSION_EV_FAILED for awaited ones) every stored
  * message sent as msg_id or inside container msg_id. */
 size_t mtp_session_fail_sent(struct mtp_session *s, uint64_t msg_id, int32_t code);
+/* Client fault RESEND_SAME_MSG_ID: marks the messages sent as msg_id (or in
+ * container msg_id) to be resent under their old ids, alone. */
+void mtp_session_mark_same_id(struct mtp_session *s, uint64_t msg_id);
 /* True when msg_id names a message (or container) we sent recently. */
 bool mtp_session_sent_recently(const struct mtp_session *s, uint64_t msg_id);
 /* Local "now" in ms, and the peer-synchronised now. */

@@ -191,12 +191,12 @@ static int setup(struct mtp_obfs *o, const struct mtp_obfs_keys *k)
     return ctr_new(&o->rx, k->dec_key, k->dec_iv);
 }
 
-int mtp_obfs_client_init(struct mtp_obfs *o, const uint8_t init[MTP_OBFS_INIT_LEN],
-                         const struct mtp_obfs_secret *secret, uint8_t wire[MTP_OBFS_INIT_LEN],
-                         struct mtp_obfs_keys *keys, struct mtp_error *err)
+static int client_init(struct mtp_obfs *o, const uint8_t init[MTP_OBFS_INIT_LEN], const struct mtp_obfs_secret *secret,
+                       uint8_t wire[MTP_OBFS_INIT_LEN], struct mtp_obfs_keys *keys, bool check, struct mtp_error *err)
 {
     memset(o, 0, sizeof *o);
-    MTP_GUARD(mtp_obfs_check_init(init, err));
+    if (check)
+        MTP_GUARD(mtp_obfs_check_init(init, err));
     MTP_GUARD(check_tag(o, init, secret, err));
     struct mtp_obfs_keys k;
     int rc = MTP_OK;
@@ -218,6 +218,20 @@ out:
         return mtp_error_set(err, rc, MTP_NO_OFFSET, "obfuscation: cipher setup failed");
     }
     return MTP_OK;
+}
+
+int mtp_obfs_client_init(struct mtp_obfs *o, const uint8_t init[MTP_OBFS_INIT_LEN],
+                         const struct mtp_obfs_secret *secret, uint8_t wire[MTP_OBFS_INIT_LEN],
+                         struct mtp_obfs_keys *keys, struct mtp_error *err)
+{
+    return client_init(o, init, secret, wire, keys, true, err);
+}
+
+int mtp_obfs_client_init_unchecked(struct mtp_obfs *o, const uint8_t init[MTP_OBFS_INIT_LEN],
+                                   const struct mtp_obfs_secret *secret, uint8_t wire[MTP_OBFS_INIT_LEN],
+                                   struct mtp_obfs_keys *keys, struct mtp_error *err)
+{
+    return client_init(o, init, secret, wire, keys, false, err);
 }
 
 int mtp_obfs_server_init(struct mtp_obfs *o, const uint8_t wire[MTP_OBFS_INIT_LEN],

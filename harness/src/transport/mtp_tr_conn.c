@@ -70,7 +70,8 @@ int mtp_tr_conn_start(struct mtp_tr_conn *c, struct mtp_wr *out, struct mtp_erro
     else
         rc = mtp_obfs_make_init(c->opts.env, c->opts.kind, c->opts.dc, init, err);
     if (rc == MTP_OK)
-        rc = mtp_obfs_client_init(&c->obfs, init, &c->opts.secret, wire, NULL, err);
+        rc = (c->opts.unchecked_init ? mtp_obfs_client_init_unchecked : mtp_obfs_client_init)(
+            &c->obfs, init, &c->opts.secret, wire, NULL, err);
     if (rc == MTP_OK && c->obfs.kind != c->opts.kind)
         rc = mtp_error_set(err, MTP_ERR_ARG, MTP_NO_OFFSET, "connection: the given init carries %s, not %s",
                            mtp_tr_kind_name(c->obfs.kind), mtp_tr_kind_name(c->opts.kind));

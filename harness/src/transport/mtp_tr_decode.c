@@ -233,12 +233,12 @@ static int finish_frame(struct mtp_tr_decoder *d, const uint8_t *body, struct mt
         MTP_GUARD(mtp_rd_raw(&r, payload_len, &f->data, "full.payload"));
         MTP_GUARD(mtp_rd_u32(&r, &crc_wire, "full.crc"));
         uint32_t crc = crc32_of(crc32_of((uint32_t)crc32(0L, Z_NULL, 0), d->hdr, 8), f->data, payload_len);
-        if (crc != crc_wire)
+        if (crc != crc_wire && !d->opts.skip_crc)
             return fail(err, MTP_ERR_TR_BAD_CRC, d->frame_offset + 8 + payload_len,
                         "full.crc: the frame at offset %llu carries 0x%08x, CRC32 of length, seq and payload is 0x%08x",
                         (unsigned long long)d->frame_offset, crc_wire, crc);
         uint32_t seq = mtp_load_u32(d->hdr + 4);
-        if (seq != d->seq)
+        if (seq != d->seq && !d->opts.skip_crc)
             return fail(err, MTP_ERR_TR_BAD_SEQ, d->frame_offset + 4,
                         "full.seq: the frame at offset %llu has seq %u, expected %u",
                         (unsigned long long)d->frame_offset, seq, d->seq);
