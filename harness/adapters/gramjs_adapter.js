@@ -4,11 +4,15 @@
  * mock DC).
  *
  *   node gramjs_adapter.js --connect 127.0.0.1:4430 --rsa-key key.pem --transport full \
- *       [--dc 2] [--timeout 15] [--request ping,config] [-v]
+ *       [--secret HEX|''] [--dc 2] [--timeout 15] [--request ping,nearest_dc,config] [-v]
  *
- * Prints exactly one JSON line on stdout. Exit status: 0 success, 1 the client failed or timed
- * out, 2 usage, 3 could not proceed (library or key file missing), 4 transport not supported by
- * GramJS. See README.md in this directory.
+ * Follows the client-under-test contract of `mtprobe check client` (docs/check-client.md): the
+ * last line of stdout is one JSON object with ok, results (one per request, in the TL JSON
+ * mapping of docs/tl-json.md, as GramJS returned them), error, implementation, version,
+ * auth_key, auth_key_id, auth_attempts, transport, and crash/signal when GramJS's process died by
+ * a signal. Exit status: 0 the key exchange worked and every request was answered (an rpc_error
+ * is an answer), 1 the client failed, timed out or crashed, 2 usage, 3 could not proceed (library
+ * or key file missing, the server unreachable), 4 GramJS lacks the transport. See README.md.
  *
  * The client runs in a child process (this script with --worker) so that the parent can enforce
  * --timeout, kill the child's process group, and still report how far the client got.
@@ -196,6 +200,7 @@ function checkArgs(a) {
     .filter(Boolean);
   const bad = a.requests.filter((r) => !REQUESTS.includes(r));
   if (bad.length || !a.requests.length) throw new UsageError(`--request: unknown ${bad} (known: ${REQUESTS.join(", ")})`);
+  if (a.secret === "") delete a.secret; // the runner substitutes an empty {secret}: no MTProxy secret
   if (a.secret !== undefined) {
     if (!a.transport.startsWith("obfuscated-")) throw new UsageError("--secret only goes with the obfuscated-* transports");
     if (!/^([0-9a-fA-F]{32}|[dD]{2}[0-9a-fA-F]{32})$/.test(a.secret)) {
@@ -233,7 +238,17 @@ function makeReporter() {
   };
 }
 
-class StepError extends Error {}
+class StepError extends Error {
+  constructor(text, code = EXIT_FAILED) {
+    super(text);
+    this.code = code;
+  }
+}
+
+// The server could not be reached at all (as opposed to a connection it ended).
+function unreachable(e) {
+  return !!e && ["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "EADDRNOTAVAIL"].includes(e.code);
+}
 
 function describe(e) {
   if (e === undefined || e === null) return "unknown error";
@@ -266,21 +281,85 @@ function tlName(obj) {
   return name.replace(/\.?([A-Z])/g, (m, c, off) => (off ? "_" : "") + c.toLowerCase()).replace(/\._?/g, ".");
 }
 
-function summarise(obj) {
-  const name = obj && obj.className;
-  if (name === "Pong") return { type: "pong", msg_id: obj.msgId.toString(), ping_id: obj.pingId.toString() };
-  if (name === "NearestDc") return { type: "nearestDc", country: obj.country, this_dc: obj.thisDc, nearest_dc: obj.nearestDc };
-  if (name === "Config") {
-    return {
-      type: "config",
-      this_dc: obj.thisDc,
-      date: obj.date,
-      expires: obj.expires,
-      test_mode: !!obj.testMode,
-      dc_options: obj.dcOptions ? obj.dcOptions.length : 0,
-    };
+// ------------------------------------------------------------------------------------------
+// The answers as the library returned them, in the TL JSON mapping of docs/tl-json.md.
+//
+// GramJS builds its classes at run time from the schema text it ships (telegram/tl/apiTl.js and
+// schemaTl.js) and keeps only camelCase property names, so the same text gives back the TL
+// names, the field order and each field's type: which bigInt is a long (a decimal string in
+// the mapping), which false is a clear `true` flag (left out), which flags word is accounted for.
+
+let schemaIndex;
+
+function tlSchema() {
+  if (schemaIndex) return schemaIndex;
+  schemaIndex = new Map();
+  for (const text of [require("telegram/tl/apiTl.js"), require("telegram/tl/schemaTl.js")]) {
+    let functions = false;
+    for (const raw of text.split("\n")) {
+      const line = raw.trim();
+      if (line.startsWith("---")) functions = line === "---functions---";
+      const m = /^([\w.]+)#([0-9a-fA-F]+)(.*?)=[^=]+;$/.exec(line);
+      if (!m || functions) continue;
+      const fields = [];
+      for (const tok of m[3].trim().split(/\s+/)) {
+        const f = /^(\w+):(.+)$/.exec(tok); // {X:Type} parameters start with a brace
+        if (f) fields.push({ name: f[1], type: f[2] });
+      }
+      schemaIndex.set(parseInt(m[2], 16) >>> 0, { name: m[1], fields });
+    }
   }
-  return { type: tlName(obj) };
+  return schemaIndex;
+}
+
+function tlJson(obj) {
+  const { variableSnakeToCamelCase } = require("telegram/tl/generationHelpers");
+  const def = tlSchema().get(obj.CONSTRUCTOR_ID >>> 0);
+  if (!def) return { _: obj.className || tlName(obj) };
+  const out = { _: def.name };
+  const flags = {};
+  for (const f of def.fields) {
+    const v = obj[variableSnakeToCamelCase(f.name)];
+    if (f.type === "#") {
+      flags[f.name] = { read: Number(v) >>> 0, used: 0 };
+      out[f.name] = null; // keeps its place; settled below
+      continue;
+    }
+    let type = f.type;
+    const cond = /^(\w+)\.(\d+)\?(.+)$/.exec(type);
+    if (cond) {
+      type = cond[3];
+      if (v === null || v === undefined || (type === "true" && !v)) continue;
+      if (flags[cond[1]]) flags[cond[1]].used = (flags[cond[1]].used | (1 << Number(cond[2]))) >>> 0;
+    }
+    out[f.name] = tlValue(v, type);
+  }
+  // A flags word the present fields account for says nothing more: left out, as the mapping does.
+  for (const [name, w] of Object.entries(flags)) {
+    if (w.read === w.used) delete out[name];
+    else out[name] = w.read;
+  }
+  return out;
+}
+
+function tlValue(v, type) {
+  const vec = /^[Vv]ector<(.+)>$/.exec(type || "");
+  if (vec || Array.isArray(v)) return Array.from(v, (x) => tlValue(x, vec ? vec[1] : undefined));
+  if (v === null || v === undefined) return null;
+  if (typeof v === "boolean") return v;
+  if (Buffer.isBuffer(v)) return v.toString("hex");
+  if (v instanceof Date) return Math.floor(v.getTime() / 1000);
+  if (type === "int128" || type === "int256") {
+    const bits = type === "int128" ? 128 : 256;
+    const hex = BigInt.asUintN(bits, BigInt(v.toString())).toString(16).padStart(bits / 4, "0");
+    return Buffer.from(hex, "hex").reverse().toString("hex");
+  }
+  if (type === "double" && typeof v === "number" && !Number.isFinite(v)) {
+    return Number.isNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity";
+  }
+  if (typeof v === "number" || typeof v === "string") return v;
+  if (v.CONSTRUCTOR_ID !== undefined) return tlJson(v);
+  return v.toString(); // a bigInt: long (signed, as GramJS reads it)
 }
 
 async function runClient(a, rep, key) {
@@ -295,6 +374,7 @@ async function runClient(a, rep, key) {
   const { ConnectionTCPMTProxyAbridged } = require("telegram/network/connection/TCPMTProxy");
   const { PromisedNetSockets } = require("telegram/extensions/PromisedNetSockets");
   const { Logger, LogLevel } = require("telegram/extensions/Logger");
+  const errors = require("telegram/errors");
 
   const wire = fingerprintWire(key);
   const fpSigned = wire.readBigInt64LE(0).toString();
@@ -352,6 +432,15 @@ async function runClient(a, rep, key) {
     }
   };
 
+  // GramJS turns an rpc_error into an error class of its own (FloodWaitError, ...) whose message
+  // is not always the server's text; keep the decoded rpc_error it came from.
+  const origRpcToError = errors.RPCMessageToError;
+  errors.RPCMessageToError = (rpcError, request) => {
+    const err = origRpcToError(rpcError, request);
+    err.mtprobeRpcError = { _: "rpc_error", error_code: rpcError.errorCode, error_message: rpcError.errorMessage };
+    return err;
+  };
+
   const fakeClient = {
     networkSocket: PromisedNetSockets,
     _errorHandler: async (e) => {
@@ -398,14 +487,20 @@ async function runClient(a, rep, key) {
       await origConnConnect();
     } catch (e) {
       state.lastError = `connect: ${describe(e)}`;
+      state.unreachable = unreachable(e);
       rep.step(state.lastError);
       throw e;
     }
+    state.connected = true;
     rep.step("tcp: connected, transport initialised");
   };
 
   const connected = await sender.connect(conn);
-  if (!connected) throw new StepError(state.lastError || "connect: MTProtoSender.connect gave up");
+  if (!connected) {
+    // Never reaching the server is the run's problem (exit 3), not the client's behaviour.
+    const cannot = state.unreachable && !state.connected;
+    throw new StepError(state.lastError || "connect: MTProtoSender.connect gave up", cannot ? EXIT_CANNOT : EXIT_FAILED);
+  }
 
   const authKey = sender.authKey.getKey();
   rep.set({
@@ -418,9 +513,8 @@ async function runClient(a, rep, key) {
   });
   rep.step(`auth_key ready (${authKey.length} bytes)`);
 
-  const results = [];
   try {
-    for (const name of a.requests) {
+    for (const [index, name] of a.requests.entries()) {
       let req;
       if (name === "ping") {
         req = new Api.Ping({ pingId: bigInt(crypto.randomBytes(8).readBigInt64LE(0).toString()) });
@@ -445,13 +539,18 @@ async function runClient(a, rep, key) {
       try {
         answer = await sender.send(req);
       } catch (e) {
-        throw new StepError(`request ${name}: ${describe(e)}`);
+        if (!e || !e.mtprobeRpcError) throw new StepError(`request ${name}: ${describe(e)}`);
+        // An rpc_error is an answer: the call completed, so the next one is still sent.
+        const rpc = e.mtprobeRpcError;
+        rep.send({ answer: { index, value: rpc } });
+        rep.step(`request ${name}: answered rpc_error ${rpc.error_code} ${rpc.error_message}`);
+        continue;
       } finally {
         rep.set({ server_salt: wire64(sender._state.salt), session_id: wire64(sender._state.id) });
       }
-      results.push(summarise(answer));
-      rep.step(`request ${name}: answered ${results[results.length - 1].type}`);
-      rep.set({ result: results.length === 1 ? results[0] : results });
+      const value = tlJson(answer);
+      rep.send({ answer: { index, value } });
+      rep.step(`request ${name}: answered ${value._}`);
     }
   } finally {
     try {
@@ -477,7 +576,7 @@ function workerMain(a) {
     );
     return;
   }
-  rep.set({ client: `gramjs ${version}`, client_version_constant: constVersion });
+  rep.set({ client: `gramjs ${version}`, version, client_version_constant: constVersion });
   let key;
   try {
     key = loadRsaKey(a.rsaKey);
@@ -493,7 +592,10 @@ function workerMain(a) {
   setTimeout(() => rep.finish({ fail: `timeout after ${soft.toFixed(1)}s`, timed_out: true }, EXIT_FAILED), left * 1000);
   runClient(a, rep, key).then(
     () => rep.finish({ done: true }, EXIT_OK),
-    (e) => rep.finish({ fail: e instanceof StepError ? e.message : `adapter: ${describe(e)}` }, EXIT_FAILED),
+    (e) =>
+      e instanceof StepError
+        ? rep.finish({ fail: e.message, code: e.code }, e.code)
+        : rep.finish({ fail: `adapter: ${describe(e)}` }, EXIT_FAILED),
   );
 }
 
@@ -504,6 +606,8 @@ function baseResult(a) {
   a = a || {};
   return {
     ok: false,
+    implementation: "GramJS",
+    version: null,
     client: "gramjs",
     transport: a.transport === undefined ? null : a.transport,
     host: a.host === undefined ? null : a.host,
@@ -513,14 +617,19 @@ function baseResult(a) {
     auth_key_id: null,
     server_salt: null,
     session_id: null,
-    result: null,
     error: null,
+    crash: false,
     steps: [],
     received: [],
   };
 }
 
+// The one JSON line, last on stdout.  Contract fields without a value are left out rather than
+// written as null (docs/check-client.md).
 function emit(res, code) {
+  for (const k of ["auth_key", "auth_key_id", "error", "transport", "version"]) {
+    if (res[k] === null || res[k] === undefined) delete res[k];
+  }
   process.stdout.write(JSON.stringify(res) + "\n");
   process.exitCode = code;
 }
@@ -541,9 +650,13 @@ function listTransports() {
 
 function parentMain(a, argv) {
   const res = baseResult(a);
+  // One element per requested call, in order; null until (unless) the call is answered.
+  res.results = a.requests.map(() => null);
+  res.auth_attempts = 0;
   if (a.secret !== undefined) res.secret = a.secret;
   try {
-    res.client = `gramjs ${require("telegram/package.json").version}`;
+    res.version = require("telegram/package.json").version;
+    res.client = `gramjs ${res.version}`;
   } catch (e) {
     /* the worker reports the missing package */
   }
@@ -578,6 +691,7 @@ function parentMain(a, argv) {
     if (msg.step !== undefined) res.steps.push(msg.step);
     if (msg.recv !== undefined) res.received.push(msg.recv);
     if (msg.set) Object.assign(res, msg.set);
+    if (msg.answer) res.results[msg.answer.index] = msg.answer.value;
     for (const k of ["fail", "fatal", "done", "timed_out", "code"]) if (k in msg) final[k] = msg[k];
   });
   let timedOut = false;
@@ -617,9 +731,17 @@ function parentMain(a, argv) {
       res.error = final.fail;
       res.timed_out = !!final.timed_out;
       if (res.timed_out) res.error += ` (last step: ${res.steps.length ? res.steps[res.steps.length - 1] : "start"})`;
+      rc = final.code || EXIT_FAILED;
+    } else if (signal) {
+      // The library's process died by a signal before it could report (an abort, a fatal
+      // V8 error).
+      res.crash = true;
+      res.signal = require("os").constants.signals[signal] || 0;
+      const last = res.steps.length ? res.steps[res.steps.length - 1] : "start";
+      res.error = `crash: the client process was killed by ${signal} (last step: ${last})`;
       rc = EXIT_FAILED;
     } else {
-      res.error = `client process ended (${signal ? "signal " + signal : "status " + code}) without a result`;
+      res.error = `client process ended (status ${code}) without a result`;
       rc = EXIT_FAILED;
     }
     if (!res.ok && tail) res.stderr_tail = tail.slice(-1000);
@@ -633,7 +755,7 @@ function main() {
   try {
     a = parseArgs(argv);
     if (a.help) {
-      process.stdout.write(fs.readFileSync(__filename, "utf8").split("\n").slice(1, 12).join("\n") + "\n");
+      process.stdout.write(fs.readFileSync(__filename, "utf8").split("\n").slice(1, 16).join("\n") + "\n");
       return;
     }
     if (a.listTransports) return listTransports();

@@ -4,11 +4,16 @@
 Usage (see README.md in this directory):
 
     /usr/bin/python3 telethon_adapter.py --connect 127.0.0.1:4430 --rsa-key key.pem \
-        --transport intermediate [--dc 2] [--timeout 15] [--request ping,config] [-v]
+        --transport intermediate [--secret HEX|''] [--dc 2] [--timeout 15] \
+        [--request ping,nearest_dc,config] [-v]
 
-Prints exactly one JSON line on stdout and exits 0 only when the auth-key exchange and every
-requested encrypted call succeeded (1: the client failed or timed out, 2: usage, 3: could not
-proceed, e.g. Telethon or the key file is missing).
+Follows the client-under-test contract of `mtprobe check client` (docs/check-client.md): the
+last line of stdout is one JSON object with ok, results (one per request, in the TL JSON mapping
+of docs/tl-json.md, as Telethon returned them), error, implementation, version, auth_key,
+auth_key_id, auth_attempts, transport, and crash/signal when Telethon's process died by a signal.
+Exit status: 0 the key exchange worked and every request was answered (an rpc_error is an
+answer), 1 the client failed, timed out or crashed, 2 usage, 3 could not proceed (Telethon or
+the key file missing, the server unreachable), 4 Telethon lacks the transport.
 
 The client runs in a child process (this same script with --worker-fd) so that a hung or aborting
 library cannot keep the adapter from answering: the parent enforces --timeout, kills the child's
@@ -211,6 +216,8 @@ def check_args(a):
     bad = [r for r in a.requests if r not in REQUESTS]
     if bad or not a.requests:
         raise UsageError("--request: unknown %s (known: %s)" % (bad, ", ".join(REQUESTS)))
+    if a.secret == "":
+        a.secret = None  # the runner substitutes an empty {secret}: no MTProxy secret
     if a.secret is not None:
         if not a.transport.startswith("obfuscated-"):
             raise UsageError("--secret only goes with the obfuscated-* transports")
@@ -220,8 +227,6 @@ def check_args(a):
             raise UsageError("--secret is not hex")
         if not (len(sec) == 16 or (len(sec) == 17 and sec[0] == 0xDD)):
             raise UsageError("--secret must be 16 bytes, or dd followed by 16 bytes")
-        if sec[0] == 0xDD and len(sec) == 17 and a.transport != "obfuscated-padded":
-            raise UsageError("Telethon accepts a dd secret only with obfuscated-padded")
 
 
 # --------------------------------------------------------------------------------------------
@@ -282,18 +287,114 @@ def s64_wire(v):
     return struct.pack("<q", v).hex() if v is not None else None
 
 
-def summarise(obj):
+# --------------------------------------------------------------------------------------------
+# The answers as the library returned them, in the TL JSON mapping of docs/tl-json.md.
+#
+# Telethon keeps no schema at run time, but each generated class's from_reader() reads the fields
+# in wire order with one reader call per TL type, so its source says which Python int is a TL
+# long (a decimal string in the mapping) and which False is a clear `true` flag (left out).
+
+_READ_KINDS = (
+    ("bool(flags", "true"), ("read_long()", "long"), ("read_int()", "int"),
+    ("tgread_date()", "date"), ("tgread_bool()", "Bool"), ("tgread_string()", "string"),
+    ("tgread_bytes()", "bytes"), ("read_double()", "double"), ("bits=128", "int128"),
+    ("bits=256", "int256"),
+)
+_FIELD_RE = re.compile(r"^\s*_(\w+) = (.+)$")
+_KINDS = {}
+
+
+def _expr_kind(expr):
+    for needle, kind in _READ_KINDS:
+        if needle in expr:
+            return kind
+    return "object"
+
+
+def _field_kinds(cls):
+    """{field: kind} in wire order; a vector is ("vector", element kind)."""
+    if cls not in _KINDS:
+        import inspect
+        kinds, vector = {}, None
+        try:
+            src = inspect.getsource(cls.from_reader)
+        except (OSError, TypeError):
+            src = ""
+        in_loop = False
+        for line in src.splitlines():
+            if line.strip().startswith("for _ in range("):
+                in_loop = True  # the next assignment reads one element of `vector`
+                continue
+            m = _FIELD_RE.match(line)
+            if not m or m.group(2) == "None":  # None: the else branch of a conditional field
+                continue
+            name, expr = m.groups()
+            if in_loop:
+                kinds[vector] = ("vector", _expr_kind(expr))
+                in_loop = False
+            elif expr == "[]":
+                vector = name
+                kinds[name] = ("vector", "object")
+            else:
+                kinds[name] = _expr_kind(expr)
+        _KINDS[cls] = kinds
+    return _KINDS[cls]
+
+
+# MTProto service constructors are snake_case in the schema; API ones are camelCase.
+_SERVICE_NAMES = dict(_TL_NAMES, RpcError="rpc_error", FutureSalts="future_salts",
+                      FutureSalt="future_salt", MsgsAck="msgs_ack",
+                      NewSessionCreated="new_session_created", BadServerSalt="bad_server_salt",
+                      BadMsgNotification="bad_msg_notification", DestroySessionOk="destroy_session_ok",
+                      DestroySessionNone="destroy_session_none")
+
+
+def tl_json_name(obj):
     name = type(obj).__name__
-    if name == "Pong":
-        return {"type": "pong", "msg_id": str(obj.msg_id), "ping_id": str(obj.ping_id)}
-    if name == "NearestDc":
-        return {"type": "nearestDc", "country": obj.country, "this_dc": obj.this_dc,
-                "nearest_dc": obj.nearest_dc}
-    if name == "Config":
-        return {"type": "config", "this_dc": obj.this_dc, "date": int(obj.date.timestamp()),
-                "expires": int(obj.expires.timestamp()), "test_mode": obj.test_mode,
-                "dc_options": len(obj.dc_options)}
-    return {"type": tl_name(obj)}
+    if name in _SERVICE_NAMES:
+        return _SERVICE_NAMES[name]
+    ns = type(obj).__module__.rpartition("telethon.tl.types")[2].strip(".")
+    return (ns + "." if ns else "") + name[:1].lower() + name[1:]
+
+
+def tl_json(obj):
+    """One TL object as docs/tl-json.md writes it.  Telethon drops the flags words on reading,
+    so they are left out, as the mapping does when the present fields account for them."""
+    kinds = _field_kinds(type(obj))
+    out = {"_": tl_json_name(obj)}
+    for key in list(kinds) + [k for k in obj.to_dict() if k != "_" and k not in kinds]:
+        value = getattr(obj, key, None)
+        kind = kinds.get(key)
+        if value is None or (kind == "true" and not value):
+            continue  # an absent conditional field or a clear `true` flag
+        out[key] = _tl_value(value, kind)
+    return out
+
+
+def _tl_value(v, kind):
+    import datetime
+    import math
+    from telethon.tl.tlobject import TLObject
+    if isinstance(kind, tuple) or isinstance(v, list):
+        inner = kind[1] if isinstance(kind, tuple) else None
+        return [_tl_value(x, inner) for x in v]
+    if isinstance(v, TLObject):
+        return tl_json(v)
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, datetime.datetime):
+        return int(v.timestamp())
+    if isinstance(v, (bytes, bytearray)):
+        return bytes(v).hex()
+    if isinstance(v, float):
+        return v if math.isfinite(v) else ("NaN" if math.isnan(v) else
+                                           "Infinity" if v > 0 else "-Infinity")
+    if isinstance(v, int) and kind in ("int128", "int256"):
+        bits = 128 if kind == "int128" else 256
+        return (v % (1 << bits)).to_bytes(bits // 8, "little").hex()
+    if isinstance(v, int) and kind == "long":
+        return str(v)
+    return v
 
 
 def make_connection_class(args, conn_mod):
@@ -345,6 +446,7 @@ async def run_client(args, rep, key):
     from telethon import functions
     from telethon.crypto import rsa as trsa
     from telethon.network import authenticator, connection as conn_mod
+    from telethon.network import mtprotosender as mtprotosender_mod
     from telethon.network.mtprotoplainsender import MTProtoPlainSender
     from telethon.network.mtprotosender import MTProtoSender
     from telethon.tl.alltlobjects import LAYER
@@ -413,6 +515,18 @@ async def run_client(args, rep, key):
 
     authenticator.do_authentication = do_authentication
 
+    # Telethon turns an rpc_error into an exception class of its own (FloodWaitError, ...) whose
+    # message is not always the server's text; keep the decoded rpc_error it came from.
+    orig_rpc_to_error = mtprotosender_mod.rpc_message_to_error
+
+    def rpc_message_to_error(rpc_error, request):
+        exc = orig_rpc_to_error(rpc_error, request)
+        exc.mtprobe_rpc_error = {"_": "rpc_error", "error_code": rpc_error.error_code,
+                                 "error_message": rpc_error.error_message}
+        return exc
+
+    mtprotosender_mod.rpc_message_to_error = rpc_message_to_error
+
     loggers = Loggers()
     sender = MTProtoSender(None, loggers=loggers, retries=args.auth_attempts - 1, delay=0.2,
                            auto_reconnect=False, connect_timeout=args.timeout,
@@ -440,8 +554,10 @@ async def run_client(args, rep, key):
             await orig_conn_connect(*a, **kw)
         except Exception as exc:
             state["last_error"] = "connect: %s" % describe(exc)
+            state["unreachable"] = unreachable(exc)
             rep.step(state["last_error"])
             raise
+        state["connected"] = True
         rep.step("tcp: connected, transport initialised")
 
     conn.connect = conn_connect
@@ -449,7 +565,10 @@ async def run_client(args, rep, key):
     try:
         await sender.connect(conn)
     except Exception as exc:
-        raise StepError(state["last_error"] or "connect: %s" % describe(exc))
+        # Never reaching the server is the run's problem (exit 3), not the client's behaviour.
+        cannot = state.get("unreachable") and not state.get("connected")
+        raise StepError(state["last_error"] or "connect: %s" % describe(exc),
+                        EXIT_CANNOT if cannot else EXIT_FAILED)
 
     key_bytes = sender.auth_key.key
     rep.set(auth_key=key_bytes.hex(), auth_key_id=hashlib.sha1(key_bytes).digest()[12:20].hex(),
@@ -460,9 +579,8 @@ async def run_client(args, rep, key):
     init = dict(api_id=args.api_id, device_model="mtprobe-adapter",
                 system_version=sys.platform, app_version=telethon.__version__,
                 lang_code="en", system_lang_code="en", lang_pack="")
-    results = []
     try:
-        for name in args.requests:
+        for index, name in enumerate(args.requests):
             if name == "ping":
                 req = functions.PingRequest(ping_id=struct.unpack("<q", os.urandom(8))[0])
             else:
@@ -474,13 +592,20 @@ async def run_client(args, rep, key):
             try:
                 answer = await sender.send(req)
             except Exception as exc:
-                raise StepError("request %s: %s" % (name, describe(exc)))
+                rpc = getattr(exc, "mtprobe_rpc_error", None)
+                if rpc is None:
+                    raise StepError("request %s: %s" % (name, describe(exc)))
+                # An rpc_error is an answer: the call completed, so the next one is still sent.
+                rep.send(answer={"index": index, "value": rpc})
+                rep.step("request %s: answered rpc_error %s %s" % (name, rpc["error_code"],
+                                                                   rpc["error_message"]))
+                continue
             finally:
                 rep.set(server_salt=s64_wire(sender._state.salt),
                         session_id=s64_wire(sender._state.id))
-            results.append(summarise(answer))
-            rep.step("request %s: answered %s" % (name, results[-1]["type"]))
-            rep.set(result=results[0] if len(results) == 1 else results)
+            value = tl_json(answer)
+            rep.send(answer={"index": index, "value": value})
+            rep.step("request %s: answered %s" % (name, value["_"]))
     finally:
         try:
             await asyncio.wait_for(sender.disconnect(), 1)
@@ -489,7 +614,17 @@ async def run_client(args, rep, key):
 
 
 class StepError(Exception):
-    pass
+    def __init__(self, text, code=EXIT_FAILED):
+        super().__init__(text)
+        self.code = code
+
+
+def unreachable(exc):
+    """The server could not be reached at all (as opposed to a connection it ended)."""
+    import errno
+    import socket
+    return isinstance(exc, (ConnectionRefusedError, socket.gaierror)) or getattr(
+        exc, "errno", None) in (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EADDRNOTAVAIL)
 
 
 def describe(exc):
@@ -510,7 +645,7 @@ def worker_main(args):
         rep.send(fatal="cannot import telethon under %s (%s); run with /usr/bin/python3 and "
                        "Debian's python3-telethon" % (sys.executable, exc), code=EXIT_CANNOT)
         return EXIT_CANNOT
-    rep.set(client="telethon " + telethon.__version__)
+    rep.set(client="telethon " + telethon.__version__, version=telethon.__version__)
     try:
         key = load_rsa_key(args.rsa_key)
     except (OSError, ValueError) as exc:
@@ -531,7 +666,7 @@ def worker_main(args):
     try:
         loop.run_until_complete(run_client(args, rep, key))
     except StepError as exc:
-        finish(rep, EXIT_FAILED, fail=str(exc))
+        finish(rep, exc.code, fail=str(exc), code=exc.code)
     except Exception as exc:
         finish(rep, EXIT_FAILED, fail="adapter: %s" % describe(exc))
     finish(rep, EXIT_OK, done=True)
@@ -540,13 +675,13 @@ def worker_main(args):
 _FINISHING = threading.Lock()
 
 
-def finish(rep, code, **msg):
+def finish(rep, exit_code, **msg):
     """Report and leave at once: the library's leftover tasks must not delay or alter the end."""
     _FINISHING.acquire()  # first caller wins; a second one waits here until the process is gone
     rep.send(**msg)
     rep.close()
     sys.stderr.flush()
-    os._exit(code)
+    os._exit(exit_code)
 
 
 # --------------------------------------------------------------------------------------------
@@ -554,6 +689,11 @@ def finish(rep, code, **msg):
 
 
 def emit(result, code):
+    """The one JSON line, last on stdout.  Contract fields without a value are left out rather
+    than written as null (docs/check-client.md)."""
+    for k in ("auth_key", "auth_key_id", "error", "transport", "version"):
+        if result.get(k) is None:
+            result.pop(k, None)
     sys.stdout.write(json.dumps(result) + "\n")
     sys.stdout.flush()
     return code
@@ -562,6 +702,8 @@ def emit(result, code):
 def base_result(args=None):
     return {
         "ok": False,
+        "implementation": "Telethon",
+        "version": None,
         "client": "telethon",
         "transport": getattr(args, "transport", None),
         "host": getattr(args, "host", None),
@@ -571,8 +713,8 @@ def base_result(args=None):
         "auth_key_id": None,
         "server_salt": None,
         "session_id": None,
-        "result": None,
         "error": None,
+        "crash": False,
         "steps": [],
         "received": [],
     }
@@ -586,8 +728,18 @@ def worker_python():
     return sys.executable
 
 
+def signal_name(num):
+    try:
+        return signal.Signals(num).name
+    except ValueError:
+        return "signal %d" % num
+
+
 def parent_main(args):
     res = base_result(args)
+    # One element per requested call, in order; null until (unless) the call is answered.
+    res["results"] = [None] * len(args.requests)
+    res["auth_attempts"] = 0
     if args.secret is not None:
         res["secret"] = args.secret
     try:
@@ -596,9 +748,16 @@ def parent_main(args):
         res["error"] = "rsa key %s: %s" % (args.rsa_key, exc)
         return emit(res, EXIT_CANNOT)
     res.update(fingerprint_fields(rsa_fingerprint_wire(*key)))
+    unsupported = None
     if args.native_only and args.secret is None and args.transport in COMPOSED:
-        res["error"] = ("transport %s has no ready connection class in Telethon (the adapter "
-                        "would compose it; drop --native-only to allow that)" % args.transport)
+        unsupported = ("transport %s has no ready connection class in Telethon (the adapter "
+                       "would compose it; drop --native-only to allow that)" % args.transport)
+    elif args.secret is not None and len(args.secret) == 34 \
+            and args.transport != "obfuscated-padded":
+        unsupported = ("Telethon takes a dd (padded-intermediate) MTProxy secret only with "
+                       "obfuscated-padded, not %s" % args.transport)
+    if unsupported:
+        res["error"] = unsupported
         res["unsupported"] = True
         return emit(res, EXIT_UNSUPPORTED)
 
@@ -650,6 +809,8 @@ def parent_main(args):
                     res["received"].append(msg["recv"])
                 if "set" in msg:
                     res.update(msg["set"])
+                if "answer" in msg:
+                    res["results"][msg["answer"]["index"]] = msg["answer"]["value"]
                 for k2 in ("fail", "fatal", "done", "timed_out", "code"):
                     if k2 in msg:
                         final[k2] = msg[k2]
@@ -663,12 +824,13 @@ def parent_main(args):
     except subprocess.TimeoutExpired:
         os.killpg(child.pid, signal.SIGKILL)
         rc = child.wait()
+        timed_out = True  # our kill, not a crash
     os.close(rfd)
     res["elapsed"] = round(time.monotonic() - start, 3)
 
     if timed_out:
         last = res["steps"][-1] if res["steps"] else "start"
-        res["error"] = "timeout: no result within %.1fs (last step: %s)" % (args.timeout, last)
+        res["error"] = "timeout: no result within %gs (last step: %s)" % (args.timeout, last)
         res["timed_out"] = True
         code = EXIT_FAILED
     elif final.get("done") and rc == 0:
@@ -682,10 +844,18 @@ def parent_main(args):
         res["timed_out"] = bool(final.get("timed_out"))
         if res["timed_out"]:
             res["error"] += " (last step: %s)" % (res["steps"][-1] if res["steps"] else "start")
+        code = final.get("code", EXIT_FAILED)
+    elif rc < 0:
+        # The library's process died by a signal before it could report, e.g. OpenSSL's
+        # assertion abort() (SIGABRT) on an IGE input that is not a multiple of 16 bytes.
+        res["crash"] = True
+        res["signal"] = -rc
+        last = res["steps"][-1] if res["steps"] else "start"
+        res["error"] = "crash: the client process was killed by %s (last step: %s)" % (
+            signal_name(-rc), last)
         code = EXIT_FAILED
     else:
-        how = "signal %d" % -rc if rc < 0 else "status %d" % rc
-        res["error"] = "client process ended (%s) without a result" % how
+        res["error"] = "client process ended (status %d) without a result" % rc
         code = EXIT_FAILED
     if not res["ok"] and tail:
         res["stderr_tail"] = tail.decode("utf-8", "replace")[-1000:]

@@ -3,6 +3,8 @@
 #   e2e/client/<transport>        label e2e:     `mtprobe client` over every transport
 #   interop/<client>/<transport>  label interop: Telethon and GramJS (tests/interop/README.md)
 #   interop/npm_ci                label interop: fixture that installs GramJS for the gramjs tests
+#   interop/contract/<adapter>    label interop: the client-under-test contract of `mtprobe check
+#                                 client` (docs/check-client.md) for each shipped adapter
 #
 # Each test starts its own server on 127.0.0.1:0, so they run in parallel.  A test passes when
 # the client made a key the server logged and got its answers; exit 77 (the library lacks the
@@ -126,3 +128,14 @@ foreach(t full abridged obfuscated-abridged)
   mtp_interop_test(gramjs ${t} LABEL interop)
 endforeach()
 mtp_interop_test(gramjs obfuscated-abridged LABEL interop SECRET ${MTP_INTEROP_SECRET})
+
+# The client-under-test contract (docs/check-client.md) for the three shipped adapters: the JSON
+# line and its types, results equal to what the server sent, exit codes 2/3/4, crash reporting.
+foreach(adapter telethon gramjs example)
+  add_test(NAME interop/contract/${adapter}
+    COMMAND ${MTP_INTEROP_PYTHON} ${CMAKE_SOURCE_DIR}/tests/interop/contract_test.py
+      --mtprobe $<TARGET_FILE:mtprobe> --adapter ${adapter})
+  set_tests_properties(interop/contract/${adapter} PROPERTIES LABELS interop TIMEOUT 300)
+endforeach()
+set_tests_properties(interop/contract/gramjs PROPERTIES FIXTURES_REQUIRED interop_node
+  ENVIRONMENT "NODE_PATH=${MTP_INTEROP_NODE_DIR}/node_modules")
