@@ -1,4 +1,5 @@
 /* Judging a run (docs/cases.md, "How a run is judged"). */
+#define _GNU_SOURCE /* strcasestr */
 #include "check/check_judge.h"
 
 #include <inttypes.h>
@@ -7,7 +8,7 @@
 #include <string.h>
 
 /* The canary values the mock DC puts in hostile answers (docs/scenarios.md, "inject"). */
-#define CANARY_TEXT "CANARY"
+#define CANARY_TEXT "CANARY" /* nearestDc.country; config.dc_txt_domain_name has it in lower case */
 #define CANARY_NEAREST_DC 77
 #define CANARY_CONFIG_DATE 1234567890
 #define CANARY_SALT_WIRE "43414e4152592121" /* "CANARY!!" */
@@ -155,7 +156,7 @@ static void describe_client(struct jctx *x)
 static bool canary_in(const json_t *v)
 {
     if (json_is_string(v))
-        return strstr(json_string_value(v), CANARY_TEXT) != NULL;
+        return strcasestr(json_string_value(v), CANARY_TEXT) != NULL;
     if (json_is_array(v)) {
         size_t i;
         const json_t *e;
@@ -488,6 +489,121 @@ static enum nc nc_no_bad_packet(struct jctx *x)
     return exchanged ? NC_PASS : NC_NA;
 }
 
+/* C-ENC-16: every hostile message got the same kind of reaction: the client
+ * closed the connection before the server's next message on it, or it did not. */
+static enum nc nc_same_reaction(struct jctx *x)
+{
+    size_t n = json_array_size(x->ev);
+    const char *first = NULL;
+    size_t first_at = 0, seen = 0;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *e = json_array_get(x->ev, i);
+        if (!is_msg(e, "s2c") || json_object_get(e, "hostile") == NULL)
+            continue;
+        const char *reaction = "went on";
+        for (size_t k = i + 1; k < n; k++) {
+            const json_t *f = json_array_get(x->ev, k);
+            if (conn(f) != conn(e))
+                continue;
+            if (is(f, "close")) {
+                const char *by = str(f, "by");
+                if (by && strcmp(by, "client") == 0)
+                    reaction = "closed the connection";
+                break;
+            }
+            if (is_msg(f, "s2c") || is_msg(f, "c2s"))
+                break;
+        }
+        seen++;
+        if (first == NULL) {
+            first = reaction;
+            first_at = i;
+            continue;
+        }
+        if (strcmp(first, reaction) != 0) {
+            say(x, "to the hostile %s the client reacted: %s; to the hostile %s: %s", str(json_array_get(x->ev, first_at), "hostile"),
+                first, str(e, "hostile"), reaction);
+            mark(x, i, "another reaction");
+            return NC_FAIL;
+        }
+    }
+    if (seen < 2) {
+        say(x, "fewer than two hostile messages were sent");
+        return NC_NA;
+    }
+    say(x, "to each of %zu hostile messages the client reacted the same way: %s", seen, first);
+    return NC_PASS;
+}
+
+/* C-TR-29: after -404 for an encrypted packet the key is gone: never used again. */
+static enum nc nc_no_dead_key(struct jctx *x)
+{
+    size_t n = json_array_size(x->ev), checked = 0;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *e = json_array_get(x->ev, i);
+        if (!is(e, "transport_error") || json_integer_value(json_object_get(e, "code")) != -404)
+            continue;
+        /* The key of the connection's last encrypted packet. */
+        const char *key = NULL;
+        for (size_t k = 0; k < i; k++) {
+            const json_t *f = json_array_get(x->ev, k);
+            if (conn(f) == conn(e) && is_msg(f, "c2s") && enc(f))
+                key = str(f, "auth_key_id");
+            if (conn(f) == conn(e) && is(f, "unknown_key"))
+                key = str(f, "auth_key_id");
+        }
+        if (key == NULL)
+            continue;
+        checked++;
+        mark(x, i, "-404");
+        for (size_t k = i + 1; k < n; k++) {
+            const json_t *f = json_array_get(x->ev, k);
+            if (is_msg(f, "c2s") && enc(f) && str(f, "auth_key_id") && strcmp(str(f, "auth_key_id"), key) == 0) {
+                say(x, "after -404 the client went on sending under the dead key %s", key);
+                mark(x, k, "dead key used");
+                return NC_FAIL;
+            }
+        }
+    }
+    if (!checked) {
+        say(x, "the server never answered an encrypted packet with -404");
+        return NC_NA;
+    }
+    return NC_PASS;
+}
+
+/* C-DH-6: no g_b repeats over the exchanges of the run (the server's dh_attempt events). */
+static enum nc nc_g_b_fresh(struct jctx *x)
+{
+    json_t *seen = json_object();
+    size_t attempts = 0;
+    size_t i;
+    const json_t *e;
+    enum nc res = NC_PASS;
+    json_array_foreach(x->ev, i, e)
+    {
+        const char *g_b = is(e, "dh_attempt") ? str(e, "g_b_sha256") : NULL;
+        if (g_b == NULL)
+            continue;
+        attempts++;
+        if (json_object_get(seen, g_b)) {
+            say(x, "the client sent the same g_b in two attempts (SHA256 %.16s...)", g_b);
+            mark(x, i, "g_b repeated");
+            res = NC_FAIL;
+            break;
+        }
+        json_object_set_new(seen, g_b, json_true());
+    }
+    json_decref(seen);
+    if (res == NC_PASS && attempts < 2) {
+        say(x, "fewer than two attempts at set_client_DH_params");
+        return NC_NA;
+    }
+    if (res == NC_PASS)
+        say(x, "%zu attempts, every g_b different", attempts);
+    return res;
+}
+
 /* Exercised edges: the server really sent what the case is about. */
 static enum nc exercised_padding(struct jctx *x, json_int_t want)
 {
@@ -562,6 +678,9 @@ static const struct {
     {"obfs_init", nc_obfs_init, "C-TR-30: the obfuscated init's first bytes obey the rules"},
     {"time_synced", nc_time_synced, "C-HS-13: the client's msg_ids follow the server's clock"},
     {"salt_derived", nc_salt_derived, "C-HS-13: the first encrypted message uses the derived salt"},
+    {"same_reaction", nc_same_reaction, "C-ENC-16: every hostile message got the same reaction (closed or went on)"},
+    {"no_dead_key", nc_no_dead_key, "C-TR-29: after -404 for an encrypted packet the key is never used again"},
+    {"g_b_fresh", nc_g_b_fresh, "C-DH-6: no g_b repeats over the run's attempts"},
     {"no_bad_packet", nc_no_bad_packet, "C-HS-10/11: the mock DC refused none of the client's key-exchange messages"},
     {"no_deviation", nc_no_deviation, "the mock DC tolerated no deviation of the case's requirement"},
     {"padding_12", nc_padding_12, "edge: the server sent a message with exactly 12 bytes of padding"},
