@@ -350,7 +350,12 @@ int kat_run(const struct kat_options *o, struct kat_target *target, json_t *repo
             rc = list_add(&files, o->paths[i], base ? base + 1 : o->paths[i]);
         }
     }
+    /* The vector files, each with its source and spec (the report's per-file metadata). */
     json_t *suites = json_object_get(report, "suites");
+    if (suites == NULL) {
+        suites = json_array();
+        json_object_set_new(report, "suites", suites);
+    }
     json_int_t next_id = 1;
     for (size_t i = 0; i < files.n && rc == 0; i++) {
         if (o->filter && strstr(files.names[i], o->filter) == NULL)
