@@ -149,9 +149,18 @@ static void upgrade_legacy_kat(json_t *report)
         json_array_foreach(json_object_get(s, "cases"), j, c)
         {
             const char *title = str_of(c, "name");
-            json_array_append_new(cases, json_pack("{s:s, s:s, s:s, s:s}", "id", str_of(c, "id") ? str_of(c, "id") : "?",
-                                                   "title", title && *title ? title : (str_of(c, "id") ? str_of(c, "id") : "?"),
-                                                   "area", area, "group", name));
+            json_t *nc = json_pack("{s:s, s:s, s:s, s:s}", "id", str_of(c, "id") ? str_of(c, "id") : "?", "title",
+                                   title && *title ? title : (str_of(c, "id") ? str_of(c, "id") : "?"), "area", area,
+                                   "group", name);
+            static const char *const from_case[] = {"op", "result", "flags"};
+            for (size_t k = 0; k < sizeof from_case / sizeof from_case[0]; k++)
+                if (json_object_get(c, from_case[k]))
+                    json_object_set(nc, from_case[k], json_object_get(c, from_case[k]));
+            static const char *const from_suite[] = {"requirements", "spec"};
+            for (size_t k = 0; k < sizeof from_suite / sizeof from_suite[0]; k++)
+                if (json_object_get(s, from_suite[k]))
+                    json_object_set(nc, from_suite[k], json_object_get(s, from_suite[k]));
+            json_array_append_new(cases, nc);
             json_t *r = json_pack("{s:s, s:n, s:i, s:s}", "case", str_of(c, "id") ? str_of(c, "id") : "?", "transport",
                                   "repeat", 0, "verdict",
                                   strcmp(str_of(c, "status") ? str_of(c, "status") : "", "failed") == 0
@@ -240,6 +249,8 @@ int mtp_report_finish(json_t *report, char *why, size_t why_len)
         json_object_set_new(report, "kind", kind_of_command(str_of(report, "command")));
     if (json_object_get(report, "results") == NULL && json_is_array(json_object_get(report, "suites")))
         upgrade_legacy_kat(report);
+    else if (strncmp(str_of(report, "kind"), "check-", 6) == 0)
+        json_object_del(report, "suites"); /* check reports before the model: their JUnit view, now derived */
     static const char *const arrays[] = {"areas", "cases", "results"};
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++) {
         json_t *a = json_object_get(report, arrays[i]);
