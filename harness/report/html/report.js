@@ -121,20 +121,26 @@
   }
 
   function runsTable() {
+    /* An implementation named by its command alone shows under "command". */
+    const implOf = (run) => {
+      const o = run.options || {};
+      return run.implementation && run.implementation !== o.cmd && run.implementation !== run.command ? run.implementation : '';
+    };
+    const showImpl = runs.some(implOf);
+    const showVer = runs.some((run) => run.implementation_version);
     const rows = runs.map((run) => {
       const s = run.summary || {};
       const o = run.options || {};
       const tally = SEVERITY.filter((v) => s[v]).map((v) => `${sym(v)}\u00a0${s[v]}`).join(' ');
-      /* An implementation named by its command alone shows under "command". */
-      const impl = run.implementation && run.implementation !== o.cmd && run.implementation !== run.command ? run.implementation : '';
-      return `<tr><td><b>${esc(run.id)}</b></td><td>${esc(impl)}</td>
-        <td>${esc(run.implementation_version || '')}</td><td>${esc((run.transports || []).join(', '))}</td>
+      return `<tr><td><b>${esc(run.id)}</b></td>${showImpl ? `<td>${esc(implOf(run))}</td>` : ''}
+        ${showVer ? `<td>${esc(run.implementation_version || '')}</td>` : ''}<td>${esc((run.transports || []).join(', '))}</td>
         <td>${esc(o.seed !== undefined ? o.seed : '')}</td><td>${esc(run.started || '')}</td>
         <td>${esc(fmtDuration(run.duration_s))}</td><td>${tally}</td>
-        <td class="cmd mono" title="${esc(run.command + (o.cmd ? ': ' + o.cmd : ''))}">${esc(o.cmd || run.command || '')}</td></tr>`;
+        <td class="cmd mono" title="${esc(o.cmd || run.command)}">${esc(o.cmd || run.command || '')}</td></tr>`;
     }).join('');
-    return `<table class="runs"><thead><tr><th>column</th><th>implementation</th><th>version</th><th>transports</th>
-      <th>seed</th><th>started</th><th>took</th><th>results</th><th>command</th></tr></thead><tbody>${rows}</tbody></table>`;
+    return `<table class="runs"><thead><tr><th>column</th>${showImpl ? '<th>implementation</th>' : ''}
+      ${showVer ? '<th>version</th>' : ''}<th>transports</th><th>seed</th><th>started</th><th>took</th><th>results</th>
+      <th>command</th></tr></thead><tbody>${rows}</tbody></table>`;
   }
 
   function failureList(level) {
