@@ -215,7 +215,7 @@ struct file_counts {
 static const char *area_title(const char *area)
 {
     static const char *const titles[][2] = {
-        {"aes_ige", "AES-256-IGE"},        {"auth", "Auth-key exchange samples"}, {"dh", "DH parameter checks"},
+        {"aes_ige", "AES-IGE"},            {"auth", "Auth-key exchange samples"}, {"dh", "DH parameter checks"},
         {"hash", "Hashes"},                {"msgcrypt", "Message encryption"},    {"pq", "pq factorisation"},
         {"rsa", "RSA"},                    {"tl", "TL encoding"},                 {"transport", "Transports"},
     };

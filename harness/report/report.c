@@ -247,6 +247,10 @@ int mtp_report_finish(json_t *report, char *why, size_t why_len)
     json_object_set_new(report, "report_format", json_string(MTP_REPORT_FORMAT));
     if (str_of(report, "kind") == NULL)
         json_object_set_new(report, "kind", kind_of_command(str_of(report, "command")));
+    if (str_of(report, "kind") == NULL) {
+        say(why, why_len, "out of memory");
+        return -1;
+    }
     if (json_object_get(report, "results") == NULL && json_is_array(json_object_get(report, "suites")))
         upgrade_legacy_kat(report);
     else if (strncmp(str_of(report, "kind"), "check-", 6) == 0)

@@ -33,9 +33,14 @@ static void line(struct mtp_text *t, const char *label, const json_t *v)
     free(s);
 }
 
+static const char *verdict_of(const json_t *r)
+{
+    return mtp_verdict_name(mtp_verdict_parse(str_of(r, "verdict")));
+}
+
 static void details(struct mtp_text *t, const json_t *c, const json_t *r, bool several)
 {
-    const char *verdict = str_of(r, "verdict");
+    const char *verdict = verdict_of(r);
     if (several || str_of(r, "raw_verdict"))
         mtp_text_add(t, "[repeat %lld] %s%s%s%s\n", (long long)json_integer_value(json_object_get(r, "repeat")), verdict,
                      str_of(r, "raw_verdict") ? " (judged " : "", str_of(r, "raw_verdict") ? str_of(r, "raw_verdict") : "",
@@ -73,9 +78,9 @@ static char *headline(const json_t *c, const json_t *r)
     const char *level = str_of(r, "level") ? str_of(r, "level") : str_of(c, "level");
     char buf[1024];
     if (req)
-        snprintf(buf, sizeof buf, "%s [%s %s] %.900s", str_of(r, "verdict"), req, level ? level : "", obs ? obs : "");
+        snprintf(buf, sizeof buf, "%s [%s %s] %.900s", verdict_of(r), req, level ? level : "", obs ? obs : "");
     else
-        snprintf(buf, sizeof buf, "%.900s", obs ? obs : str_of(r, "verdict"));
+        snprintf(buf, sizeof buf, "%.900s", obs ? obs : verdict_of(r));
     return strdup(buf);
 }
 

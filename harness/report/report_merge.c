@@ -75,7 +75,7 @@ json_t *mtp_report_merge(json_t *const *reports, const char *const *labels, size
             else
                 snprintf(want, sizeof want, "%s", old);
             char *id = unique_id(taken, want);
-            json_t *copy = json_copy(run);
+            json_t *copy = json_deep_copy(run); /* finishing recounts its summary: not the input's */
             json_object_set_new(copy, "id", json_string(id));
             json_array_append_new(runs, copy);
             json_object_set_new(rename, old, json_string(id));

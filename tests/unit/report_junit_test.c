@@ -7,6 +7,14 @@
 #include "mtp_test.h"
 #include "report/report.h"
 
+/* Appends the items of a new array and releases it (json_array_extend keeps its reference). */
+static void extend_new(json_t *arr, json_t *items)
+{
+    ck_assert_ptr_nonnull(items);
+    ck_assert_int_eq(json_array_extend(arr, items), 0);
+    json_decref(items);
+}
+
 static char *write_and_read(const json_t *r)
 {
     const char *dir = mtp_test_tmpdir();
@@ -26,13 +34,13 @@ static char *write_and_read(const json_t *r)
 static json_t *check_report(void)
 {
     json_t *r = mtp_report_new("check client", "impl <1>");
-    json_array_extend(json_object_get(r, "cases"),
+    extend_new(json_object_get(r, "cases"),
                       json_pack("[{s:s, s:s, s:s, s:s, s:s, s:{s:s}}, {s:s, s:s, s:s, s:s, s:s}, {s:s, s:s, s:s}]",
                                 "id", "c.one", "title", "one", "area", "dh", "requirement", "C-DH-1", "level", "MUST",
                                 "spec", "url", "https://core.telegram.org/mtproto/auth_key", "id", "c.two", "title",
                                 "two", "area", "dh", "requirement", "C-DH-2", "level", "SHOULD", "id", "c.three",
                                 "title", "three", "area", "dh"));
-    json_array_extend(
+    extend_new(
         json_object_get(r, "results"),
         json_pack("[{s:s, s:s, s:i, s:s, s:s, s:s, s:i},"  /* c.one intermediate: pass then fail (repeats) */
                   " {s:s, s:s, s:i, s:s, s:s, s:s, s:i},"
@@ -90,10 +98,10 @@ END_TEST
 START_TEST(runs_without_transports_group_by_case_group)
 {
     json_t *r = mtp_report_new("kat", "shim");
-    json_array_extend(json_object_get(r, "cases"),
+    extend_new(json_object_get(r, "cases"),
                       json_pack("[{s:s, s:s, s:s, s:s}, {s:s, s:s, s:s, s:s}]", "id", "a/x#1", "title", "t", "area", "a",
                                 "group", "a/x", "id", "b/y#1", "title", "t", "area", "b", "group", "b/y"));
-    json_array_extend(json_object_get(r, "results"),
+    extend_new(json_object_get(r, "results"),
                       json_pack("[{s:s, s:s}, {s:s, s:s, s:s, s:o, s:o}]", "case", "a/x#1", "verdict", "acceptable",
                                 "case", "b/y#1", "verdict", "fail", "message", "field \"out\": expected 1, got 2",
                                 "expected", json_pack("{s:i}", "out", 1), "observed", json_pack("{s:i}", "out", 2)));

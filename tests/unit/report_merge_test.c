@@ -6,15 +6,23 @@
 #include "mtp_test.h"
 #include "report/report.h"
 
+/* Appends the items of a new array and releases it (json_array_extend keeps its reference). */
+static void extend_new(json_t *arr, json_t *items)
+{
+    ck_assert_ptr_nonnull(items);
+    ck_assert_int_eq(json_array_extend(arr, items), 0);
+    json_decref(items);
+}
+
 static json_t *run_report(const char *impl, const char *verdict_a, const char *verdict_b)
 {
     json_t *r = mtp_report_new("check client", impl);
-    json_array_extend(json_object_get(r, "areas"),
+    extend_new(json_object_get(r, "areas"),
                       json_pack("[{s:s, s:s}, {s:s, s:s}]", "id", "dh", "title", "DH", "id", "session", "title", "S"));
-    json_array_extend(json_object_get(r, "cases"),
+    extend_new(json_object_get(r, "cases"),
                       json_pack("[{s:s, s:s, s:s, s:s}, {s:s, s:s, s:s, s:s}]", "id", "c.a", "title", "a", "area", "dh",
                                 "level", "MUST", "id", "c.b", "title", "b", "area", "session", "level", "MAY"));
-    json_array_extend(json_object_get(r, "results"),
+    extend_new(json_object_get(r, "results"),
                       json_pack("[{s:s, s:s, s:s}, {s:s, s:s, s:s}]", "case", "c.a", "transport", "intermediate",
                                 "verdict", verdict_a, "case", "c.b", "transport", "intermediate", "verdict", verdict_b));
     json_object_set_new(r, "duration_s", json_real(2.5));

@@ -54,15 +54,23 @@ START_TEST(run_labels)
 }
 END_TEST
 
+/* Appends the items of a new array and releases it (json_array_extend keeps its reference). */
+static void extend_new(json_t *arr, json_t *items)
+{
+    ck_assert_ptr_nonnull(items);
+    ck_assert_int_eq(json_array_extend(arr, items), 0);
+    json_decref(items);
+}
+
 static json_t *sample(void)
 {
     json_t *r = mtp_report_new("check client", "/usr/bin/python3 a/telethon_adapter.py --x {host}");
     json_object_set_new(r, "options", json_pack("{s:[s,s], s:i}", "transports", "intermediate", "full", "seed", 7));
-    json_array_extend(json_object_get(r, "cases"),
+    extend_new(json_object_get(r, "cases"),
                       json_pack("[{s:s, s:s, s:s, s:s}, {s:s, s:s, s:s, s:s}, {s:s, s:s, s:s, s:s}]", "id", "c.must",
                                 "title", "t1", "area", "dh", "level", "MUST", "id", "c.should", "title", "t2", "area",
                                 "dh", "level", "SHOULD", "id", "c.may", "title", "t3", "area", "session", "level", "MAY"));
-    json_array_extend(json_object_get(r, "results"),
+    extend_new(json_object_get(r, "results"),
                       json_pack("[{s:s, s:s, s:s}, {s:s, s:s, s:s}, {s:s, s:s, s:s}, {s:s, s:s, s:s, s:s},"
                                 " {s:s, s:s, s:s}, {s:s, s:s}]",
                                 "case", "c.must", "transport", "intermediate", "verdict", "fail",       //

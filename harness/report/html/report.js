@@ -30,7 +30,7 @@
     .replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
   const worst = (a, b) => (SEVERITY.indexOf(a) >= SEVERITY.indexOf(b) ? a : b);
   const sym = (v) => `<span class="sym v-${esc(v)}">${esc(SYMBOL[v] || '?')}</span>`;
-  const levelBadge = (l) => `<span class="lvl lvl-${esc(l || 'none')}">${esc(l || '\u2014')}</span>`;
+  const levelBadge = (l) => (l ? `<span class="lvl lvl-${esc(l)}">${esc(l)}</span>` : '');
 
   const report = JSON.parse($('#mtp-report').textContent);
   const results = report.results || [];
@@ -201,7 +201,7 @@
 
   function controls() {
     const presentLevels = LEVELS.filter((l) => cases.some((c) => levelOf(c) === l));
-    const lv = presentLevels.map((l) => `<label><input type="checkbox" name="level" value="${l}" checked> ${levelBadge(l === 'none' ? '' : l)}</label>`).join('');
+    const lv = presentLevels.map((l) => `<label><input type="checkbox" name="level" value="${l}" checked> ${l === 'none' ? 'no level' : levelBadge(l)}</label>`).join('');
     const vd = SEVERITY.filter((v) => counts[v]).map((v) => `<label><input type="checkbox" name="verdict" value="${v}" checked> ${sym(v)}</label>`).join('');
     const ar = areas.map((a) => `<option value="${esc(a)}">${esc(areaTitle.get(a))}</option>`).join('');
     return `<div class="controls" id="controls">
@@ -392,10 +392,17 @@
     const level = r.level || c.level;
     const req = r.requirement || c.requirement || (c.requirements || []).join(', ');
     const spec = c.spec && typeof c.spec === 'object' && !Array.isArray(c.spec) ? c.spec : null;
-    h += '<h3>Requirement</h3>';
-    h += `<p>${levelBadge(level)} <b>${esc(req || '\u2014')}</b>${spec && spec.section ? ' \u00b7 ' + esc(spec.section) : ''}
-      ${spec && spec.url ? ' \u00b7 ' + link(spec.url) : ''}${Array.isArray(c.spec) ? ' \u00b7 ' + c.spec.map(link).join(', ') : ''}</p>`;
-    if (spec && spec.quote) h += `<blockquote class="quote">${esc(spec.quote)}</blockquote>`;
+    if (level || req || c.spec) {
+      h += '<h3>Requirement</h3>';
+      h += `<p>${levelBadge(level)} <b>${esc(req || '')}</b>${spec && spec.section ? ' \u00b7 ' + esc(spec.section) : ''}
+        ${spec && spec.url ? ' \u00b7 ' + link(spec.url) : ''}${Array.isArray(c.spec) ? ' \u00b7 ' + c.spec.map(link).join(', ') : ''}</p>`;
+      if (spec && spec.quote) h += `<blockquote class="quote">${esc(spec.quote)}</blockquote>`;
+    }
+    if (c.op) {   /* a known-answer vector: its file and where the values come from */
+      const file = (report.suites || []).find((x) => x.name === c.group) || {};
+      h += '<h3>Vector</h3>' + kv([['file', c.group], ['about', file.title], ['source', file.source],
+        ['operation', c.op], ['expected result', c.result], ['flags', (c.flags || []).join(', ')]]);
+    }
     if (c.note) h += `<p class="note"><i>${esc(c.note)}</i></p>`;
     h += '<h3>Run</h3>' + kv([
       ['implementation', `${esc(run.implementation || r.run)}${run.implementation_version ? ' ' + esc(run.implementation_version) : ''} <span class="tag">${esc(r.run)}</span>`, true],
