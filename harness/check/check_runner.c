@@ -647,6 +647,25 @@ int check_run(const struct check_options *o, const struct check_suite *suite, st
         if (version == NULL)
             version = json_string_value(json_object_get(line, "version"));
     }
+    /* Adapters and the reference client name themselves as "client": "<name> <version>". */
+    char client_name[128] = "", client_version[64] = "";
+    for (size_t i = 0; i < n && (impl == NULL || version == NULL) && client_name[0] == '\0'; i++) {
+        const char *who = json_string_value(
+            json_object_get(json_object_get(json_object_get(items[i].result, "client"), "line"), "client"));
+        const char *sp = who ? strrchr(who, ' ') : NULL;
+        if (who == NULL || *who == '\0')
+            continue;
+        if (sp && sp[1] >= '0' && sp[1] <= '9') {
+            snprintf(client_name, sizeof client_name, "%.*s", (int)(sp - who), who);
+            snprintf(client_version, sizeof client_version, "%s", sp + 1);
+        } else {
+            snprintf(client_name, sizeof client_name, "%s", who);
+        }
+    }
+    if (impl == NULL && client_name[0])
+        impl = client_name;
+    if (version == NULL && client_version[0])
+        version = client_version;
     if (impl == NULL)
         impl = o->cmd;
     char command[512];
