@@ -87,7 +87,7 @@ int mtp_report_write_junit(const json_t *report, const char *path, char *why, si
 
 /* The HTML report: one self-contained file (inline CSS and JS, no network).
  * Each result's details (expected/observed, client, wire log ...) are stored
- * as a separate blob, gzip + base64 by default, decoded only when its cell is
+ * as a separate blob (gzip + base64 when that is shorter), decoded only when its cell is
  * opened, so large reports open fast. */
 struct mtp_report_html_options {
     bool plain_blobs;      /* blobs as JSON text instead of gzip + base64 (for debugging) */

@@ -76,7 +76,9 @@ static int gzip_bytes(const char *in, size_t n, unsigned char **out, size_t *out
     return 0;
 }
 
-/* One blob: the JSON of v, gzip + base64 (or the JSON text itself, quoted). */
+/* One blob, a JSON string: the JSON text of v itself (it starts with '{'),
+ * or its gzip in base64 (which never holds a '{') when that is shorter, so
+ * small blobs, like most of kat's, do not grow. */
 static void put_blob(struct mtp_text *t, const json_t *v, bool plain)
 {
     char *s = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -84,18 +86,24 @@ static void put_blob(struct mtp_text *t, const json_t *v, bool plain)
         t->failed = 1;
         return;
     }
-    if (plain) {
-        json_t *str = json_string(s);
-        put_json(t, str);
-        json_decref(str);
-        free(s);
-        return;
-    }
+    size_t n = strlen(s);
     unsigned char *gz = NULL;
     size_t gn = 0;
-    if (gzip_bytes(s, strlen(s), &gz, &gn) != 0) {
+    if (!plain && gzip_bytes(s, n, &gz, &gn) != 0) {
         free(s);
         t->failed = 1;
+        return;
+    }
+    /* base64 is 4/3 of the gzip; the quoted JSON is about n (quotes escaped). */
+    if (plain || 4 * ((gn + 2) / 3) >= n) {
+        json_t *str = json_string(s);
+        if (str == NULL)
+            t->failed = 1;
+        else
+            put_json(t, str);
+        json_decref(str);
+        free(s);
+        free(gz);
         return;
     }
     free(s);
@@ -113,12 +121,27 @@ static void put_blob(struct mtp_text *t, const json_t *v, bool plain)
     free(gz);
 }
 
+/* What the light data lacks: the page puts the two together. */
+static json_t *rest_of(const json_t *o, const char *const *keys, size_t n)
+{
+    json_t *out = json_copy((json_t *)o);
+    if (out == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        json_object_del(out, keys[i]);
+    return out;
+}
+
 /* The page keeps report.json's wire log, less the hex of very large messages
  * when a cap is set (report.json always has it). */
 static json_t *result_blob(const json_t *r, size_t cap)
 {
-    json_t *b = json_deep_copy(r);
-    if (b == NULL || cap == 0)
+    json_t *b = cap ? json_deep_copy(r) : json_copy((json_t *)r);
+    if (b == NULL)
+        return NULL;
+    for (size_t i = 0; i < sizeof light_result_keys / sizeof light_result_keys[0]; i++)
+        json_object_del(b, light_result_keys[i]);
+    if (cap == 0)
         return b;
     size_t i;
     json_t *ev;
@@ -185,7 +208,7 @@ int mtp_report_write_html(const json_t *report, const char *path, const struct m
     put_template_part(&t, &cur, "/*MTP:DATA*/");
     put_json(&t, light);
     put_template_part(&t, &cur, "/*MTP:BLOBS*/");
-    mtp_text_add(&t, "{\"encoding\":\"%s\",\"results\":[", o->plain_blobs ? "json" : "gzip-base64");
+    mtp_text_add(&t, "{\"encoding\":\"%s\",\"results\":[", o->plain_blobs ? "json" : "gzip-base64-or-json");
     json_array_foreach(json_object_get(report, "results"), i, r)
     {
         if (i)
@@ -203,7 +226,13 @@ int mtp_report_write_html(const json_t *report, const char *path, const struct m
     {
         if (i)
             mtp_text_put(&t, ",\n", 2);
-        put_blob(&t, r, o->plain_blobs);
+        json_t *b = rest_of(r, light_case_keys, sizeof light_case_keys / sizeof light_case_keys[0]);
+        if (b == NULL) {
+            t.failed = 1;
+            break;
+        }
+        put_blob(&t, b, o->plain_blobs);
+        json_decref(b);
     }
     mtp_text_add(&t, "]}");
     put_template_part(&t, &cur, "/*MTP:JS*/");

@@ -328,6 +328,22 @@ def main():
             single = json.load(f)
         check_page(b, os.path.join(ref, "index.html"), single, deep=False)
         print("single-run report: the page agrees with report.json")
+        # The other kinds: kat (no transports, no wire logs) and the fuzz summary.
+        kat = os.path.join(work, "kat")
+        run([mtprobe, "kat", "--vectors", os.path.join(src, "vectors/aes_ige"), "--report-dir", kat])
+        fuzz = os.path.join(work, "fuzz")
+        run([mtprobe, "report", "merge", os.path.join(os.path.dirname(os.path.abspath(__file__)), "fuzz_sample.json"),
+             "--out", fuzz])
+        for name, html, rpath, section in (("kat", f"{kat}/kat.html", f"{kat}/kat.json", "Vector"),
+                                            ("fuzz", f"{fuzz}/index.html", f"{fuzz}/report.json", "Fuzzing")):
+            with open(rpath) as f:
+                other = json.load(f)
+            check_page(b, html, other, deep=False)
+            b.eval("document.querySelector('#matrix td.c[data-v]').click()")
+            b.wait_for("document.getElementById('detail').dataset.state === 'open'", what=f"a {name} result to open")
+            check(section in b.eval("document.getElementById('detail').textContent"), f"the {name} result lacks {section}")
+            check(not b.console_errors, "console errors: " + "; ".join(b.console_errors))
+            print(f"{name} report: the page agrees with report.json")
         break_pages(b, os.path.join(merged, "index.html"), report, work)
         print("broken pages (console error, wrong data, dead script) are refused")
         if not a.skip_perf:

@@ -98,18 +98,21 @@
 
   let blobs = null;
   const blobCache = new Map();
+  /* A blob is JSON text (it starts with '{') or gzip in base64 (which has no '{'). */
   async function inflate(text) {
-    if (blobs.encoding === 'json') return JSON.parse(text);
+    if (text[0] === '{') return JSON.parse(text);
     const bin = atob(text);
     const bytes = new Uint8Array(bin.length);
     for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
     const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
     return JSON.parse(await new Response(stream).text());
   }
+  /* The whole result (or case): its light part and its blob together. */
   function blob(kind, i) {
     if (!blobs) blobs = JSON.parse($('#mtp-blobs').textContent);
     const key = kind + i;
-    if (!blobCache.has(key)) blobCache.set(key, inflate(blobs[kind][i]));
+    const light = kind === 'results' ? results[i] : cases[i];
+    if (!blobCache.has(key)) blobCache.set(key, inflate(blobs[kind][i]).then((rest) => Object.assign({}, light, rest)));
     return blobCache.get(key);
   }
 
