@@ -225,6 +225,18 @@ def check_page(b, html, report, shot=None, deep=True, ready_timeout=30):
     b.eval(f"(() => {{ const s = document.getElementById('f-area'); s.value = {json.dumps(area)};"
            "s.dispatchEvent(new Event('change', {bubbles: true})); })()")
     check(visible_rows(b) == sum(1 for c in exp["cases"] if areas[c] == area), "the area filter shows the wrong rows")
+    # The keyboard: arrows walk the cells, Enter opens one.
+    b.eval("(() => { const s = document.getElementById('f-area'); s.value = '';"
+           "s.dispatchEvent(new Event('change', {bubbles: true})); })()")
+    b.eval("document.querySelector('#matrix td.c[data-v]').focus()")
+    for key in ("ArrowRight", "ArrowDown", "Enter"):
+        b.eval(f"document.activeElement.dispatchEvent(new KeyboardEvent('keydown', {{key: '{key}', bubbles: true}}))")
+    b.wait_for("document.getElementById('detail').dataset.state === 'open'", what="Enter to open the focused cell")
+    second_row = b.eval("document.querySelectorAll('#matrix tr.case')[1].dataset.ci")
+    shown = report["results"][int(b.eval("document.getElementById('detail').dataset.result"))]
+    want_col = b.eval("window.mtpReport.columns[1]")
+    check(shown["case"] == b.eval(f"window.mtpReport.cases[{second_row}].id") and shown["run"] == want_col["run"]
+          and (shown["transport"] or "") == want_col["transport"], "arrow keys and Enter opened the wrong cell")
     check(not b.console_errors, "console errors: " + "; ".join(b.console_errors))
 
 

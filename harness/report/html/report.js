@@ -326,9 +326,32 @@
       if (e.target.closest('button.close')) closeDetail();
     });
     document.addEventListener('keydown', (e) => {
+      const cell = e.target.matches && e.target.matches('td.c[data-cell]') ? e.target : null;
       if (e.key === 'Escape') closeDetail();
-      else if (e.key === 'Enter' && e.target.matches && e.target.matches('td.c[data-cell]')) openCell(e.target.dataset.cell);
+      else if (cell && (e.key === 'Enter' || e.key === ' ')) { e.preventDefault(); openCell(cell.dataset.cell); }
+      else if (cell && e.key.startsWith('Arrow')) { e.preventDefault(); moveFocus(cell, e.key); }
     });
+  }
+
+  /* Arrow keys walk the visible cells. */
+  function moveFocus(cell, key) {
+    const row = cell.parentElement;
+    const col = Array.prototype.indexOf.call(row.cells, cell);
+    let target = null;
+    if (key === 'ArrowLeft' || key === 'ArrowRight') {
+      const step = key === 'ArrowLeft' ? -1 : 1;
+      for (let k = col + step; k >= 0 && k < row.cells.length && !target; k += step) {
+        if (row.cells[k].matches('td.c[data-cell]')) target = row.cells[k];
+      }
+    } else {
+      const rows = $$('#matrix tr.case:not(.hidden)').filter((tr) => !tr.parentElement.classList.contains('hidden'));
+      const i = rows.indexOf(row) + (key === 'ArrowUp' ? -1 : 1);
+      if (i >= 0 && i < rows.length) {
+        const c = rows[i].cells[col];
+        if (c && c.matches('td.c[data-cell]')) target = c;
+      }
+    }
+    if (target) target.focus();
   }
 
   /* --- the case drawer --------------------------------------------------- */
