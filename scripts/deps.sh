@@ -9,6 +9,7 @@ pkgs=(
   libssl-dev zlib1g-dev libpcap-dev           # OpenSSL 3, zlib (CRC32, gzip_packed), pcap decoding
   libjansson-dev libevent-dev check           # JSON, the mock server's event loop, unit tests
   python3 python3-telethon nodejs npm ca-certificates   # real third-party clients for the interop tests
+  chromium python3-jsonschema python3-junitparser      # the report tests: HTML in a browser, schema, JUnit
 )
 
 missing=()

@@ -460,21 +460,6 @@ static enum check_verdict verdict_of(const json_t *r)
     return CHECK_ERROR;
 }
 
-static const char *junit_status(enum check_verdict v)
-{
-    switch (v) {
-    case CHECK_PASS:
-        return "pass";
-    case CHECK_UNSUPPORTED:
-    case CHECK_XFAIL:
-        return "unsupported";
-    case CHECK_ERROR:
-        return "error";
-    default:
-        return "fail";
-    }
-}
-
 static json_t *case_json(const struct check_case *c)
 {
     json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:O, s:s, s:s}", "id", c->id, "requirement",
@@ -664,6 +649,25 @@ int check_run(const struct check_options *o, const struct check_suite *suite, st
         if (version == NULL)
             version = json_string_value(json_object_get(line, "version"));
     }
+    /* Adapters and the reference client name themselves as "client": "<name> <version>". */
+    char client_name[128] = "", client_version[64] = "";
+    for (size_t i = 0; i < n && (impl == NULL || version == NULL) && client_name[0] == '\0'; i++) {
+        const char *who = json_string_value(
+            json_object_get(json_object_get(json_object_get(items[i].result, "client"), "line"), "client"));
+        const char *sp = who ? strrchr(who, ' ') : NULL;
+        if (who == NULL || *who == '\0')
+            continue;
+        if (sp && sp[1] >= '0' && sp[1] <= '9') {
+            snprintf(client_name, sizeof client_name, "%.*s", (int)(sp - who), who);
+            snprintf(client_version, sizeof client_version, "%s", sp + 1);
+        } else {
+            snprintf(client_name, sizeof client_name, "%s", who);
+        }
+    }
+    if (impl == NULL && client_name[0])
+        impl = client_name;
+    if (version == NULL && client_version[0])
+        version = client_version;
     if (impl == NULL)
         impl = o->cmd;
     char command[512];
@@ -689,8 +693,6 @@ int check_run(const struct check_options *o, const struct check_suite *suite, st
     json_object_set_new(report, "cases", cases);
     json_object_set(report, "areas", json_object_get(suite->catalogue, "areas"));
     json_t *results = json_array();
-    json_t *suites = json_object_get(report, "suites");
-    json_t *by_transport[CHECK_MAX_TRANSPORTS] = {NULL};
     for (size_t i = 0; i < n; i++) {
         struct run_item *it = &items[i];
         json_t *r = it->result;
@@ -714,23 +716,6 @@ int check_run(const struct check_options *o, const struct check_suite *suite, st
         else if (bad && (it->c->level == CHECK_SHOULD || it->c->level == CHECK_RECOMMENDED))
             totals->should_failed++;
         json_array_append(results, r);
-        if (by_transport[it->transport] == NULL) {
-            char name[256];
-            snprintf(name, sizeof name, "%s %s", impl, check_transport_names[it->transport]);
-            by_transport[it->transport] = json_pack("{s:s, s:s, s:[]}", "name", name, "title", name, "cases");
-            json_array_append_new(suites, by_transport[it->transport]);
-        }
-        json_t *jc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "id", it->c->id, "name", it->c->title, "status",
-                               junit_status(v), "verdict", check_verdict_name(v), "expected",
-                               json_string_value(json_object_get(r, "expected")), "observed",
-                               json_string_value(json_object_get(r, "observed")));
-        json_object_set_new(jc, "message", json_sprintf("%s [%s %s] %s", check_verdict_name(v), it->c->requirement,
-                                                        check_level_name(it->c->level),
-                                                        json_string_value(json_object_get(r, "observed"))));
-        json_object_set_new(jc, "spec", json_string(json_string_value(json_object_get(it->c->spec, "url"))
-                                                        ? json_string_value(json_object_get(it->c->spec, "url"))
-                                                        : ""));
-        json_array_append_new(json_object_get(by_transport[it->transport], "cases"), jc);
     }
     json_object_set_new(report, "results", results);
     json_t *sum = json_object();
@@ -742,20 +727,16 @@ int check_run(const struct check_options *o, const struct check_suite *suite, st
     json_object_set_new(report, "summary", sum);
     json_object_set_new(report, "duration_s", json_real((double)(check_now_ms() - t0) / 1000.0));
     print_summary(o, suite, results, totals);
-    char path[PATH_MAX + 32];
+    /* One model for every report (harness/report/report.h): runs, counts, then the three writers. */
     int rc = 0;
-    snprintf(path, sizeof path, "%s/report.json", o->report_dir);
-    if (mtp_report_write_json(report, path, why, sizeof why) != 0) {
-        fprintf(o->out, "mtprobe check: %s\n", why);
-        rc = -1;
-    }
-    snprintf(path, sizeof path, "%s/junit.xml", o->report_dir);
-    if (rc == 0 && mtp_report_write_junit(report, path, why, sizeof why) != 0) {
+    if (mtp_report_finish(report, why, sizeof why) != 0 ||
+        mtp_report_write_all(report, o->report_dir, NULL, why, sizeof why) != 0) {
         fprintf(o->out, "mtprobe check: %s\n", why);
         rc = -1;
     }
     if (rc == 0)
-        fprintf(o->out, "reports: %s/report.json, %s/junit.xml\n", o->report_dir, o->report_dir);
+        fprintf(o->out, "reports: %s/report.json, %s/junit.xml, %s/index.html\n", o->report_dir, o->report_dir,
+                o->report_dir);
     json_decref(report);
     for (size_t i = 0; i < n; i++)
         json_decref(items[i].result);

@@ -24,7 +24,7 @@ static void kat_usage(FILE *out)
             "                     (repeatable; default: ./vectors, else the source tree's vectors/)\n"
             "  --shim CMD         run CMD with /bin/sh -c and talk to it over stdin/stdout\n"
             "  --timeout S        seconds a shim may take per request before it counts as hung (default 10)\n"
-            "  --report-dir DIR   where kat.json and kat.junit.xml are written (default: reports)\n"
+            "  --report-dir DIR   where kat.json, kat.junit.xml and kat.html are written (default: reports)\n"
             "  --filter TEXT      only vector files whose path contains TEXT\n"
             "  -v, --verbose      list every vector, not only failures\n"
             "  --keep-passing     keep request and answer of passing vectors in the JSON report\n\n"
@@ -143,12 +143,13 @@ static int kat_main(int argc, char **argv)
     if (tot.acceptable)
         printf(", %zu acceptable", tot.acceptable);
     printf(", %zu unsupported, %zu failed\n", tot.unsupported, tot.failed);
-    if (mtp_report_write_all(report, report_dir, "kat", why, sizeof why) != 0) {
+    if (mtp_report_finish(report, why, sizeof why) != 0 ||
+        mtp_report_write_all(report, report_dir, "kat", why, sizeof why) != 0) {
         fprintf(stderr, "mtprobe kat: %s\n", why);
         json_decref(report);
         return MTP_EXIT_ERROR;
     }
-    printf("reports: %s/kat.json %s/kat.junit.xml\n", report_dir, report_dir);
+    printf("reports: %s/kat.json %s/kat.junit.xml %s/kat.html\n", report_dir, report_dir, report_dir);
     json_decref(report);
     if (run_rc != 0)
         return MTP_EXIT_ERROR;

@@ -211,10 +211,36 @@ struct file_counts {
     size_t vectors, passed, acceptable, unsupported, failed;
 };
 
-static void run_file(const struct kat_options *o, struct kat_target *target, const json_t *doc, const char *name,
-                     json_t *suite, struct file_counts *fc, json_int_t *next_id)
+/* The vector family a file belongs to (its directory), the row group of reports. */
+static const char *area_title(const char *area)
 {
-    json_t *cases = json_object_get(suite, "cases");
+    static const char *const titles[][2] = {
+        {"aes_ige", "AES-IGE"},            {"auth", "Auth-key exchange samples"}, {"dh", "DH parameter checks"},
+        {"hash", "Hashes"},                {"msgcrypt", "Message encryption"},    {"pq", "pq factorisation"},
+        {"rsa", "RSA"},                    {"tl", "TL encoding"},                 {"transport", "Transports"},
+    };
+    for (size_t i = 0; i < sizeof titles / sizeof titles[0]; i++)
+        if (strcmp(area, titles[i][0]) == 0)
+            return titles[i][1];
+    return area;
+}
+
+static void area_of(const char *name, char *area, size_t n)
+{
+    snprintf(area, n, "%s", name);
+    char *slash = strchr(area, '/');
+    if (slash)
+        *slash = '\0';
+}
+
+/* Each vector becomes a case of the report model (what was tested) and a
+ * result (what the implementation did); see harness/report/report.h. */
+static void run_file(const struct kat_options *o, struct kat_target *target, const json_t *doc, const char *name,
+                     json_t *report, json_t *suite, struct file_counts *fc, json_int_t *next_id)
+{
+    json_t *cases = json_object_get(report, "cases"), *results = json_object_get(report, "results");
+    char area[256];
+    area_of(name, area, sizeof area);
     size_t gi, ti;
     json_t *g, *t;
     json_array_foreach(json_object_get(doc, "testGroups"), gi, g)
@@ -249,19 +275,27 @@ static void run_file(const struct kat_options *o, struct kat_target *target, con
             fc->unsupported += st == KAT_UNSUPPORTED;
             fc->failed += st == KAT_FAIL;
 
-            json_t *c = json_pack("{s:s, s:s, s:s, s:s, s:s, s:O}", "id", id, "name", comment ? comment : "", "op", op,
-                                  "result", result, "status", kat_status_name(st), "flags",
-                                  json_object_get(t, "flags") ? json_object_get(t, "flags") : json_null());
-            if (c && why[0])
-                json_object_set_new(c, "message", json_string(why));
-            if (c && (st == KAT_FAIL || o->keep_passing)) {
-                if (req)
-                    json_object_set(c, "request", req);
-                json_object_set(c, "expected", expect);
-                json_object_set(c, "observed", ans ? ans : json_null());
-            }
+            json_t *c = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:O}", "id", id, "title",
+                                  comment && *comment ? comment : id, "area", area, "group", name, "op", op, "result",
+                                  result, "flags", json_object_get(t, "flags") ? json_object_get(t, "flags") : json_null());
+            if (c && json_object_get(suite, "requirements"))
+                json_object_set(c, "requirements", json_object_get(suite, "requirements"));
+            if (c && json_object_get(suite, "spec"))
+                json_object_set(c, "spec", json_object_get(suite, "spec"));
             if (c)
                 json_array_append_new(cases, c);
+            json_t *r = json_pack("{s:s, s:n, s:i, s:s}", "case", id, "transport", "repeat", 0, "verdict",
+                                  kat_status_name(st));
+            if (r && why[0])
+                json_object_set_new(r, "message", json_string(why));
+            if (r && (st == KAT_FAIL || o->keep_passing)) {
+                if (req)
+                    json_object_set(r, "request", req);
+                json_object_set(r, "expected", expect);
+                json_object_set(r, "observed", ans ? ans : json_null());
+            }
+            if (r)
+                json_array_append_new(results, r);
 
             if (st == KAT_FAIL || (o->verbose && st != KAT_PASS)) {
                 fprintf(o->out, "    %s %s (%s%s%s): %s\n", st == KAT_FAIL ? "FAIL" : kat_status_name(st), id, op,
@@ -284,10 +318,10 @@ static void run_file(const struct kat_options *o, struct kat_target *target, con
 
 static json_t *suite_for(const json_t *doc, const char *name)
 {
-    json_t *s = json_pack("{s:s, s:s, s:s, s:[]}", "name", name, "title",
+    json_t *s = json_pack("{s:s, s:s, s:s}", "name", name, "title",
                           json_string_value(json_object_get(doc, "title")) ? json_string_value(json_object_get(doc, "title"))
                                                                             : name,
-                          "source", json_string_value(json_object_get(doc, "source")), "cases");
+                          "source", json_string_value(json_object_get(doc, "source")));
     if (s == NULL)
         return NULL;
     static const char *const copy[] = {"generator", "spec", "requirements"};
@@ -316,7 +350,12 @@ int kat_run(const struct kat_options *o, struct kat_target *target, json_t *repo
             rc = list_add(&files, o->paths[i], base ? base + 1 : o->paths[i]);
         }
     }
+    /* The vector files, each with its source and spec (the report's per-file metadata). */
     json_t *suites = json_object_get(report, "suites");
+    if (suites == NULL) {
+        suites = json_array();
+        json_object_set_new(report, "suites", suites);
+    }
     json_int_t next_id = 1;
     for (size_t i = 0; i < files.n && rc == 0; i++) {
         if (o->filter && strstr(files.names[i], o->filter) == NULL)
@@ -367,7 +406,16 @@ int kat_run(const struct kat_options *o, struct kat_target *target, json_t *repo
         size_t details_len = 0;
         FILE *mem = open_memstream(&details, &details_len);
         quiet.out = mem ? mem : o->out;
-        run_file(&quiet, target, doc, files.names[i], suite, &fc, &next_id);
+        run_file(&quiet, target, doc, files.names[i], report, suite, &fc, &next_id);
+        char area[256];
+        area_of(files.names[i], area, sizeof area);
+        json_t *areas = json_object_get(report, "areas");
+        bool known = false;
+        size_t ai;
+        json_t *a;
+        json_array_foreach(areas, ai, a) known |= strcmp(json_string_value(json_object_get(a, "id")), area) == 0;
+        if (!known)
+            json_array_append_new(areas, json_pack("{s:s, s:s}", "id", area, "title", area_title(area)));
         if (mem)
             fclose(mem);
         fprintf(o->out, " %4zu vectors %4zu passed", fc.vectors, fc.passed);

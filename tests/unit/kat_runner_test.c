@@ -67,20 +67,33 @@ START_TEST(counts_and_report_contents)
     json_t *suite = json_array_get(json_object_get(report, "suites"), 0);
     ck_assert_str_eq(json_string_value(json_object_get(suite, "name")), "a");
     ck_assert_str_eq(json_string_value(json_object_get(suite, "source")), "unit test");
-    json_t *cases = json_object_get(suite, "cases");
+    /* Each vector is a case (what was tested) and a result (what happened). */
+    json_t *cases = json_object_get(report, "cases"), *results = json_object_get(report, "results");
     ck_assert_uint_eq(json_array_size(cases), 3);
-    json_t *c2 = json_array_get(cases, 1);
+    ck_assert_uint_eq(json_array_size(results), 3);
+    json_t *c2 = json_array_get(cases, 1), *r2 = json_array_get(results, 1);
     ck_assert_str_eq(json_string_value(json_object_get(c2, "id")), "a#2");
-    ck_assert_str_eq(json_string_value(json_object_get(c2, "status")), "fail");
-    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(c2, "expected"), "protocol")), 2);
-    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(c2, "observed"), "protocol")), 1);
-    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(c2, "request"), "op")), "hello");
-    ck_assert_ptr_null(json_object_get(json_array_get(cases, 0), "request"));
-    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(cases, 2), "status")), "unsupported");
+    ck_assert_str_eq(json_string_value(json_object_get(c2, "title")), "wrong on purpose");
+    ck_assert_str_eq(json_string_value(json_object_get(c2, "group")), "a");
+    ck_assert_str_eq(json_string_value(json_object_get(c2, "op")), "hello");
+    ck_assert_str_eq(json_string_value(json_object_get(r2, "case")), "a#2");
+    ck_assert_str_eq(json_string_value(json_object_get(r2, "verdict")), "fail");
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(r2, "expected"), "protocol")), 2);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(r2, "observed"), "protocol")), 1);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(r2, "request"), "op")), "hello");
+    ck_assert_ptr_null(json_object_get(json_array_get(results, 0), "request"));
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(results, 2), "verdict")), "unsupported");
+    json_t *area = json_array_get(json_object_get(report, "areas"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(area, "id")), "a");
     json_t *sum = json_object_get(report, "summary");
     ck_assert_int_eq(json_integer_value(json_object_get(sum, "failed")), 1);
 
     char why[256];
+    ck_assert_int_eq(mtp_report_finish(report, why, sizeof why), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(sum, "fail")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(sum, "unsupported")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(sum, "pass")), 1);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(results, 1), "run")), "test");
     ck_assert_int_eq(mtp_report_write_all(report, dir, "kat", why, sizeof why), 0);
     size_t n;
     char path[256];
@@ -91,11 +104,16 @@ START_TEST(counts_and_report_contents)
     n = fread(xml, 1, sizeof xml - 1, f);
     xml[n] = '\0';
     fclose(f);
-    ck_assert_msg(strstr(xml, "<testsuite name=\"a\" tests=\"3\" failures=\"1\" skipped=\"1\">") != NULL, "%s", xml);
-    ck_assert_msg(strstr(xml, "<testcase classname=\"kat.a\" name=\"a#2 wrong on purpose\">") != NULL, "%s", xml);
+    ck_assert_msg(strstr(xml, "<testsuite name=\"test a\" tests=\"3\" failures=\"1\" errors=\"0\" skipped=\"1\"") != NULL,
+                  "%s", xml);
+    ck_assert_msg(strstr(xml, "<testcase classname=\"kat.test.a\" name=\"a#2\"") != NULL, "%s", xml);
     ck_assert_msg(strstr(xml, "<failure message=\"field &quot;protocol&quot;: expected 2, got 1\" type=\"fail\">") != NULL,
                   "%s", xml);
-    ck_assert_msg(strstr(xml, "<skipped message=\"unsupported by the implementation\"/>") != NULL, "%s", xml);
+    ck_assert_msg(strstr(xml, "<skipped message=\"unsupported by the implementation: ") != NULL, "%s", xml);
+    snprintf(path, sizeof path, "%s/kat.html", dir + 0);
+    f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    fclose(f);
     json_decref(report);
     free(text);
 }
