@@ -45,7 +45,7 @@ static void check_usage(FILE *out)
             "  --seed N              recorded in the report, for the runs' order of work (default 0)\n"
             "  --timeout S           every case's timeout in seconds (default: the case's own)\n"
             "  --timeout-scale X     multiply every case's timeout (slow machines, sanitizers)\n"
-            "  --report-dir DIR      report.json, junit.xml and runs/ (default reports/check-client)\n"
+            "  --report-dir DIR      report.json, junit.xml, index.html and runs/ (default reports/check-client)\n"
             "  --implementation NAME the name in reports (default: the client's JSON line, else the command)\n"
             "  --cases-dir DIR       case files (default vectors/cases/<side>)\n"
             "  --catalogue FILE      the requirements catalogue (default vectors/cases/requirements.json)\n"
