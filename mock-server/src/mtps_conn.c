@@ -651,7 +651,10 @@ static struct mtp_auth_server_config auth_config(const struct mtps_conn *c)
 static void new_key(struct mtps_conn *c, const struct mtp_auth_result *res)
 {
     struct mtps_server *srv = c->srv;
-    int32_t expires_at = res->temp ? res->server_time + res->expires_in : 0;
+    /* api/pfs: expires_at = server_time + expires_in, saturated: a client may
+     * ask for any positive int32 lifetime, and the sum must not wrap into the past. */
+    int64_t until = res->temp ? (int64_t)res->server_time + res->expires_in : 0;
+    int32_t expires_at = until > INT32_MAX ? INT32_MAX : (int32_t)until;
     struct mtps_key *k;
     struct mtp_error err;
     mtp_error_clear(&err);

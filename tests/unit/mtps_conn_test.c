@@ -911,6 +911,27 @@ START_TEST(pfs_binds_then_works_with_the_temporary_key)
 }
 END_TEST
 
+START_TEST(pfs_the_longest_lifetime_saturates_expires_at)
+{
+    /* issue 13: server_time + expires_in overflowed int32 for expires_in = 2^31 - 1,
+     * and the key was born expired (-404 on its first use). */
+    server_up(NULL, NULL);
+    struct ref r;
+    ref_setup(&r, MTP_TR_INTERMEDIATE, false);
+    r.cfg.pfs.expires_in = INT32_MAX;
+    ref_run(&r);
+    const struct mtpc_outcome *o = ref_done(&r);
+    ck_assert(o->bound);
+    ck_assert(o->answered && !o->rpc_error);
+    struct mtps_key *temp = key_of(o->temp_key.auth_key_id);
+    ck_assert_ptr_nonnull(temp);
+    ck_assert_int_eq(temp->expires_at, INT32_MAX);
+    ck_assert_uint_eq(temp->nsessions, 1);
+    mtpc_del(r.c);
+    server_down();
+}
+END_TEST
+
 START_TEST(pfs_a_second_temporary_key_replaces_the_first)
 {
     server_up(NULL, NULL);
@@ -1094,6 +1115,7 @@ Suite *mtps_conn_suite(void)
     tc = tcase_create("pfs");
     tcase_add_loop_test(tc, pfs_binds_then_works_with_the_temporary_key, 0, NVARIANTS);
     tcase_add_test(tc, pfs_a_second_temporary_key_replaces_the_first);
+    tcase_add_test(tc, pfs_the_longest_lifetime_saturates_expires_at);
     tcase_add_test(tc, pfs_binding_message_follows_a_resend);
     tcase_add_test(tc, pfs_refusals_reach_the_client);
     tcase_add_test(tc, first_req_pq_404_restarts_on_a_new_connection);
