@@ -12,6 +12,7 @@
 #include "mtp/transport.h"
 #include "mtps_api.h"
 #include "mtps_bind.h"
+#include "mtps_pad.h"
 
 #define MAX_NAMES 12
 #define SCRATCH_KEEP (16u << 10) /* larger idle scratch buffers are given back after use */
@@ -56,14 +57,19 @@ static void abort_conn(struct mtps_conn *c, int reason, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Writes one payload through the transport (no rules). */
-static void transmit(struct mtps_conn *c, const uint8_t *data, size_t len)
+/* Writes one payload through the transport (no rules); fault: an s2c rule's
+ * bad_crc / bad_seq (full transport), 0 for none. */
+static void transmit_as(struct mtps_conn *c, const uint8_t *data, size_t len, int fault)
 {
     if (c->state == MTPS_CONN_CLOSED)
         return;
     struct mtp_error err;
     mtp_error_clear(&err);
-    struct mtp_tr_send m = {.data = data, .len = len};
+    struct mtp_tr_send m = {.data = data,
+                            .len = len,
+                            .abridged_long = scen(c)->abridged_long_form,
+                            .full_bad_crc = fault == MTPS_DO_BAD_CRC,
+                            .full_bad_seq = fault == MTPS_DO_BAD_SEQ};
     uint8_t pad[MTP_TR_PADDING_MAX + 1];
     if (c->tr.kind == MTP_TR_PADDED && mtp_env_rand(&c->srv->env, pad, sizeof pad) == MTP_OK) {
         /* pad[0] picks the length, the rest is the padding */
@@ -83,6 +89,8 @@ static void transmit(struct mtps_conn *c, const uint8_t *data, size_t len)
     c->frames_out++;
     c->srv->stats.frames_out++;
 }
+
+static void transmit(struct mtps_conn *c, const uint8_t *data, size_t len) { transmit_as(c, data, len, 0); }
 
 /* Sends a transport error (when the transport is known) and closes. */
 static void fail_with(struct mtps_conn *c, int32_t code, int reason, const char *fmt, ...) MTP_PRINTF(4, 5);
@@ -183,13 +191,29 @@ static bool inner_body(const uint8_t *plain, size_t len, const uint8_t **body, s
 
 /* --- the observation log --- */
 
-static void ev_rule(const struct mtps_conn *c, const struct mtps_rule *r, const char *where)
+/* A rule that fired, with what it does; the caller may add fields and emits it. */
+static json_t *ev_rule_obj(const struct mtps_conn *c, const struct mtps_rule *r, const char *where)
 {
     json_t *o = mtps_ev_new(evs(c), "rule", c->id);
     json_object_set_new(o, "at", json_string(where));
     json_object_set_new(o, "do", json_string(mtps_action_name(r->action)));
     json_object_set_new(o, "match", json_string(r->match[0] ? r->match : "*"));
-    mtps_events_emit(evs(c), o);
+    if (r->action == MTPS_DO_INJECT) {
+        json_object_set_new(o, "mutation", json_string(mtps_mutation_name(r->mutation)));
+        json_object_set_new(o, "carry", json_string(mtps_carry_name(r->carry)));
+        json_object_set_new(o, "ms", json_integer(r->ms));
+    } else if (r->action == MTPS_DO_PUSH) {
+        json_object_set_new(o, "message", json_string(mtps_push_name(r->push)));
+        if (r->push == MTPS_PUSH_BAD_MSG_NOTIFICATION)
+            json_object_set_new(o, "code", json_integer(r->code));
+        json_object_set_new(o, "ms", json_integer(r->ms));
+    }
+    return o;
+}
+
+static void ev_rule(const struct mtps_conn *c, const struct mtps_rule *r, const char *where)
+{
+    mtps_events_emit(evs(c), ev_rule_obj(c, r, where));
 }
 
 /* An encrypted message in either direction, from its plaintext. */
@@ -257,7 +281,17 @@ static void send_payload(struct mtps_conn *c, uint8_t *data, size_t len, const s
         return;
     }
     mtps_logv(&c->srv->log, c->id, "rule: %s at s2c_packet (match \"%s\")", mtps_action_name(r->action), r->match);
-    ev_rule(c, r, "s2c_packet");
+    json_t *o = ev_rule_obj(c, r, "s2c_packet");
+    bool encrypted = len > 8 && mtp_load_u64(data) != 0;
+    bool full = c->tr.kind == MTP_TR_FULL;
+    /* What the rule makes wrong, for reports that highlight it. */
+    if (r->action == MTPS_DO_CORRUPT)
+        json_object_set_new(o, "hostile", json_string(encrypted ? "msg_key" : "body"));
+    else if ((r->action == MTPS_DO_BAD_CRC || r->action == MTPS_DO_BAD_SEQ) && full)
+        json_object_set_new(o, "hostile", json_string(r->action == MTPS_DO_BAD_CRC ? "crc" : "seq"));
+    else if (r->action == MTPS_DO_BAD_CRC || r->action == MTPS_DO_BAD_SEQ)
+        json_object_set_new(o, "skipped", json_string("not the full transport"));
+    mtps_events_emit(evs(c), o);
     switch (r->action) {
     case MTPS_DO_DROP:
         return;
@@ -281,11 +315,15 @@ static void send_payload(struct mtps_conn *c, uint8_t *data, size_t len, const s
     case MTPS_DO_CORRUPT:
         /* Encrypted: a bit of msg_key, so the client's msg_key check fails;
          * unencrypted: the last byte of the body. */
-        if (len > 8 && mtp_load_u64(data) != 0)
+        if (encrypted)
             data[8] ^= 1;
         else if (len > 0)
             data[len - 1] ^= 1;
         transmit(c, data, len);
+        return;
+    case MTPS_DO_BAD_CRC:
+    case MTPS_DO_BAD_SEQ:
+        transmit_as(c, data, len, full ? r->action : 0);
         return;
     default:
         transmit(c, data, len);
@@ -370,8 +408,73 @@ static void log_message(const struct mtps_conn *c, const char *dir, const uint8_
     mtps_log_tl(&c->srv->log, c->id, dir, what, body, blen);
 }
 
+/* The salt the session's messages go out with (as the session core picks it). */
+static uint64_t session_salt(const struct mtps_sess *s, int64_t now)
+{
+    const struct mtp_salts *salts = &s->key->salts;
+    const struct mtp_salt_entry *e = mtp_salts_at(salts, now);
+    if (e == NULL && salts->n > 0)
+        e = &salts->e[salts->n - 1];
+    return e ? e->salt : 0;
+}
+
+/* Logs, encrypts and sends the inner message in c->pkt through the s2c rules. */
+static void send_inner(struct mtps_conn *c, struct mtps_sess *s)
+{
+    s->last_sent_msg_id = mtp_load_u64(c->pkt.p + 16);
+    log_message(c, "s2c", c->pkt.p, c->pkt.len);
+    ev_inner(c, "s2c", c->pkt.p, c->pkt.len, false);
+    struct names nm = {.n = 0};
+    if (scen(c)->nrules) {
+        add_name(&nm, "encrypted");
+        const uint8_t *body;
+        size_t blen;
+        if (inner_body(c->pkt.p, c->pkt.len, &body, &blen))
+            body_names(c, &nm, body, blen, mtp_load_u64(c->pkt.p + 16), (int32_t)mtp_load_u32(c->pkt.p + 24));
+    }
+    struct mtp_error err;
+    mtp_error_clear(&err);
+    mtp_wr_reset(&c->plain);
+    int rc = mtp_msgcrypt_encrypt(c->mc, MTP_SENDER_SERVER, c->pkt.p, c->pkt.len, &c->plain, &err);
+    if (rc < 0) {
+        abort_conn(c, rc, "cannot encrypt: %s", err.msg);
+        return;
+    }
+    send_payload(c, c->plain.p, c->plain.len, &nm);
+}
+
+/* session.padding N: one msgs_ack (or a container of two) of the client's
+ * message, long enough that it takes exactly N bytes of padding, for a
+ * session whose answers never allowed N. */
+static void send_filler(struct mtps_conn *c, struct mtps_sess *s)
+{
+    uint32_t n = scen(c)->padding_exact;
+    int64_t now = now_ms(c);
+    int32_t seqno = (int32_t)(2 * s->core.seq.content_count);
+    uint64_t id1 = 0, id2 = 0;
+    if (n % 16 == 0 || n % 16 == 8) {
+        id1 = mtp_msgid_next(&s->core.ids, now, MTP_MSGID_SERVER_OTHER);
+        id2 = mtp_msgid_next(&s->core.ids, now, MTP_MSGID_SERVER_OTHER);
+    }
+    uint64_t id = mtp_msgid_next(&s->core.ids, now, MTP_MSGID_SERVER_OTHER);
+    uint8_t body[128];
+    struct mtp_wr w;
+    mtp_wr_init_fixed(&w, body, sizeof body, NULL);
+    mtp_wr_reset(&c->pkt);
+    if (mtps_pad_filler(n, c->last_c2s_msg_id, id1, id2, seqno, &w) < 0 ||
+        mtps_pad_message(&c->pkt, session_salt(s, now), s->session_id, id, seqno, w.p, w.len, n, &c->srv->env) < 0) {
+        mtps_log(&c->srv->log, c->id, "session %#" PRIx64 ": cannot make a padding filler", s->session_id);
+        return;
+    }
+    s->exact_padding_sent = true;
+    mtps_logv(&c->srv->log, c->id, "session %#" PRIx64 ": filler with exactly %u bytes of padding", s->session_id, n);
+    send_inner(c, s);
+}
+
 static void flush_session(struct mtps_conn *c, struct mtps_sess *s)
 {
+    const struct mtps_scenario *sc = scen(c);
+    bool sent = false;
     while (c->state == MTPS_CONN_OPEN && c->mc != NULL) {
         mtp_wr_reset(&c->pkt);
         int rc = mtp_session_flush(&s->core, &c->pkt);
@@ -381,26 +484,20 @@ static void flush_session(struct mtps_conn *c, struct mtps_sess *s)
             mtps_log(&c->srv->log, c->id, "session %#" PRIx64 ": cannot flush: %s", s->session_id, mtp_err_name(rc));
             break;
         }
-        log_message(c, "s2c", c->pkt.p, c->pkt.len);
-        ev_inner(c, "s2c", c->pkt.p, c->pkt.len, false);
-        struct names nm = {.n = 0};
-        if (scen(c)->nrules) {
-            add_name(&nm, "encrypted");
-            const uint8_t *body;
-            size_t blen;
-            if (inner_body(c->pkt.p, c->pkt.len, &body, &blen))
-                body_names(c, &nm, body, blen, mtp_load_u64(c->pkt.p + 16), (int32_t)mtp_load_u32(c->pkt.p + 24));
+        if (sc->padding_policy != MTPS_PAD_RANDOM) {
+            size_t pad = mtps_pad_len(sc->padding_policy, sc->padding_exact, mtp_load_u32(c->pkt.p + 28));
+            s->exact_padding_sent |= sc->padding_policy == MTPS_PAD_EXACT && pad == sc->padding_exact;
+            if (mtps_pad_apply(&c->pkt, pad, &c->srv->env) < 0) {
+                abort_conn(c, MTP_ERR_INTERNAL, "cannot pad a message with %zu bytes", pad);
+                break;
+            }
         }
-        struct mtp_error err;
-        mtp_error_clear(&err);
-        mtp_wr_reset(&c->plain);
-        rc = mtp_msgcrypt_encrypt(c->mc, MTP_SENDER_SERVER, c->pkt.p, c->pkt.len, &c->plain, &err);
-        if (rc < 0) {
-            abort_conn(c, rc, "cannot encrypt: %s", err.msg);
-            break;
-        }
-        send_payload(c, c->plain.p, c->plain.len, &nm);
+        send_inner(c, s);
+        sent = true;
     }
+    if (sent && sc->padding_policy == MTPS_PAD_EXACT && !s->exact_padding_sent && c->state == MTPS_CONN_OPEN &&
+        c->mc != NULL)
+        send_filler(c, s);
 }
 
 /* --- session events --- */
@@ -435,6 +532,104 @@ static void bind_temp_key(struct mtps_conn *c, struct mtps_sess *s, uint64_t msg
              bo.how == MTPS_BIND_SAME ? ", already bound" : "", replaced);
 }
 
+/* An answer held back until due (behind an injected message, or a push's ms). */
+static bool hold_answer(struct mtps_conn *c, struct mtps_sess *s, uint64_t req_msg_id, int64_t ms,
+                        const struct mtps_answer *ans, const struct mtp_wr *res)
+{
+    if (c->npending == MTPS_CONN_MAX_PENDING)
+        return false;
+    struct mtps_pending p = {.due_ms = now_ms(c) + ms,
+                             .session_id = s->session_id,
+                             .req_msg_id = req_msg_id,
+                             .error = ans->error,
+                             .code = ans->code};
+    snprintf(p.message, sizeof p.message, "%s", ans->message);
+    if (!ans->error) {
+        p.result = malloc(res->len ? res->len : 1);
+        if (p.result == NULL)
+            return false;
+        memcpy(p.result, res->p, res->len);
+        p.len = res->len;
+    }
+    c->pending[c->npending++] = p;
+    return true;
+}
+
+/* "push": an unsolicited service message before the call's answer. */
+static void push_service(struct mtps_conn *c, struct mtps_sess *s, const struct mtps_rule *r,
+                         const struct mtp_session_event *ev)
+{
+    int64_t now = now_ms(c);
+    uint8_t buf[64 + 16 * MTP_SVC_MAX_FUTURE_SALTS];
+    struct mtp_wr w;
+    mtp_wr_init_fixed(&w, buf, sizeof buf, NULL);
+    unsigned flags = 0;
+    int rc = MTP_OK;
+    switch (r->push) {
+    case MTPS_PUSH_FUTURE_SALTS: {
+        /* As a real server answers get_future_salts (three salts from now on),
+         * for a request the client did not send: the call's msg_id less one
+         * second.  A client must not take it for the call's answer. */
+        struct mtp_svc_future_salt out[3];
+        size_t n = 0;
+        struct mtp_salts *salts = &s->key->salts;
+        rc = mtp_salts_extend(salts, now, s->core.cfg.salt_period_ms, 3, &c->srv->env);
+        for (size_t i = 0; rc == MTP_OK && i < salts->n && n < 3; i++)
+            if (salts->e[i].valid_until_ms > now)
+                out[n++] = (struct mtp_svc_future_salt){(int32_t)(salts->e[i].valid_since_ms / 1000),
+                                                        (int32_t)(salts->e[i].valid_until_ms / 1000), salts->e[i].salt};
+        if (rc == MTP_OK)
+            rc = mtp_svc_write_future_salts(&w, ev->msg_id - ((uint64_t)1 << 32), (int32_t)(now / 1000), out, n);
+        flags = MTP_SEND_RESPONSE;
+        break;
+    }
+    case MTPS_PUSH_MSGS_ACK:
+        rc = mtp_svc_write_ids(&w, MTP_SVC_msgs_ack, &ev->msg_id, 1);
+        break;
+    case MTPS_PUSH_NEW_SESSION_CREATED: {
+        uint64_t unique = 0;
+        rc = mtp_env_rand(&c->srv->env, &unique, sizeof unique);
+        if (rc == MTP_OK)
+            rc = mtp_svc_write_new_session_created(&w, ev->msg_id, unique, session_salt(s, now));
+        flags = MTP_SEND_CONTENT;
+        break;
+    }
+    default:
+        rc = mtp_svc_write_bad_msg(&w, ev->msg_id, ev->seqno, r->code);
+        flags = MTP_SEND_RESPONSE;
+        break;
+    }
+    if (rc == MTP_OK)
+        rc = mtp_session_send(&s->core, w.p, w.len, flags, NULL);
+    if (rc < 0)
+        mtps_log(&c->srv->log, c->id, "push %s: cannot queue it: %s", mtps_push_name(r->push), mtp_err_name(rc));
+}
+
+/* "inject": the canary for the call, kept until the received message is processed. */
+static bool prepare_injection(struct mtps_conn *c, struct mtps_sess *s, const struct mtps_rule *r,
+                              const struct mtp_session_event *ev, const struct mtps_rpc *rpc,
+                              const struct mtps_api_env *env, json_t *rule_ev)
+{
+    if (c->ninject == MTPS_CONN_MAX_INJECT) {
+        json_object_set_new(rule_ev, "skipped", json_string("too many injections in one message"));
+        return false;
+    }
+    struct mtps_injection *in = &c->inject[c->ninject];
+    struct mtp_error err;
+    mtp_error_clear(&err);
+    int rc = r->carry == MTPS_CARRY_BAD_SERVER_SALT
+                 ? mtps_canary_bad_salt(ev->msg_id, ev->seqno, &in->canary)
+                 : mtps_canary_rpc_result(&c->srv->api, rpc, env, ev->msg_id, &in->canary, &err);
+    if (rc < 0) {
+        json_object_set_new(rule_ev, "skipped", json_string(err.code ? err.msg : mtp_err_name(rc)));
+        return false;
+    }
+    in->rule = r;
+    in->session_id = s->session_id;
+    c->ninject++;
+    return true;
+}
+
 static void on_rpc(struct mtps_conn *c, struct mtps_sess *s, const struct mtp_session_event *ev)
 {
     struct mtps_server *srv = c->srv;
@@ -459,12 +654,17 @@ static void on_rpc(struct mtps_conn *c, struct mtps_sess *s, const struct mtp_se
     struct mtps_answer ans = {.error = false};
     struct mtp_wr res;
     mtp_wr_init_dyn(&res, s->core.cfg.max_body, NULL);
-    bool answer = true;
+    struct mtps_api_env env = {.this_dc = c->dc, .dcs = srv->dcs, .ndcs = srv->ndcs,
+                               .now_s = mtp_env_now_ms(&srv->env) / 1000};
+    /* Rules that still let the call be answered as usual (later, or after a pushed message). */
+    bool usual = r == NULL || r->action == MTPS_DO_INJECT ||
+                 (r->action == MTPS_DO_PUSH && r->push != MTPS_PUSH_BAD_MSG_NOTIFICATION);
+    bool answer = usual, held = false;
+    int64_t hold_ms = -1; /* >= 0: the answer goes out this much later */
     const char *source = "its template";
     if (r) {
         mtps_logv(&srv->log, c->id, "rule: %s at rpc (match \"%s\")", mtps_action_name(r->action), r->match);
-        ev_rule(c, r, "rpc");
-        answer = false;
+        json_t *o = ev_rule_obj(c, r, "rpc");
         if (r->action == MTPS_DO_RPC_ERROR) {
             ans.error = true;
             ans.code = r->code;
@@ -478,13 +678,19 @@ static void on_rpc(struct mtps_conn *c, struct mtps_sess *s, const struct mtp_se
         } else if (r->action == MTPS_DO_TRANSPORT_ERROR) {
             fail_with(c, r->code, MTP_ERR_SRV_FAULT_CLOSE, "scenario rule: transport error %d at %s", (int)r->code,
                       rpc.method);
+        } else if (r->action == MTPS_DO_PUSH) {
+            push_service(c, s, r, ev);
+            if (r->ms > 0)
+                hold_ms = r->ms;
+        } else if (r->action == MTPS_DO_INJECT && prepare_injection(c, s, r, ev, &rpc, &env, o)) {
+            hold_ms = r->ms;
         }
-    } else if (rpc.decoded && strcmp(rpc.method, "auth.bindTempAuthKey") == 0) {
+        mtps_events_emit(evs(c), o);
+    }
+    if (usual && rpc.decoded && strcmp(rpc.method, "auth.bindTempAuthKey") == 0) {
         bind_temp_key(c, s, ev->msg_id, &rpc, &res, &ans);
         source = "the binding";
-    } else {
-        struct mtps_api_env env = {.this_dc = c->dc, .dcs = srv->dcs, .ndcs = srv->ndcs,
-                                   .now_s = mtp_env_now_ms(&srv->env) / 1000};
+    } else if (usual) {
         struct mtp_error err;
         mtp_error_clear(&err);
         if (mtps_api_answer(&srv->api, &rpc, &env, &res, &ans, &err) < 0)
@@ -497,7 +703,10 @@ static void on_rpc(struct mtps_conn *c, struct mtps_sess *s, const struct mtp_se
     if (perm != NULL)
         snprintf(as_perm, sizeof as_perm, "%016" PRIx64, perm->id);
     if (answer) {
-        int rc = ans.error ? mtp_session_send_error(&s->core, ev->msg_id, ans.code, ans.message)
+        int rc = MTP_OK;
+        held = hold_ms >= 0 && hold_answer(c, s, ev->msg_id, hold_ms, &ans, &res);
+        if (!held)
+            rc = ans.error ? mtp_session_send_error(&s->core, ev->msg_id, ans.code, ans.message)
                            : mtp_session_send_result(&s->core, ev->msg_id, res.p, res.len, 0);
         if (rc < 0)
             mtps_log(&srv->log, c->id, "rpc %s: cannot queue the answer: %s", rpc.method, mtp_err_name(rc));
@@ -519,6 +728,8 @@ static void on_rpc(struct mtps_conn *c, struct mtps_sess *s, const struct mtp_se
             json_object_set_new(o, "error_code", json_integer(ans.code));
             json_object_set_new(o, "error_message", json_string(ans.message));
         }
+        if (held)
+            json_object_set_new(o, "answer_in_ms", json_integer(hold_ms));
         if (!rpc.decoded)
             json_object_set_new(o, "decode_error", json_string(rpc.err.msg));
         mtps_events_emit(evs(c), o);
@@ -527,6 +738,113 @@ static void on_rpc(struct mtps_conn *c, struct mtps_sess *s, const struct mtp_se
         mtps_logv(&srv->log, c->id, "rpc %s: does not decode: %s", rpc.method, rpc.err.msg);
     mtp_wr_free(&res);
     mtps_rpc_free(&rpc);
+}
+
+/* The observation log's line for a hostile message: what it carries on the wire. */
+static void ev_hostile(const struct mtps_conn *c, const struct mtps_rule *r, const struct mtps_hostile *h,
+                       const uint8_t *plain, size_t len)
+{
+    json_t *o = mtps_ev_new(evs(c), "msg", c->id);
+    if (o == NULL)
+        return;
+    json_object_set_new(o, "dir", json_string("s2c"));
+    json_object_set_new(o, "enc", json_boolean(h->encrypted));
+    json_object_set_new(o, "hostile", json_string(mtps_mutation_name(r->mutation)));
+    json_object_set_new(o, "canary", json_true());
+    json_object_set_new(o, "carry", json_string(mtps_carry_name(r->carry)));
+    mtps_ev_set_wire64(o, "auth_key_id", h->auth_key_id);
+    mtps_ev_set_u64(o, "msg_id", h->msg_id);
+    const uint8_t *body = plain + 20;
+    if (h->encrypted) {
+        body = plain + 32;
+        mtps_ev_set_wire64(o, "salt", mtp_load_u64(plain));
+        mtps_ev_set_wire64(o, "session_id", h->session_id);
+        json_object_set_new(o, "seqno", json_integer(h->seqno));
+        json_object_set_new(o, "plaintext_len", json_integer((json_int_t)len));
+        json_object_set_new(o, "message_data_length", json_integer((json_int_t)(int32_t)h->length));
+        json_object_set_new(o, "padding", json_integer((json_int_t)h->padding));
+    }
+    if (h->nested_msg_id)
+        mtps_ev_set_u64(o, "nested_msg_id", h->nested_msg_id);
+    mtps_ev_set_body(evs(c), o, body, h->body_len, h->msg_id, h->seqno);
+    mtps_events_emit(evs(c), o);
+}
+
+static void send_hostile(struct mtps_conn *c, struct mtps_sess *s, const struct mtps_injection *inj)
+{
+    const struct mtps_rule *r = inj->rule;
+    int64_t now = now_ms(c);
+    /* What the carried message would honestly be: the session's next msg_id and seqno. */
+    struct mtps_inject_in in = {
+        .auth_key = c->key->auth_key,
+        .auth_key_id = c->key->id,
+        .salt = session_salt(s, now),
+        .session_id = s->session_id,
+        .msg_id = mtp_msgid_next(&s->core.ids, now, MTP_MSGID_SERVER_RESPONSE),
+        .last_sent_msg_id = s->last_sent_msg_id,
+        .now_ms = mtp_msgid_now(&s->core.ids, now),
+        .seqno = (int32_t)(2 * s->core.seq.content_count) + (r->carry == MTPS_CARRY_RPC_RESULT ? 1 : 0),
+        .env = &c->srv->env,
+    };
+    if (r->mutation == MTPS_MUT_CONTAINER_ORDER)
+        in.msg_id_above = mtp_msgid_next(&s->core.ids, now, MTP_MSGID_SERVER_RESPONSE);
+    mtp_wr_reset(&c->pkt);
+    mtp_wr_reset(&c->plain);
+    struct mtps_hostile h;
+    struct mtp_error err;
+    mtp_error_clear(&err);
+    if (mtps_inject_build(&in, r->mutation, &inj->canary, &c->pkt, &c->plain, &h, &err) < 0) {
+        mtps_log(&c->srv->log, c->id, "inject %s: %s", mtps_mutation_name(r->mutation), err.msg);
+        json_t *o = ev_rule_obj(c, r, "rpc");
+        json_object_set_new(o, "skipped", json_string(err.msg));
+        mtps_events_emit(evs(c), o);
+        return;
+    }
+    mtps_logv(&c->srv->log, c->id, "s2c hostile message (%s) msg_id=%#" PRIx64 " carrying a canary %s",
+              mtps_mutation_name(r->mutation), h.msg_id, mtps_carry_name(r->carry));
+    ev_hostile(c, r, &h, c->pkt.p, c->pkt.len);
+    transmit(c, c->plain.p, c->plain.len);
+}
+
+/* Hostile messages, once the received message is processed and the session
+ * has sent what it had (so that msg_id_duplicate has a message to copy). */
+static void send_injections(struct mtps_conn *c)
+{
+    for (size_t i = 0; i < c->ninject; i++) {
+        struct mtps_injection *in = &c->inject[i];
+        struct mtps_sess *s = c->key ? mtps_store_find_session(c->key, in->session_id) : NULL;
+        if (s != NULL && c->state == MTPS_CONN_OPEN && c->mc != NULL)
+            send_hostile(c, s, in);
+        mtps_canary_free(&in->canary);
+    }
+    c->ninject = 0;
+}
+
+/* Held answers whose time has come go to their session. */
+static void release_answers(struct mtps_conn *c)
+{
+    int64_t now = now_ms(c);
+    size_t i = 0;
+    while (i < c->npending && c->state == MTPS_CONN_OPEN) {
+        if (c->pending[i].due_ms > now) {
+            i++;
+            continue;
+        }
+        struct mtps_pending p = c->pending[i];
+        memmove(&c->pending[i], &c->pending[i + 1], (c->npending - i - 1) * sizeof p);
+        c->npending--;
+        struct mtps_sess *s = c->key ? mtps_store_find_session(c->key, p.session_id) : NULL;
+        if (s != NULL) {
+            int rc = p.error ? mtp_session_send_error(&s->core, p.req_msg_id, p.code, p.message)
+                             : mtp_session_send_result(&s->core, p.req_msg_id, p.result, p.len, 0);
+            if (rc < 0)
+                mtps_log(&c->srv->log, c->id, "held answer to %#" PRIx64 ": cannot queue it: %s", p.req_msg_id,
+                         mtp_err_name(rc));
+            if (s->conn == c)
+                flush_session(c, s);
+        }
+        free(p.result);
+    }
 }
 
 static void on_destroy(struct mtps_conn *c, struct mtps_sess *s, const struct mtp_session_event *ev)
@@ -573,6 +891,22 @@ void mtps_conn_session_event(struct mtps_server *srv, struct mtps_sess *s, const
                 json_object_set_new(o, "code", json_integer(ev->code));
         }
         mtps_events_emit(&srv->events, o);
+    }
+    if (ev->type == MTP_SESSION_EV_DEVIATION) {
+        /* A rule the client broke that the server lets pass, as the real service does. */
+        json_t *o = mtps_ev_new(&srv->events, "deviation", c->id);
+        json_object_set_new(o, "requirement",
+                            json_string(ev->code == MTP_ERR_SES_MSG_ID_ZERO_LOW ? "C-SES-23" : "C-SES-26"));
+        json_object_set_new(o, "what", json_string(ev->text ? ev->text : ""));
+        mtps_ev_set_wire64(o, "session_id", s->session_id);
+        mtps_ev_set_u64(o, "msg_id", ev->msg_id);
+        json_object_set_new(o, "seqno", json_integer(ev->seqno));
+        json_object_set_new(o, "strict", json_string(ev->value ? "bad_msg_notification" : "ignored"));
+        if (ev->value)
+            json_object_set_new(o, "code", json_integer((json_int_t)ev->value));
+        mtps_events_emit(&srv->events, o);
+        mtps_logv(log, c->id, "session %#" PRIx64 ": tolerated: %s (msg_id %#" PRIx64 ")", s->session_id,
+                  ev->text ? ev->text : "", ev->msg_id);
     }
     switch (ev->type) {
     case MTP_SESSION_EV_MESSAGE:
@@ -837,6 +1171,7 @@ static void on_encrypted(struct mtps_conn *c, const uint8_t *data, size_t len, b
         }
     }
     c->cur = s;
+    c->last_c2s_msg_id = mtp_load_u64(plain + 16);
     mtp_error_clear(&err);
     rc = mtps_sess_recv(s, plain, plen, &err);
     c->cur = NULL;
@@ -850,6 +1185,8 @@ static void on_encrypted(struct mtps_conn *c, const uint8_t *data, size_t len, b
     destroy_pending(c);
     if (s->conn == c)
         flush_session(c, s);
+    send_injections(c);
+    release_answers(c);
 }
 
 /* Flood control: counts per connection and interval. */
@@ -969,6 +1306,8 @@ static void account(struct mtps_conn *c)
         m += c->tr.dec.buf.cap;
     for (size_t i = 0; i < c->ndelayed; i++)
         m += c->delayed[i].len;
+    for (size_t i = 0; i < c->npending; i++)
+        m += c->pending[i].len;
     struct mtps_server *srv = c->srv;
     srv->mem_used = srv->mem_used - c->mem_accounted + m;
     c->mem_accounted = m;
@@ -1100,6 +1439,7 @@ void mtps_conn_tick(struct mtps_conn *c)
         if (d.close_after)
             mtps_conn_close(c, MTP_ERR_SRV_FAULT_CLOSE, "scenario rule: close after a delayed packet");
     }
+    release_answers(c);
     for (size_t i = 0; i < c->nsessions && c->state == MTPS_CONN_OPEN; i++) {
         struct mtps_sess *s = c->sessions[i];
         mtp_session_tick(&s->core);
@@ -1122,6 +1462,9 @@ int64_t mtps_conn_deadline(const struct mtps_conn *c)
     for (size_t i = 0; i < c->ndelayed; i++)
         if (c->delayed[i].due_ms < d)
             d = c->delayed[i].due_ms;
+    for (size_t i = 0; i < c->npending; i++)
+        if (c->pending[i].due_ms < d)
+            d = c->pending[i].due_ms;
     for (size_t i = 0; i < c->nsessions; i++) {
         int64_t s = mtp_session_next_deadline(&c->sessions[i]->core);
         if (s < d)
@@ -1178,6 +1521,12 @@ void mtps_conn_free(struct mtps_conn *c)
     for (size_t i = 0; i < c->ndelayed; i++)
         free(c->delayed[i].data);
     c->ndelayed = 0;
+    for (size_t i = 0; i < c->npending; i++)
+        free(c->pending[i].result);
+    c->npending = 0;
+    for (size_t i = 0; i < c->ninject; i++)
+        mtps_canary_free(&c->inject[i].canary);
+    c->ninject = 0;
     mtps_hs_free(&c->hs);
     mtp_tr_conn_free(&c->tr);
     mtp_wr_free(&c->out);

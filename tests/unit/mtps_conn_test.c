@@ -2,7 +2,9 @@
  * end of an in-memory wire, every transport, the exact transport errors, the
  * timeouts on a fake clock, and the scenario rules. */
 #include <jansson.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "client/mtpc_client.h"
 #include "mtp/hex.h"
@@ -23,6 +25,8 @@ static struct mtps_server srv;
 static struct mtp_rsa_key *rsa;
 static struct mtps_conn conn;
 static struct mtps_client cl;
+static char ev_path[64];  /* the observation log, when a test turns it on (events_on) */
+static bool cl_discard;   /* the client drops packets that fail a crypto check */
 
 static struct mtp_rsa_key *test_key(void)
 {
@@ -58,6 +62,7 @@ static void server_up(const char *scenario_json, void (*lim_fn)(struct mtps_limi
         .rsa = rsa,
         .dc_ids = {2},
         .ndcs = 1,
+        .events_path = ev_path[0] ? ev_path : NULL,
     };
     ck_assert_msg(mtps_server_init(&srv, &cfg, &err) == MTP_OK, "%s", err.msg);
     mtps_server_set_addr(&srv, 0, "127.0.0.1", 4430);
@@ -68,6 +73,56 @@ static void server_down(void)
     mtps_server_free(&srv);
     mtp_rsa_key_free(rsa);
     mtps_scenario_free(&scen);
+    if (ev_path[0])
+        unlink(ev_path);
+}
+
+static void events_on(void) { snprintf(ev_path, sizeof ev_path, "/tmp/mtps_conn_ev_%d.jsonl", (int)getpid()); }
+
+/* Every line of the observation log so far. */
+static json_t *events(void)
+{
+    FILE *f = fopen(ev_path, "r");
+    ck_assert_ptr_nonnull(f);
+    json_t *all = json_array();
+    char line[1 << 17];
+    while (fgets(line, sizeof line, f)) {
+        json_error_t je;
+        json_t *o = json_loads(line, 0, &je);
+        ck_assert_msg(o != NULL, "event line does not parse: %s", je.text);
+        json_array_append_new(all, o);
+    }
+    fclose(f);
+    return all;
+}
+
+static const char *str_of(const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+    return json_is_string(v) ? json_string_value(v) : "";
+}
+
+/* The nth (0-based) event whose ev is `ev` and, when key is given, whose key is val; NULL when none. */
+static json_t *find_ev(json_t *all, const char *ev, const char *key, const char *val, size_t nth)
+{
+    size_t i;
+    json_t *o;
+    json_array_foreach(all, i, o)
+    {
+        if (strcmp(str_of(o, "ev"), ev) != 0 || (key && strcmp(str_of(o, key), val) != 0))
+            continue;
+        if (nth-- == 0)
+            return o;
+    }
+    return NULL;
+}
+
+static size_t count_ev(json_t *all, const char *ev, const char *key, const char *val)
+{
+    size_t n = 0;
+    while (find_ev(all, ev, key, val, n))
+        n++;
+    return n;
 }
 
 static void advance(int64_t ms)
@@ -82,7 +137,7 @@ static void client_up(enum mtp_tr_kind kind, bool obfuscated, bool salt_zero)
     mtp_error_clear(&err);
     struct mtp_env env = mtp_env_deterministic(&cds, "client", 6, T0);
     struct mtps_client_opts o = {.kind = kind, .obfuscated = obfuscated, .dc = 2, .server_key = rsa, .env = &env,
-                                 .salt_zero = salt_zero};
+                                 .salt_zero = salt_zero, .discard_bad_packets = cl_discard};
     ck_assert_msg(mtps_client_init(&cl, &o, &err) == MTP_OK, "%s", err.msg);
     ck_assert_ok(mtps_conn_init(&conn, &srv, 2, "test:1", 0, &err));
 }
@@ -786,6 +841,554 @@ START_TEST(scenario_resPQ_with_a_wrong_nonce)
 }
 END_TEST
 
+/* --- knobs for the client checks (issue 7): hostile messages, pushes, padding --- */
+
+#define NEAREST_DC_HONEST "75171a8e025a5a000200000002000000"
+/* nearestDc country:"CANARY" this_dc:2 nearest_dc:77 */
+#define NEAREST_DC_CANARY "75171a8e0643414e41525900020000004d000000"
+
+static void query_nearest_dc(void)
+{
+    uint8_t q[512];
+    size_t n = encode_query("{\"_\":\"help.getNearestDc\"}", 198, q, sizeof q);
+    struct mtp_error err;
+    mtp_error_clear(&err);
+    ck_assert_ok(mtps_client_query(&cl, q, n, NULL, &err));
+    pump();
+}
+
+/* Time passes and the connection's timers run. */
+static void later(int64_t ms)
+{
+    advance(ms);
+    mtps_conn_tick(&conn);
+    pump();
+}
+
+START_TEST(inject_each_mutation_then_the_honest_answer)
+{
+    enum mtps_mutation mut = (enum mtps_mutation)_i;
+    const char *name = mtps_mutation_name(mut);
+    char json[256];
+    snprintf(json, sizeof json,
+             "{\"rules\":[{\"at\":\"rpc\",\"match\":\"help.getNearestDc\",\"do\":\"inject\",\"mutation\":\"%s\"}]}",
+             name);
+    events_on();
+    server_up(json, NULL);
+    cl_discard = true;
+    client_up(MTP_TR_INTERMEDIATE, false, false);
+    handshake();
+    query_nearest_dc();
+    bool crypto = mut == MTPS_MUT_MSG_KEY || mut == MTPS_MUT_AUTH_KEY_ID || mut == MTPS_MUT_CLIENT_DIRECTION ||
+                  mut == MTPS_MUT_MTPROTO1 || mut == MTPS_MUT_LENGTH_BEYOND || mut == MTPS_MUT_LENGTH_UNALIGNED ||
+                  mut == MTPS_MUT_LENGTH_NEGATIVE || mut == MTPS_MUT_PADDING_SHORT || mut == MTPS_MUT_PADDING_LONG ||
+                  mut == MTPS_MUT_PLAIN_AFTER_KEY;
+    if (mut == MTPS_MUT_NONE) {
+        /* The control: an honest-looking first answer is taken, canary and all. */
+        ck_assert_uint_eq(cl.results, 1);
+        ck_assert_hex_eq(cl.last_result, cl.last_result_len, NEAREST_DC_CANARY);
+    } else {
+        /* A conformant client discards it and waits. */
+        ck_assert_msg(cl.results == 0, "%s: the hostile message was taken", name);
+        ck_assert_uint_eq(cl.bad_packets, crypto ? 1 : 0);
+    }
+    ck_assert_int_eq(mtps_conn_deadline(&conn), T0 + 300);
+    later(299);
+    ck_assert_uint_eq(cl.results, mut == MTPS_MUT_NONE ? 1 : 0);
+    later(1);
+    ck_assert_uint_eq(cl.results, 1);
+    ck_assert_hex_eq(cl.last_result, cl.last_result_len, mut == MTPS_MUT_NONE ? NEAREST_DC_CANARY : NEAREST_DC_HONEST);
+    ck_assert_int_eq(mtps_conn_state(&conn), MTPS_CONN_OPEN);
+
+    json_t *all = events();
+    json_t *rule = find_ev(all, "rule", "do", "inject", 0);
+    ck_assert_ptr_nonnull(rule);
+    ck_assert_str_eq(str_of(rule, "mutation"), name);
+    ck_assert_str_eq(str_of(rule, "carry"), "rpc_result");
+    ck_assert_ptr_null(json_object_get(rule, "skipped"));
+    ck_assert_uint_eq(count_ev(all, "msg", "hostile", name), 1);
+    json_t *h = find_ev(all, "msg", "hostile", name, 0);
+    ck_assert(json_is_true(json_object_get(h, "canary")));
+    ck_assert_str_eq(str_of(h, "dir"), "s2c");
+    ck_assert_str_eq(str_of(h, "ctor"), mut == MTPS_MUT_CONTAINER_ORDER ? "msg_container" : "rpc_result");
+    char key_id[17];
+    mtp_hex_encode(cl.key.auth_key_id, 8, key_id);
+    if (mut == MTPS_MUT_PLAIN_AFTER_KEY)
+        ck_assert_str_eq(str_of(h, "auth_key_id"), "0000000000000000");
+    else if (mut == MTPS_MUT_AUTH_KEY_ID)
+        ck_assert_str_ne(str_of(h, "auth_key_id"), key_id);
+    else
+        ck_assert_str_eq(str_of(h, "auth_key_id"), key_id);
+    json_t *rpc = find_ev(all, "rpc", "method", "help.getNearestDc", 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(rpc, "answer_in_ms")), 300);
+    if (mut == MTPS_MUT_MSG_ID_DUPLICATE) {
+        /* the msg_id of the server's message just before it */
+        size_t i;
+        json_t *o, *prev = NULL;
+        json_array_foreach(all, i, o)
+        {
+            if (o == h)
+                break;
+            if (strcmp(str_of(o, "ev"), "msg") == 0 && strcmp(str_of(o, "dir"), "s2c") == 0 &&
+                json_is_true(json_object_get(o, "enc")))
+                prev = o;
+        }
+        ck_assert_ptr_nonnull(prev);
+        ck_assert_str_eq(str_of(h, "msg_id"), str_of(prev, "msg_id"));
+    }
+    json_decref(all);
+    both_down();
+    server_down();
+}
+END_TEST
+
+START_TEST(inject_a_canary_salt)
+{
+    /* C-MIS-31: a client must take no salt from a message it discards. */
+    for (int control = 0; control < 2; control++) {
+        events_on();
+        server_up(control ? "{\"rules\":[{\"at\":\"rpc\",\"do\":\"inject\",\"mutation\":\"none\","
+                            "\"carry\":\"bad_server_salt\"}]}"
+                          : "{\"rules\":[{\"at\":\"rpc\",\"do\":\"inject\",\"mutation\":\"msg_key\","
+                            "\"carry\":\"bad_server_salt\"}]}",
+                  NULL);
+        cl_discard = true;
+        client_up(MTP_TR_ABRIDGED, false, false);
+        handshake();
+        uint64_t salt = cl.ses.salt;
+        query_nearest_dc();
+        later(300);
+        /* The salt a client holds shows in its next message. */
+        ck_assert_ok(mtps_client_ping(&cl, 9, NULL));
+        pump();
+        ck_assert_uint_eq(cl.pongs, 1);
+        json_t *all = events();
+        json_t *h = find_ev(all, "msg", "hostile", control ? "none" : "msg_key", 0);
+        ck_assert_ptr_nonnull(h);
+        ck_assert_str_eq(str_of(h, "ctor"), "bad_server_salt");
+        ck_assert_str_eq(str_of(h, "carry"), "bad_server_salt");
+        ck_assert_int_eq(json_integer_value(json_object_get(h, "seqno")) % 2, 0);
+        ck_assert_uint_eq(cl.results, 1);
+        ck_assert_hex_eq(cl.last_result, cl.last_result_len, NEAREST_DC_HONEST);
+        if (!control) {
+            ck_assert_uint_eq(cl.bad_packets, 1);
+            ck_assert_uint_eq(cl.bad_salts, 0);
+            ck_assert_uint_eq(cl.ses.salt, salt);
+            ck_assert_ptr_null(find_ev(all, "msg", "salt", "43414e4152592121", 0));
+        } else {
+            /* Taken: the client's next message goes out with "CANARY!!" as its salt, and gets the real salt back. */
+            ck_assert_uint_eq(cl.bad_salts, 2);
+            json_t *used = find_ev(all, "msg", "salt", "43414e4152592121", 0);
+            ck_assert_ptr_nonnull(used);
+            ck_assert_str_eq(str_of(used, "dir"), "c2s");
+            ck_assert_uint_eq(cl.ses.salt, salt);
+        }
+        json_decref(all);
+        both_down();
+        server_down();
+    }
+}
+END_TEST
+
+START_TEST(inject_without_a_canary_answers_at_once)
+{
+    events_on();
+    server_up("{\"rules\":[{\"at\":\"rpc\",\"do\":\"inject\",\"mutation\":\"msg_key\"}]}", NULL);
+    client_up(MTP_TR_INTERMEDIATE, false, false);
+    handshake();
+    uint8_t q[512];
+    size_t n = encode_query("{\"_\":\"help.getAppConfig\",\"hash\":0}", 198, q, sizeof q);
+    ck_assert_ok(mtps_client_query(&cl, q, n, NULL, NULL));
+    pump();
+    ck_assert_uint_eq(cl.rpc_errors, 1);
+    json_t *all = events();
+    json_t *rule = find_ev(all, "rule", "do", "inject", 0);
+    ck_assert_str_eq(str_of(rule, "skipped"), "inject: no canary answer for help.getAppConfig");
+    ck_assert_uint_eq(count_ev(all, "msg", "hostile", "msg_key"), 0);
+    json_decref(all);
+    both_down();
+    server_down();
+}
+END_TEST
+
+START_TEST(push_before_the_answer)
+{
+    static const struct {
+        const char *rule, *ctor;
+    } cases[] = {
+        {"\"message\":\"msgs_ack\"", "msgs_ack"},
+        {"\"message\":\"future_salts\"", "future_salts"},
+        {"\"message\":\"new_session_created\"", "new_session_created"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char json[256];
+        snprintf(json, sizeof json, "{\"rules\":[{\"at\":\"rpc\",\"do\":\"push\",%s}]}", cases[i].rule);
+        events_on();
+        server_up(json, NULL);
+        client_up(MTP_TR_INTERMEDIATE, false, false);
+        handshake();
+        query_nearest_dc();
+        ck_assert_uint_eq(cl.results, 1);
+        ck_assert_hex_eq(cl.last_result, cl.last_result_len, NEAREST_DC_HONEST);
+        ck_assert_uint_eq(cl.new_sessions, i == 2 ? 2 : 1);
+        /* In the answer's container, before the answer. */
+        json_t *all = events();
+        json_t *rule = find_ev(all, "rule", "do", "push", 0);
+        ck_assert_str_eq(str_of(rule, "message"), cases[i].ctor);
+        json_t *o;
+        size_t k = 0;
+        bool found = false;
+        while ((o = find_ev(all, "msg", "dir", "s2c", k++)) != NULL) {
+            json_t *names = json_object_get(o, "names");
+            size_t j, push_at = SIZE_MAX, answer_at = SIZE_MAX;
+            json_t *nm;
+            json_array_foreach(names, j, nm)
+            {
+                if (strcmp(json_string_value(nm), cases[i].ctor) == 0 && push_at == SIZE_MAX)
+                    push_at = j;
+                if (strcmp(json_string_value(nm), "nearestDc") == 0)
+                    answer_at = j;
+            }
+            if (answer_at != SIZE_MAX) {
+                ck_assert_uint_lt(push_at, answer_at);
+                found = true;
+            }
+        }
+        ck_assert(found);
+        json_decref(all);
+        both_down();
+        server_down();
+    }
+}
+END_TEST
+
+START_TEST(push_bad_msg_notification_makes_the_client_resend)
+{
+    events_on();
+    server_up("{\"rules\":[{\"at\":\"rpc\",\"do\":\"push\",\"message\":\"bad_msg_notification\",\"code\":17}]}",
+              NULL);
+    client_up(MTP_TR_FULL, false, false);
+    handshake();
+    query_nearest_dc();
+    ck_assert_uint_eq(cl.bad_msgs, 1);
+    ck_assert_uint_eq(cl.results, 1);
+    json_t *all = events();
+    json_t *first = find_ev(all, "rpc", "method", "help.getNearestDc", 0);
+    json_t *second = find_ev(all, "rpc", "method", "help.getNearestDc", 1);
+    ck_assert_str_eq(str_of(first, "answer"), "none");
+    ck_assert_str_eq(str_of(second, "answer"), "result");
+    json_t *rule = find_ev(all, "rule", "do", "push", 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(rule, "code")), 17);
+    json_decref(all);
+    both_down();
+    server_down();
+}
+END_TEST
+
+START_TEST(push_with_a_delay_sends_the_answer_later)
+{
+    server_up("{\"rules\":[{\"at\":\"rpc\",\"do\":\"push\",\"message\":\"msgs_ack\",\"ms\":1000}]}", NULL);
+    client_up(MTP_TR_INTERMEDIATE, false, false);
+    handshake();
+    query_nearest_dc();
+    ck_assert_uint_eq(cl.results, 0);
+    later(1000);
+    ck_assert_uint_eq(cl.results, 1);
+    both_down();
+    server_down();
+}
+END_TEST
+
+/* Paddings of the server's encrypted messages in the log. */
+static void paddings(json_t *all, size_t *n, int64_t *lo, int64_t *hi, size_t *count_of, int64_t value)
+{
+    *n = 0;
+    *lo = INT64_MAX;
+    *hi = -1;
+    *count_of = 0;
+    size_t i;
+    json_t *o;
+    json_array_foreach(all, i, o)
+    {
+        if (strcmp(str_of(o, "ev"), "msg") != 0 || strcmp(str_of(o, "dir"), "s2c") != 0 ||
+            !json_is_true(json_object_get(o, "enc")))
+            continue;
+        int64_t p = json_integer_value(json_object_get(o, "padding"));
+        ck_assert_int_eq((32 + json_integer_value(json_object_get(o, "len")) + p) % 16, 0);
+        (*n)++;
+        *lo = p < *lo ? p : *lo;
+        *hi = p > *hi ? p : *hi;
+        *count_of += p == value;
+    }
+}
+
+START_TEST(padding_policies)
+{
+    static const struct {
+        const char *setting;
+        int64_t lo, hi, exact;
+    } cases[] = {
+        {"\"min\"", 12, 27, -1},
+        {"\"max\"", 1009, 1024, -1},
+        {"12", 12, 27, 12},
+        {"1024", 1009, 1024, 1024},
+        {"100", 92, 108, 100},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char json[128];
+        snprintf(json, sizeof json, "{\"session\":{\"padding\":%s}}", cases[i].setting);
+        events_on();
+        server_up(json, NULL);
+        client_up(MTP_TR_INTERMEDIATE, false, false);
+        handshake();
+        query_nearest_dc();
+        ck_assert_ok(mtps_client_ping(&cl, 5, NULL));
+        pump();
+        /* A correct client accepts every legal padding. */
+        ck_assert_uint_eq(cl.results, 1);
+        ck_assert_uint_eq(cl.pongs, 1);
+        json_t *all = events();
+        size_t n, exact;
+        int64_t lo, hi;
+        paddings(all, &n, &lo, &hi, &exact, cases[i].exact);
+        ck_assert_uint_ge(n, 2);
+        ck_assert_int_ge(lo, cases[i].lo);
+        ck_assert_int_le(hi, cases[i].hi);
+        if (cases[i].exact >= 0)
+            ck_assert_msg(exact >= 1, "padding %s: no message with exactly that padding", cases[i].setting);
+        json_decref(all);
+        both_down();
+        server_down();
+    }
+}
+END_TEST
+
+START_TEST(padding_filler_when_no_answer_allows_it)
+{
+    /* Every answer here (pong 20 bytes, new_session_created in a container...) is
+     * checked against: a filler msgs_ack makes sure one message has exactly 12. */
+    events_on();
+    server_up("{\"session\":{\"padding\":12}}", NULL);
+    client_up(MTP_TR_INTERMEDIATE, false, false);
+    handshake();
+    ck_assert_ok(mtps_client_ping(&cl, 5, NULL));
+    pump();
+    ck_assert_uint_eq(cl.pongs, 1);
+    json_t *all = events();
+    size_t n, exact;
+    int64_t lo, hi;
+    paddings(all, &n, &lo, &hi, &exact, 12);
+    ck_assert_uint_eq(exact, 1);
+    ck_assert(srv.store.klru->sessions->exact_padding_sent);
+    json_decref(all);
+    both_down();
+    server_down();
+}
+END_TEST
+
+START_TEST(container_always_and_gzip_answers)
+{
+    events_on();
+    server_up("{\"session\":{\"gzip_min\":1},\"behaviour\":{\"container_always\":true}}", NULL);
+    client_up(MTP_TR_INTERMEDIATE, false, false);
+    handshake();
+    query_nearest_dc();
+    ck_assert_uint_eq(cl.results, 1);
+    ck_assert_hex_eq(cl.last_result, cl.last_result_len, NEAREST_DC_HONEST);
+    ck_assert_ok(mtps_client_ping(&cl, 5, NULL));
+    pump();
+    ck_assert_uint_eq(cl.pongs, 1);
+    json_t *all = events();
+    size_t k = 0, enc = 0;
+    json_t *o;
+    bool gzip = false;
+    while ((o = find_ev(all, "msg", "dir", "s2c", k++)) != NULL) {
+        if (!json_is_true(json_object_get(o, "enc")))
+            continue;
+        enc++;
+        ck_assert_str_eq(str_of(o, "ctor"), "msg_container");
+        size_t j;
+        json_t *nm;
+        json_array_foreach(json_object_get(o, "names"), j, nm) gzip |= strcmp(json_string_value(nm), "gzip_packed") == 0;
+    }
+    ck_assert_uint_ge(enc, 2);
+    ck_assert(gzip);
+    json_decref(all);
+    both_down();
+    server_down();
+}
+END_TEST
+
+START_TEST(odd_msgs_ack_is_a_deviation_unless_strict)
+{
+    for (int strict = 0; strict < 2; strict++) {
+        events_on();
+        server_up(strict ? "{\"session\":{\"strict_seqno_parity\":true}}" : NULL, NULL);
+        client_up(MTP_TR_INTERMEDIATE, false, false);
+        handshake();
+        ck_assert_ok(mtps_client_ping(&cl, 1, NULL));
+        pump();
+        /* msgs_ack sent as content-related (odd seqno), as a widely used client does */
+        uint8_t ack[32];
+        struct mtp_wr w;
+        mtp_wr_init_fixed(&w, ack, sizeof ack, NULL);
+        uint64_t id = cl.ses.window.n ? mtp_msgwin_min(&cl.ses.window) : 1;
+        ck_assert_ok(mtp_svc_write_ids(&w, MTP_SVC_msgs_ack, &id, 1));
+        uint64_t ack_id;
+        ck_assert_ok(mtp_session_send(&cl.ses, w.p, w.len, MTP_SEND_CONTENT, &ack_id));
+        ck_assert_ok(mtps_client_flush(&cl, NULL));
+        pump();
+        json_t *all = events();
+        char idhex[17];
+        snprintf(idhex, sizeof idhex, "%016llx", (unsigned long long)ack_id);
+        if (!strict) {
+            json_t *d = find_ev(all, "deviation", NULL, NULL, 0);
+            ck_assert_ptr_nonnull(d);
+            ck_assert_str_eq(str_of(d, "requirement"), "C-SES-26");
+            ck_assert_str_eq(str_of(d, "what"), "msgs_ack with an odd seqno");
+            ck_assert_str_eq(str_of(d, "msg_id"), idhex);
+            ck_assert_str_eq(str_of(d, "strict"), "bad_msg_notification");
+            ck_assert_int_eq(json_integer_value(json_object_get(d, "code")), 34);
+            ck_assert_uint_eq(cl.bad_msgs, 0);
+        } else {
+            ck_assert_uint_eq(count_ev(all, "deviation", NULL, NULL), 0);
+            json_t *b = find_ev(all, "session", "what", "bad_msg_notification", 0);
+            ck_assert_ptr_nonnull(b);
+            ck_assert_int_eq(json_integer_value(json_object_get(b, "code")), 34);
+            ck_assert_str_eq(str_of(b, "ref_msg_id"), idhex);
+        }
+        json_decref(all);
+        both_down();
+        server_down();
+    }
+}
+END_TEST
+
+START_TEST(clock_offset_moves_the_servers_clock)
+{
+    /* An hour ahead: server_time, the server's msg_ids and its window move with it. */
+    events_on();
+    server_up("{\"behaviour\":{\"clock_offset_ms\":3600000}}", NULL);
+    client_up(MTP_TR_INTERMEDIATE, false, false);
+    handshake();
+    ck_assert_int_eq(cl.key.server_time, (int32_t)(T0 / 1000) + 3600);
+    ck_assert_ok(mtps_client_ping(&cl, 1, NULL));
+    pump();
+    ck_assert_uint_eq(cl.pongs, 1);
+    ck_assert_uint_eq(cl.bad_msgs, 0);
+    json_t *all = events();
+    json_t *s2c = find_ev(all, "msg", "dir", "s2c", 3); /* the first encrypted answer */
+    ck_assert(json_is_true(json_object_get(s2c, "enc")));
+    uint64_t id = strtoull(str_of(s2c, "msg_id"), NULL, 16);
+    ck_assert_int_ge(mtp_msgid_to_ms(id), T0 + 3600000);
+    json_decref(all);
+    /* A client that kept its own clock (its key from before) is told so with 16 and corrects it. */
+    struct mtp_auth_result key = cl.key;
+    both_down();
+    struct mtp_env env = mtp_env_deterministic(&cds, "client 2", 8, T0);
+    struct mtps_client_opts o = {.kind = MTP_TR_ABRIDGED, .dc = 2, .server_key = rsa, .env = &env};
+    ck_assert_ok(mtps_client_init(&cl, &o, NULL));
+    ck_assert_ok(mtps_conn_init(&conn, &srv, 2, "test:2", 0, NULL));
+    ck_assert_ok(mtps_client_resume(&cl, &key, NULL));
+    ck_assert_ok(mtps_client_ping(&cl, 2, NULL));
+    pump();
+    ck_assert_uint_eq(cl.bad_msgs, 1);
+    ck_assert_uint_eq(cl.pongs, 1);
+    all = events();
+    json_t *b = find_ev(all, "session", "what", "bad_msg_notification", 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(b, "code")), 16);
+    json_decref(all);
+    both_down();
+    server_down();
+}
+END_TEST
+
+START_TEST(abridged_long_form_frames)
+{
+    server_up("{\"behaviour\":{\"abridged_long_form\":true}}", NULL);
+    client_up(MTP_TR_ABRIDGED, false, false);
+    struct mtp_error err;
+    mtp_error_clear(&err);
+    ck_assert_ok(mtps_client_start(&cl, &err));
+    size_t n = cl.out.len;
+    uint8_t *copy = malloc(n);
+    memcpy(copy, cl.out.p, n);
+    mtp_wr_reset(&cl.out);
+    mtps_conn_feed(&conn, copy, n);
+    free(copy);
+    /* resPQ: 0x7f and its length in words, 3 bytes LE, although it is short */
+    size_t on;
+    const uint8_t *p = mtps_conn_output(&conn, &on);
+    ck_assert_uint_ge(on, 4);
+    ck_assert_uint_eq(p[0], 0x7f);
+    ck_assert_uint_eq((size_t)(p[1] | p[2] << 8 | p[3] << 16) * 4, on - 4);
+    pump();
+    ck_assert(mtps_client_ready(&cl));
+    ck_assert_ok(mtps_client_ping(&cl, 1, NULL));
+    pump();
+    ck_assert_uint_eq(cl.pongs, 1);
+    both_down();
+    server_down();
+}
+END_TEST
+
+START_TEST(full_transport_bad_crc_and_seq)
+{
+    static const struct {
+        const char *act, *hostile;
+        int rc;
+    } cases[] = {{"bad_crc", "crc", MTP_ERR_TR_BAD_CRC}, {"bad_seq", "seq", MTP_ERR_TR_BAD_SEQ}};
+    for (size_t i = 0; i < 2; i++) {
+        for (int full = 0; full < 2; full++) {
+            char json[160];
+            snprintf(json, sizeof json, "{\"rules\":[{\"at\":\"s2c_packet\",\"match\":\"pong\",\"do\":\"%s\"}]}",
+                     cases[i].act);
+            events_on();
+            server_up(json, NULL);
+            client_up(full ? MTP_TR_FULL : MTP_TR_INTERMEDIATE, false, false);
+            handshake();
+            ck_assert_ok(mtps_client_ping(&cl, 1, NULL));
+            struct mtp_error err;
+            mtp_error_clear(&err);
+            int rc = mtps_pair_pump(&conn, &cl, &err);
+            json_t *all = events();
+            json_t *r = find_ev(all, "rule", "do", cases[i].act, 0);
+            ck_assert_ptr_nonnull(r);
+            if (full) {
+                ck_assert_rc(rc, cases[i].rc);
+                ck_assert_str_eq(str_of(r, "hostile"), cases[i].hostile);
+            } else {
+                ck_assert_ok(rc);
+                ck_assert_uint_eq(cl.pongs, 1);
+                ck_assert_str_eq(str_of(r, "skipped"), "not the full transport");
+            }
+            json_decref(all);
+            both_down();
+            server_down();
+        }
+    }
+}
+END_TEST
+
+START_TEST(corrupt_names_the_field)
+{
+    events_on();
+    server_up("{\"rules\":[{\"at\":\"s2c_packet\",\"match\":\"pong\",\"do\":\"corrupt\"}]}", NULL);
+    cl_discard = true;
+    client_up(MTP_TR_INTERMEDIATE, false, false);
+    handshake();
+    ck_assert_ok(mtps_client_ping(&cl, 1, NULL));
+    pump();
+    ck_assert_uint_eq(cl.bad_packets, 1);
+    ck_assert_int_eq(cl.last_bad_packet, MTP_ERR_MSG_KEY_MISMATCH);
+    json_t *all = events();
+    ck_assert_str_eq(str_of(find_ev(all, "rule", "do", "corrupt", 0), "hostile"), "msg_key");
+    json_decref(all);
+    both_down();
+    server_down();
+}
+END_TEST
+
 /* --- the reference client (mtpc) against the connection: PFS and restarts --- */
 
 static const uint8_t CALL_NEAREST_DC[4] = {0x26, 0x30, 0xb3, 0x1f};
@@ -1131,6 +1734,23 @@ Suite *mtps_conn_suite(void)
     tcase_add_test(tc, rule_rpc_error_for_a_method);
     tcase_add_test(tc, rule_transport_error_at_the_second_packet);
     tcase_add_test(tc, scenario_resPQ_with_a_wrong_nonce);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("knobs");
+    tcase_set_timeout(tc, 60);
+    tcase_add_loop_test(tc, inject_each_mutation_then_the_honest_answer, MTPS_MUT_NONE, MTPS_MUT_COUNT + 1);
+    tcase_add_test(tc, inject_a_canary_salt);
+    tcase_add_test(tc, inject_without_a_canary_answers_at_once);
+    tcase_add_test(tc, push_before_the_answer);
+    tcase_add_test(tc, push_bad_msg_notification_makes_the_client_resend);
+    tcase_add_test(tc, push_with_a_delay_sends_the_answer_later);
+    tcase_add_test(tc, padding_policies);
+    tcase_add_test(tc, padding_filler_when_no_answer_allows_it);
+    tcase_add_test(tc, container_always_and_gzip_answers);
+    tcase_add_test(tc, odd_msgs_ack_is_a_deviation_unless_strict);
+    tcase_add_test(tc, clock_offset_moves_the_servers_clock);
+    tcase_add_test(tc, abridged_long_form_frames);
+    tcase_add_test(tc, full_transport_bad_crc_and_seq);
+    tcase_add_test(tc, corrupt_names_the_field);
     suite_add_tcase(s, tc);
     return s;
 }
