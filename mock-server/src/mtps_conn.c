@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "mtp/container.h"
+#include "mtp/hex.h"
 #include "mtp/service.h"
 #include "mtp/transport.h"
 #include "mtps_api.h"
@@ -1007,6 +1008,14 @@ static void new_key(struct mtps_conn *c, const struct mtp_auth_result *res)
             json_object_set_new(o, "expires_at", json_integer(expires_at));
         json_object_set_new(o, "first_byte", json_integer(res->auth_key[0]));
         json_object_set_new(o, "retries", json_integer(res->retries));
+        json_t *ids = json_array();
+        for (size_t i = 0; i < c->hs.nretry_ids; i++) {
+            char hex[17];
+            mtp_hex_encode(c->hs.retry_ids[i], 8, hex);
+            json_array_append_new(ids, json_string(hex));
+        }
+        json_object_set_new(o, "retry_ids", ids);
+        json_object_set_new(o, "retry_ids_ok", json_boolean(c->hs.retry_ids_ok));
         json_object_set_new(o, "rsa", json_string(mtp_auth_rsa_scheme_name(res->rsa_scheme)));
         json_object_set_new(o, "inner", json_string(mtp_auth_inner_form_name(res->inner_form)));
         json_object_set_new(o, "req_pq_multi", json_boolean(res->req_pq_multi));
@@ -1020,6 +1029,38 @@ static void new_key(struct mtps_conn *c, const struct mtp_auth_result *res)
              k->id, res->temp ? "temporary" : "permanent", res->req_pq_multi ? "" : ", old req_pq",
              mtp_auth_rsa_scheme_name(res->rsa_scheme), mtp_auth_inner_form_name(res->inner_form), (int)res->dc,
              res->retries);
+}
+
+/* What the exchange did that the log reports: g_a once sent (its leading
+ * zero bytes are a legitimate edge), and each set_client_DH_params with the
+ * retry_id the client sent and the one it should have sent. */
+static void ev_exchange(struct mtps_conn *c)
+{
+    size_t n;
+    const uint8_t *g_a = mtps_hs_new_g_a(&c->hs, &n);
+    if (g_a != NULL) {
+        json_t *o = mtps_ev_new(evs(c), "dh_params", c->id);
+        size_t zeros = 0;
+        while (zeros < n && g_a[zeros] == 0)
+            zeros++;
+        json_object_set_new(o, "g_a_len", json_integer((json_int_t)n));
+        json_object_set_new(o, "g_a_leading_zero_bytes", json_integer((json_int_t)zeros));
+        mtps_ev_set_hex(o, "g_a", g_a, n);
+        mtps_events_emit(evs(c), o);
+    }
+    const struct mtp_auth_server_attempt *at = mtps_hs_new_attempt(&c->hs);
+    if (at != NULL) {
+        static const char *const answers[] = {"refused", "dh_gen_ok", "dh_gen_retry", "dh_gen_fail"};
+        json_t *o = mtps_ev_new(evs(c), "dh_attempt", c->id);
+        json_object_set_new(o, "attempt", json_integer(at->n));
+        mtps_ev_set_hex(o, "retry_id", at->retry_id, 8);
+        mtps_ev_set_hex(o, "retry_id_expected", at->expected, 8);
+        json_object_set_new(o, "retry_id_ok", json_boolean(at->retry_id_ok));
+        json_object_set_new(o, "answer", json_string(answers[at->answer >= 0 && at->answer <= 3 ? at->answer : 0]));
+        if (at->have_key)
+            json_object_set_new(o, "key_first_byte", json_integer(at->key_first_byte));
+        mtps_events_emit(evs(c), o);
+    }
 }
 
 static void on_plain(struct mtps_conn *c, const uint8_t *data, size_t len)
@@ -1047,6 +1088,7 @@ static void on_plain(struct mtps_conn *c, const uint8_t *data, size_t len)
     bool done = false;
     mtp_wr_reset(&c->pkt);
     rc = mtps_hs_recv(&c->hs, &srv->auth, &cfg, &srv->env, pm.body, pm.body_len, &c->pkt, &done, &res, &err);
+    ev_exchange(c);
     if (rc < 0) {
         ev_bad_packet(c, "auth-key exchange", rc, err.msg);
         fail_with(c, MTP_TR_ERROR_AUTH_KEY, MTP_ERR_SRV_HANDSHAKE, "auth-key exchange: %s: %s", mtp_err_name(rc),

@@ -1389,6 +1389,59 @@ START_TEST(corrupt_names_the_field)
 }
 END_TEST
 
+START_TEST(exchange_events_name_g_a_and_each_retry_id)
+{
+    events_on();
+    server_up("{\"auth\":{\"dh_gen_retries\":1,\"g_a_leading_zero\":true}}", NULL);
+    client_up(MTP_TR_INTERMEDIATE, false, false);
+    handshake();
+    json_t *all = events();
+    json_t *p = find_ev(all, "dh_params", NULL, NULL, 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(p, "g_a_len")), 256);
+    ck_assert_int_ge(json_integer_value(json_object_get(p, "g_a_leading_zero_bytes")), 1);
+    ck_assert_int_eq(strncmp(str_of(p, "g_a"), "00", 2), 0);
+    ck_assert_uint_eq(strlen(str_of(p, "g_a")), 512);
+    json_t *a1 = find_ev(all, "dh_attempt", NULL, NULL, 0), *a2 = find_ev(all, "dh_attempt", NULL, NULL, 1);
+    ck_assert_str_eq(str_of(a1, "answer"), "dh_gen_retry");
+    ck_assert_str_eq(str_of(a1, "retry_id"), "0000000000000000");
+    ck_assert(json_is_true(json_object_get(a1, "retry_id_ok")));
+    ck_assert_str_eq(str_of(a2, "answer"), "dh_gen_ok");
+    ck_assert_str_ne(str_of(a2, "retry_id"), "0000000000000000");
+    ck_assert_str_eq(str_of(a2, "retry_id"), str_of(a2, "retry_id_expected"));
+    ck_assert_int_eq(json_integer_value(json_object_get(a2, "key_first_byte")), cl.key.auth_key[0]);
+    json_t *k = find_ev(all, "key", NULL, NULL, 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(k, "retries")), 1);
+    json_t *ids = json_object_get(k, "retry_ids");
+    ck_assert_uint_eq(json_array_size(ids), 2);
+    ck_assert_str_eq(json_string_value(json_array_get(ids, 1)), str_of(a2, "retry_id"));
+    ck_assert(json_is_true(json_object_get(k, "retry_ids_ok")));
+    json_decref(all);
+    both_down();
+
+    /* A client whose retry_id is wrong: refused, then -404. */
+    struct mtp_env env = mtp_env_deterministic(&cds, "client 2", 8, T0);
+    struct mtp_auth_client_behaviour beh = {.corrupt = MTP_AUTH_CORRUPT(MTP_AUTH_X_CLIENT_INNER_RETRY_ID)};
+    struct mtps_client_opts o = {.kind = MTP_TR_INTERMEDIATE, .dc = 2, .server_key = rsa, .env = &env,
+                                 .auth_behaviour = &beh};
+    ck_assert_ok(mtps_client_init(&cl, &o, NULL));
+    ck_assert_ok(mtps_conn_init(&conn, &srv, 2, "test:2", 0, NULL));
+    ck_assert_ok(mtps_client_start(&cl, NULL));
+    pump();
+    ck_assert_int_eq(cl.transport_error, -404);
+    all = events();
+    json_t *bad = find_ev(all, "dh_attempt", NULL, NULL, 2);
+    ck_assert_int_eq(json_integer_value(json_object_get(bad, "conn")), 2);
+    ck_assert(json_is_false(json_object_get(bad, "retry_id_ok")));
+    ck_assert_str_eq(str_of(bad, "answer"), "refused");
+    ck_assert_str_eq(str_of(bad, "retry_id_expected"), "0000000000000000");
+    ck_assert_ptr_null(json_object_get(bad, "key_first_byte"));
+    ck_assert_str_eq(str_of(find_ev(all, "bad_packet", NULL, NULL, 0), "reason"), "auth_retry_id_mismatch");
+    json_decref(all);
+    both_down();
+    server_down();
+}
+END_TEST
+
 /* --- the reference client (mtpc) against the connection: PFS and restarts --- */
 
 static const uint8_t CALL_NEAREST_DC[4] = {0x26, 0x30, 0xb3, 0x1f};
@@ -1751,6 +1804,7 @@ Suite *mtps_conn_suite(void)
     tcase_add_test(tc, abridged_long_form_frames);
     tcase_add_test(tc, full_transport_bad_crc_and_seq);
     tcase_add_test(tc, corrupt_names_the_field);
+    tcase_add_test(tc, exchange_events_name_g_a_and_each_retry_id);
     suite_add_tcase(s, tc);
     return s;
 }
