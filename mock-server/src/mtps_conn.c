@@ -540,6 +540,7 @@ static bool hold_answer(struct mtps_conn *c, struct mtps_sess *s, uint64_t req_m
     if (c->npending == MTPS_CONN_MAX_PENDING)
         return false;
     struct mtps_pending p = {.due_ms = now_ms(c) + ms,
+                             .key_id = s->key->id,
                              .session_id = s->session_id,
                              .req_msg_id = req_msg_id,
                              .error = ans->error,
@@ -626,6 +627,7 @@ static bool prepare_injection(struct mtps_conn *c, struct mtps_sess *s, const st
         return false;
     }
     in->rule = r;
+    in->key_id = s->key->id;
     in->session_id = s->session_id;
     c->ninject++;
     return true;
@@ -807,14 +809,21 @@ static void send_hostile(struct mtps_conn *c, struct mtps_sess *s, const struct 
     transmit(c, c->plain.p, c->plain.len);
 }
 
+/* The session of a held answer or an injection, if its key and it still exist. */
+static struct mtps_sess *find_session(struct mtps_conn *c, uint64_t key_id, uint64_t session_id)
+{
+    struct mtps_key *k = mtps_store_find_key(&c->srv->store, key_id);
+    return k ? mtps_store_find_session(k, session_id) : NULL;
+}
+
 /* Hostile messages, once the received message is processed and the session
  * has sent what it had (so that msg_id_duplicate has a message to copy). */
 static void send_injections(struct mtps_conn *c)
 {
     for (size_t i = 0; i < c->ninject; i++) {
         struct mtps_injection *in = &c->inject[i];
-        struct mtps_sess *s = c->key ? mtps_store_find_session(c->key, in->session_id) : NULL;
-        if (s != NULL && c->state == MTPS_CONN_OPEN && c->mc != NULL)
+        struct mtps_sess *s = find_session(c, in->key_id, in->session_id);
+        if (s != NULL && s->key == c->key && c->state == MTPS_CONN_OPEN && c->mc != NULL)
             send_hostile(c, s, in);
         mtps_canary_free(&in->canary);
     }
@@ -834,7 +843,7 @@ static void release_answers(struct mtps_conn *c)
         struct mtps_pending p = c->pending[i];
         memmove(&c->pending[i], &c->pending[i + 1], (c->npending - i - 1) * sizeof p);
         c->npending--;
-        struct mtps_sess *s = c->key ? mtps_store_find_session(c->key, p.session_id) : NULL;
+        struct mtps_sess *s = find_session(c, p.key_id, p.session_id);
         if (s != NULL) {
             int rc = p.error ? mtp_session_send_error(&s->core, p.req_msg_id, p.code, p.message)
                              : mtp_session_send_result(&s->core, p.req_msg_id, p.result, p.len, 0);

@@ -52,6 +52,7 @@ struct mtps_delayed {
 /* An answer the API layer made, sent when due ("inject", "push" with ms). */
 struct mtps_pending {
     int64_t due_ms;
+    uint64_t key_id;      /* the session's key (a connection may change keys meanwhile) */
     uint64_t session_id;
     uint64_t req_msg_id;
     bool error;
@@ -64,6 +65,7 @@ struct mtps_pending {
 /* A hostile message to send once the received message is processed. */
 struct mtps_injection {
     const struct mtps_rule *rule;
+    uint64_t key_id;
     uint64_t session_id;
     struct mtps_canary canary;
 };
