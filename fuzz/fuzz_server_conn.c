@@ -6,7 +6,9 @@
  * Input: byte 0 picks the transport (low 3 bits: abridged, intermediate,
  * padded, full, obfuscated abridged/intermediate/padded) and limits (bit 3:
  * flood control at 8 packets; bit 4: a rule set that drops, delays,
- * duplicates and closes).  Then records, each an op byte (op % 5) and its data:
+ * duplicates and closes; bit 5, instead: the client-check knobs, hostile
+ * injected messages, pushed service messages, exact padding with fillers,
+ * containers always, a moved clock).  Then records, each an op byte (op % 5) and its data:
  *   0 RAW   n:u8, n bytes fed to the connection as they are
  *   1 ENC   flags:u8 seqno:u8 dmsg:u16 n:u16 body[n]: a message encrypted with
  *           the key the harness installed (real msg_key), framed by a client
@@ -30,9 +32,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 #define T0 1700000000000ll
 
 struct harness {
-    struct mtps_scenario plain, rules;
+    struct mtps_scenario plain, rules, knobs;
     struct mtp_rsa_key *rsa;
-    struct mtps_server srv[4]; /* [flood][rules] */
+    struct mtps_server srv[5]; /* [flood][rules], then the knobs */
     struct mtp_det_state sds, cds;
     bool ready;
 };
@@ -47,6 +49,20 @@ static const char rules_json[] =
     "{\"at\":\"c2s_message\",\"nth\":3,\"do\":\"bad_salt\"},"
     "{\"at\":\"rpc\",\"match\":\"help.getConfig\",\"nth\":2,\"do\":\"rpc_error\",\"code\":420,\"message\":\"FLOOD_WAIT_1\"},"
     "{\"at\":\"s2c_packet\",\"nth\":40,\"do\":\"close_after\"}]}";
+
+static const char knobs_json[] =
+    "{\"session\":{\"padding\":12},\"behaviour\":{\"container_always\":true,\"abridged_long_form\":true,"
+    "\"clock_offset_ms\":5000},\"rules\":["
+    "{\"at\":\"rpc\",\"match\":\"help.getNearestDc\",\"do\":\"inject\",\"mutation\":\"msg_id_duplicate\","
+    "\"times\":0,\"ms\":20},"
+    "{\"at\":\"rpc\",\"match\":\"help.getConfig\",\"nth\":2,\"do\":\"push\",\"message\":\"bad_msg_notification\","
+    "\"code\":16,\"times\":0},"
+    "{\"at\":\"rpc\",\"match\":\"help.getConfig\",\"do\":\"inject\",\"mutation\":\"padding_short\",\"ms\":0,"
+    "\"times\":0},"
+    "{\"at\":\"rpc\",\"nth\":2,\"do\":\"inject\",\"mutation\":\"container_order\",\"carry\":\"bad_server_salt\","
+    "\"times\":0},"
+    "{\"at\":\"rpc\",\"do\":\"push\",\"message\":\"future_salts\",\"ms\":10,\"times\":0},"
+    "{\"at\":\"s2c_packet\",\"match\":\"pong\",\"do\":\"bad_seq\",\"times\":0}]}";
 
 static uint8_t fuzz_key[256];
 
@@ -68,21 +84,22 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     if (mtp_rsa_key_from_pem(pem, n, &H->rsa, NULL) < 0)
         return 0;
     mtps_scenario_default(&H->plain);
-    if (mtps_scenario_parse(&H->rules, rules_json, strlen(rules_json), "fuzz", NULL) < 0)
+    if (mtps_scenario_parse(&H->rules, rules_json, strlen(rules_json), "fuzz", NULL) < 0 ||
+        mtps_scenario_parse(&H->knobs, knobs_json, strlen(knobs_json), "fuzz", NULL) < 0)
         return 0;
     for (int i = 0; i < 256; i++)
         fuzz_key[i] = (uint8_t)(i * 13 + 7);
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 5; i++) {
         struct mtps_server_cfg cfg = {
             .env = mtp_env_deterministic(&H->sds, "fuzz", 4, T0),
-            .scenario = (i & 2) ? &H->rules : &H->plain,
+            .scenario = i == 4 ? &H->knobs : (i & 2) ? &H->rules : &H->plain,
             .rsa = H->rsa,
             .dc_ids = {2},
             .ndcs = 1,
         };
         mtps_limits_default(&cfg.limits);
         cfg.limits.max_frame = 1u << 16;
-        if (i & 1) {
+        if (i & 1 && i != 4) {
             cfg.limits.flood_packets = 8;
             cfg.limits.flood_interval_ms = 1000;
         }
@@ -260,7 +277,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         {MTP_TR_ABRIDGED, true},  {MTP_TR_INTERMEDIATE, true},  {MTP_TR_PADDED, true},  {MTP_TR_FULL, false},
     };
     unsigned cfg = data[0];
-    struct mtps_server *srv = &H->srv[((cfg >> 3) & 1) | (((cfg >> 4) & 1) << 1)];
+    struct mtps_server *srv = (cfg & 0x20) ? &H->srv[4] : &H->srv[((cfg >> 3) & 1) | (((cfg >> 4) & 1) << 1)];
     /* Fresh state for every input: clock, randomness, keys and sessions. */
     mtp_env_deterministic(&H->sds, "fuzz", 4, T0);
     struct mtps_store_cfg sc = srv->store.cfg;

@@ -81,6 +81,8 @@ const char *mtpc_event_name(enum mtp_session_event_type type)
         return "dropped";
     case MTP_SESSION_EV_DISCONNECT:
         return "disconnect";
+    case MTP_SESSION_EV_DEVIATION:
+        return "deviation";
     }
     return "unknown";
 }

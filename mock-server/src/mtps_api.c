@@ -499,6 +499,13 @@ static void set_error(struct mtps_answer *ans, int32_t code, const char *msg)
 int mtps_api_answer(const struct mtps_api *api, const struct mtps_rpc *rpc, const struct mtps_api_env *env,
                     struct mtp_wr *result, struct mtps_answer *ans, struct mtp_error *err)
 {
+    return mtps_api_answer_with(api, rpc, env, NULL, result, ans, err);
+}
+
+int mtps_api_answer_with(const struct mtps_api *api, const struct mtps_rpc *rpc, const struct mtps_api_env *env,
+                         const json_t *overrides, struct mtp_wr *result, struct mtps_answer *ans,
+                         struct mtp_error *err)
+{
     memset(ans, 0, sizeof *ans);
     if (!rpc->decoded) {
         bool unknown = rpc->err.code == MTP_ERR_TL_BAD_CTOR || rpc->err.code == MTP_ERR_TL_UNKNOWN_TYPE;
@@ -516,6 +523,10 @@ int mtps_api_answer(const struct mtps_api *api, const struct mtps_rpc *rpc, cons
         return MTP_OK;
     }
     json_t *filled = mtps_api_fill(t, env, rpc->layer);
+    if (filled && overrides && json_object_update(filled, (json_t *)overrides) < 0) {
+        json_decref(filled);
+        filled = NULL;
+    }
     json_t *fitted = filled ? mtps_api_fit(rpc->schema, obj->ctor->result, filled, err) : NULL;
     size_t mark = result->len;
     int rc = fitted ? mtp_tl_json_encode(rpc->schema, obj->ctor->result, fitted, result, err) : MTP_ERR_NOMEM;

@@ -98,6 +98,13 @@ MTP_MUST_USE int mtps_api_answer(const struct mtps_api *api, const struct mtps_r
                                  const struct mtps_api_env *env, struct mtp_wr *result, struct mtps_answer *ans,
                                  struct mtp_error *err);
 
+/* The same with fields of the filled template replaced by those of overrides
+ * (a JSON object in the TL JSON mapping; NULL: none), e.g. the canary values
+ * of a hostile answer.  Fields the client's layer lacks are dropped. */
+MTP_MUST_USE int mtps_api_answer_with(const struct mtps_api *api, const struct mtps_rpc *rpc,
+                                      const struct mtps_api_env *env, const json_t *overrides,
+                                      struct mtp_wr *result, struct mtps_answer *ans, struct mtp_error *err);
+
 /* Exposed for tests: fills the placeholders of a template (new reference). */
 json_t *mtps_api_fill(const json_t *tmpl, const struct mtps_api_env *env, int32_t layer);
 /* Exposed for tests: fits a filled template to a type of a schema (new reference), see above. */

@@ -191,6 +191,12 @@ static int on_frame(struct mtps_client *c, const struct mtp_tr_frame *f, struct 
     bool crypto = rc == MTP_ERR_AUTH_KEY_ID_MISMATCH || rc == MTP_ERR_MSG_KEY_MISMATCH ||
                   rc == MTP_ERR_BAD_CIPHERTEXT_LENGTH || rc == MTP_ERR_BAD_MESSAGE_LENGTH ||
                   rc == MTP_ERR_UNALIGNED_MESSAGE_LENGTH || rc == MTP_ERR_BAD_PADDING_LENGTH;
+    if (crypto && c->o.discard_bad_packets) {
+        c->bad_packets++;
+        c->last_bad_packet = rc;
+        mtp_error_clear(err);
+        return MTP_OK;
+    }
     return crypto ? rc : MTP_OK;
 }
 

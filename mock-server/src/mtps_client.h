@@ -34,6 +34,8 @@ struct mtps_client_opts {
     const struct mtp_session_cfg *session; /* NULL: defaults */
     bool salt_zero;                       /* start the session with salt 0 (as Telethon does) */
     int32_t temp_expires_in;              /* > 0: ask for a temporary key (p_q_inner_data_temp_dc) */
+    bool discard_bad_packets;             /* a packet failing a crypto check is counted and dropped, as the
+                                           * spec asks, instead of failing the client (tests of hostile servers) */
 };
 
 enum mtps_client_state {
@@ -65,6 +67,8 @@ struct mtps_client {
     uint32_t quick_acks;
     uint64_t pongs, results, rpc_errors, bad_salts, new_sessions, bad_msgs;
     uint64_t last_pong_id;
+    uint64_t bad_packets;         /* dropped with discard_bad_packets */
+    int last_bad_packet;          /* the check the last one failed */
     int32_t last_rpc_code;
     char last_rpc_message[128];
     uint8_t last_result[1024];    /* the first bytes of the last rpc_result */

@@ -8,18 +8,21 @@
 #include <string.h>
 
 #include "mtp/container.h"
+#include "mtp/hex.h"
 #include "mtp/service.h"
 #include "mtp/transport.h"
 #include "mtps_api.h"
 #include "mtps_bind.h"
+#include "mtps_conn_internal.h"
+#include "mtps_pad.h"
 
 #define MAX_NAMES 12
 #define SCRATCH_KEEP (16u << 10) /* larger idle scratch buffers are given back after use */
 
-static int64_t now_ms(const struct mtps_conn *c) { return mtp_env_now_ms(&c->srv->env); }
-static const struct mtps_scenario *scen(const struct mtps_conn *c) { return c->srv->scenario; }
+static int64_t now_ms(const struct mtps_conn *c) { return mtps_conn_now(c); }
+static const struct mtps_scenario *scen(const struct mtps_conn *c) { return mtps_conn_scen(c); }
 static const struct mtps_limits *lim(const struct mtps_conn *c) { return &c->srv->limits; }
-static const struct mtps_events *evs(const struct mtps_conn *c) { return &c->srv->events; }
+static const struct mtps_events *evs(const struct mtps_conn *c) { return mtps_conn_evs(c); }
 
 /* --- closing --- */
 
@@ -56,14 +59,19 @@ static void abort_conn(struct mtps_conn *c, int reason, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Writes one payload through the transport (no rules). */
-static void transmit(struct mtps_conn *c, const uint8_t *data, size_t len)
+/* Writes one payload through the transport (no rules); fault: an s2c rule's
+ * bad_crc / bad_seq (full transport), 0 for none. */
+static void transmit_as(struct mtps_conn *c, const uint8_t *data, size_t len, int fault)
 {
     if (c->state == MTPS_CONN_CLOSED)
         return;
     struct mtp_error err;
     mtp_error_clear(&err);
-    struct mtp_tr_send m = {.data = data, .len = len};
+    struct mtp_tr_send m = {.data = data,
+                            .len = len,
+                            .abridged_long = scen(c)->abridged_long_form,
+                            .full_bad_crc = fault == MTPS_DO_BAD_CRC,
+                            .full_bad_seq = fault == MTPS_DO_BAD_SEQ};
     uint8_t pad[MTP_TR_PADDING_MAX + 1];
     if (c->tr.kind == MTP_TR_PADDED && mtp_env_rand(&c->srv->env, pad, sizeof pad) == MTP_OK) {
         /* pad[0] picks the length, the rest is the padding */
@@ -84,9 +92,13 @@ static void transmit(struct mtps_conn *c, const uint8_t *data, size_t len)
     c->srv->stats.frames_out++;
 }
 
+static void transmit(struct mtps_conn *c, const uint8_t *data, size_t len) { transmit_as(c, data, len, 0); }
+
+void mtps_conn_transmit(struct mtps_conn *c, const uint8_t *data, size_t len) { transmit(c, data, len); }
+
 /* Sends a transport error (when the transport is known) and closes. */
-static void fail_with(struct mtps_conn *c, int32_t code, int reason, const char *fmt, ...) MTP_PRINTF(4, 5);
-static void fail_with(struct mtps_conn *c, int32_t code, int reason, const char *fmt, ...)
+static void vfail_with(struct mtps_conn *c, int32_t code, int reason, const char *fmt, va_list ap) MTP_PRINTF(4, 0);
+static void vfail_with(struct mtps_conn *c, int32_t code, int reason, const char *fmt, va_list ap)
 {
     if (c->state != MTPS_CONN_OPEN)
         return;
@@ -104,9 +116,23 @@ static void fail_with(struct mtps_conn *c, int32_t code, int reason, const char 
         else if (code == MTP_TR_ERROR_FLOOD)
             c->srv->stats.errors_429++;
     }
+    vclose_as(c, MTPS_CONN_DRAIN, reason, fmt, ap);
+}
+
+static void fail_with(struct mtps_conn *c, int32_t code, int reason, const char *fmt, ...) MTP_PRINTF(4, 5);
+static void fail_with(struct mtps_conn *c, int32_t code, int reason, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vclose_as(c, MTPS_CONN_DRAIN, reason, fmt, ap);
+    vfail_with(c, code, reason, fmt, ap);
+    va_end(ap);
+}
+
+void mtps_conn_fail(struct mtps_conn *c, int32_t code, int reason, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfail_with(c, code, reason, fmt, ap);
     va_end(ap);
 }
 
@@ -183,13 +209,34 @@ static bool inner_body(const uint8_t *plain, size_t len, const uint8_t **body, s
 
 /* --- the observation log --- */
 
-static void ev_rule(const struct mtps_conn *c, const struct mtps_rule *r, const char *where)
+/* A rule that fired, with what it does; the caller may add fields and emits it. */
+static json_t *ev_rule_obj(const struct mtps_conn *c, const struct mtps_rule *r, const char *where)
 {
     json_t *o = mtps_ev_new(evs(c), "rule", c->id);
     json_object_set_new(o, "at", json_string(where));
     json_object_set_new(o, "do", json_string(mtps_action_name(r->action)));
     json_object_set_new(o, "match", json_string(r->match[0] ? r->match : "*"));
-    mtps_events_emit(evs(c), o);
+    if (r->action == MTPS_DO_INJECT) {
+        json_object_set_new(o, "mutation", json_string(mtps_mutation_name(r->mutation)));
+        json_object_set_new(o, "carry", json_string(mtps_carry_name(r->carry)));
+        json_object_set_new(o, "ms", json_integer(r->ms));
+    } else if (r->action == MTPS_DO_PUSH) {
+        json_object_set_new(o, "message", json_string(mtps_push_name(r->push)));
+        if (r->push == MTPS_PUSH_BAD_MSG_NOTIFICATION)
+            json_object_set_new(o, "code", json_integer(r->code));
+        json_object_set_new(o, "ms", json_integer(r->ms));
+    }
+    return o;
+}
+
+json_t *mtps_conn_ev_rule(const struct mtps_conn *c, const struct mtps_rule *r, const char *where)
+{
+    return ev_rule_obj(c, r, where);
+}
+
+static void ev_rule(const struct mtps_conn *c, const struct mtps_rule *r, const char *where)
+{
+    mtps_events_emit(evs(c), ev_rule_obj(c, r, where));
 }
 
 /* An encrypted message in either direction, from its plaintext. */
@@ -257,7 +304,17 @@ static void send_payload(struct mtps_conn *c, uint8_t *data, size_t len, const s
         return;
     }
     mtps_logv(&c->srv->log, c->id, "rule: %s at s2c_packet (match \"%s\")", mtps_action_name(r->action), r->match);
-    ev_rule(c, r, "s2c_packet");
+    json_t *o = ev_rule_obj(c, r, "s2c_packet");
+    bool encrypted = len > 8 && mtp_load_u64(data) != 0;
+    bool full = c->tr.kind == MTP_TR_FULL;
+    /* What the rule makes wrong, for reports that highlight it. */
+    if (r->action == MTPS_DO_CORRUPT)
+        json_object_set_new(o, "hostile", json_string(encrypted ? "msg_key" : "body"));
+    else if ((r->action == MTPS_DO_BAD_CRC || r->action == MTPS_DO_BAD_SEQ) && full)
+        json_object_set_new(o, "hostile", json_string(r->action == MTPS_DO_BAD_CRC ? "crc" : "seq"));
+    else if (r->action == MTPS_DO_BAD_CRC || r->action == MTPS_DO_BAD_SEQ)
+        json_object_set_new(o, "skipped", json_string("not the full transport"));
+    mtps_events_emit(evs(c), o);
     switch (r->action) {
     case MTPS_DO_DROP:
         return;
@@ -281,11 +338,15 @@ static void send_payload(struct mtps_conn *c, uint8_t *data, size_t len, const s
     case MTPS_DO_CORRUPT:
         /* Encrypted: a bit of msg_key, so the client's msg_key check fails;
          * unencrypted: the last byte of the body. */
-        if (len > 8 && mtp_load_u64(data) != 0)
+        if (encrypted)
             data[8] ^= 1;
         else if (len > 0)
             data[len - 1] ^= 1;
         transmit(c, data, len);
+        return;
+    case MTPS_DO_BAD_CRC:
+    case MTPS_DO_BAD_SEQ:
+        transmit_as(c, data, len, full ? r->action : 0);
         return;
     default:
         transmit(c, data, len);
@@ -370,8 +431,75 @@ static void log_message(const struct mtps_conn *c, const char *dir, const uint8_
     mtps_log_tl(&c->srv->log, c->id, dir, what, body, blen);
 }
 
+/* The salt the session's messages go out with (as the session core picks it). */
+static uint64_t session_salt(const struct mtps_sess *s, int64_t now)
+{
+    const struct mtp_salts *salts = &s->key->salts;
+    const struct mtp_salt_entry *e = mtp_salts_at(salts, now);
+    if (e == NULL && salts->n > 0)
+        e = &salts->e[salts->n - 1];
+    return e ? e->salt : 0;
+}
+
+uint64_t mtps_conn_salt(const struct mtps_sess *s, int64_t now) { return session_salt(s, now); }
+
+/* Logs, encrypts and sends the inner message in c->pkt through the s2c rules. */
+static void send_inner(struct mtps_conn *c, struct mtps_sess *s)
+{
+    s->last_sent_msg_id = mtp_load_u64(c->pkt.p + 16);
+    log_message(c, "s2c", c->pkt.p, c->pkt.len);
+    ev_inner(c, "s2c", c->pkt.p, c->pkt.len, false);
+    struct names nm = {.n = 0};
+    if (scen(c)->nrules) {
+        add_name(&nm, "encrypted");
+        const uint8_t *body;
+        size_t blen;
+        if (inner_body(c->pkt.p, c->pkt.len, &body, &blen))
+            body_names(c, &nm, body, blen, mtp_load_u64(c->pkt.p + 16), (int32_t)mtp_load_u32(c->pkt.p + 24));
+    }
+    struct mtp_error err;
+    mtp_error_clear(&err);
+    mtp_wr_reset(&c->plain);
+    int rc = mtp_msgcrypt_encrypt(c->mc, MTP_SENDER_SERVER, c->pkt.p, c->pkt.len, &c->plain, &err);
+    if (rc < 0) {
+        abort_conn(c, rc, "cannot encrypt: %s", err.msg);
+        return;
+    }
+    send_payload(c, c->plain.p, c->plain.len, &nm);
+}
+
+/* session.padding N: one msgs_ack (or a container of two) of the client's
+ * message, long enough that it takes exactly N bytes of padding, for a
+ * session whose answers never allowed N. */
+static void send_filler(struct mtps_conn *c, struct mtps_sess *s)
+{
+    uint32_t n = scen(c)->padding_exact;
+    int64_t now = now_ms(c);
+    int32_t seqno = (int32_t)(2 * s->core.seq.content_count);
+    uint64_t id1 = 0, id2 = 0;
+    if (n % 16 == 0 || n % 16 == 8) {
+        id1 = mtp_msgid_next(&s->core.ids, now, MTP_MSGID_SERVER_OTHER);
+        id2 = mtp_msgid_next(&s->core.ids, now, MTP_MSGID_SERVER_OTHER);
+    }
+    uint64_t id = mtp_msgid_next(&s->core.ids, now, MTP_MSGID_SERVER_OTHER);
+    uint8_t body[128];
+    struct mtp_wr w;
+    mtp_wr_init_fixed(&w, body, sizeof body, NULL);
+    mtp_wr_reset(&c->pkt);
+    if (mtps_pad_filler(n, c->last_c2s_msg_id, id1, id2, seqno, &w) < 0 ||
+        mtps_pad_message(&c->pkt, session_salt(s, now), s->session_id, id, seqno, w.p, w.len, n, &c->srv->env) < 0) {
+        mtps_log(&c->srv->log, c->id, "session %#" PRIx64 ": cannot make a padding filler", s->session_id);
+        return;
+    }
+    s->exact_padding_sent = true;
+    mtps_logv(&c->srv->log, c->id, "session %#" PRIx64 ": filler with exactly %u bytes of padding", s->session_id, n);
+    send_inner(c, s);
+}
+
 static void flush_session(struct mtps_conn *c, struct mtps_sess *s)
 {
+    const struct mtps_scenario *sc = scen(c);
+    bool sent = false;
     while (c->state == MTPS_CONN_OPEN && c->mc != NULL) {
         mtp_wr_reset(&c->pkt);
         int rc = mtp_session_flush(&s->core, &c->pkt);
@@ -381,153 +509,25 @@ static void flush_session(struct mtps_conn *c, struct mtps_sess *s)
             mtps_log(&c->srv->log, c->id, "session %#" PRIx64 ": cannot flush: %s", s->session_id, mtp_err_name(rc));
             break;
         }
-        log_message(c, "s2c", c->pkt.p, c->pkt.len);
-        ev_inner(c, "s2c", c->pkt.p, c->pkt.len, false);
-        struct names nm = {.n = 0};
-        if (scen(c)->nrules) {
-            add_name(&nm, "encrypted");
-            const uint8_t *body;
-            size_t blen;
-            if (inner_body(c->pkt.p, c->pkt.len, &body, &blen))
-                body_names(c, &nm, body, blen, mtp_load_u64(c->pkt.p + 16), (int32_t)mtp_load_u32(c->pkt.p + 24));
+        if (sc->padding_policy != MTPS_PAD_RANDOM) {
+            size_t pad = mtps_pad_len(sc->padding_policy, sc->padding_exact, mtp_load_u32(c->pkt.p + 28));
+            s->exact_padding_sent |= sc->padding_policy == MTPS_PAD_EXACT && pad == sc->padding_exact;
+            if (mtps_pad_apply(&c->pkt, pad, &c->srv->env) < 0) {
+                abort_conn(c, MTP_ERR_INTERNAL, "cannot pad a message with %zu bytes", pad);
+                break;
+            }
         }
-        struct mtp_error err;
-        mtp_error_clear(&err);
-        mtp_wr_reset(&c->plain);
-        rc = mtp_msgcrypt_encrypt(c->mc, MTP_SENDER_SERVER, c->pkt.p, c->pkt.len, &c->plain, &err);
-        if (rc < 0) {
-            abort_conn(c, rc, "cannot encrypt: %s", err.msg);
-            break;
-        }
-        send_payload(c, c->plain.p, c->plain.len, &nm);
+        send_inner(c, s);
+        sent = true;
     }
+    if (sent && sc->padding_policy == MTPS_PAD_EXACT && !s->exact_padding_sent && c->state == MTPS_CONN_OPEN &&
+        c->mc != NULL)
+        send_filler(c, s);
 }
+
+void mtps_conn_flush(struct mtps_conn *c, struct mtps_sess *s) { flush_session(c, s); }
 
 /* --- session events --- */
-
-#define ID_BOOL_FALSE 0xbc799737u
-
-/* auth.bindTempAuthKey: the answer, and the binding in the logs. */
-static void bind_temp_key(struct mtps_conn *c, struct mtps_sess *s, uint64_t msg_id, const struct mtps_rpc *rpc,
-                          struct mtp_wr *res, struct mtps_answer *ans)
-{
-    struct mtps_server *srv = c->srv;
-    struct mtps_bind_outcome bo;
-    mtps_bind_answer(&srv->store, s->key, s->session_id, msg_id, rpc->call, res, ans, &bo);
-    if (!bo.bound) {
-        mtps_log(&srv->log, c->id, "auth.bindTempAuthKey from key %016" PRIx64 " refused: %d %s: %s", bo.temp_id,
-                 (int)ans->code, ans->message, bo.why);
-        return;
-    }
-    srv->stats.binds++;
-    uint8_t temp[8], perm[8];
-    mtp_store_u64(temp, bo.temp_id);
-    mtp_store_u64(perm, bo.perm_id);
-    if (bo.how != MTPS_BIND_SAME) {
-        mtps_keylog_bind(&srv->keylog, temp, perm, bo.expires_at);
-        mtps_keylog_bind(&srv->keysfile, temp, perm, bo.expires_at);
-    }
-    char replaced[64] = "";
-    if (bo.how == MTPS_BIND_REPLACED)
-        snprintf(replaced, sizeof replaced, ", replacing %016" PRIx64, bo.replaced_id);
-    mtps_log(&srv->log, c->id, "temporary auth key %016" PRIx64 " bound to permanent key %016" PRIx64
-             " (expires_at %" PRId32 "%s%s)", bo.temp_id, bo.perm_id, bo.expires_at,
-             bo.how == MTPS_BIND_SAME ? ", already bound" : "", replaced);
-}
-
-static void on_rpc(struct mtps_conn *c, struct mtps_sess *s, const struct mtp_session_event *ev)
-{
-    struct mtps_server *srv = c->srv;
-    srv->stats.rpcs++;
-    if (ev->ctor == MTP_SVC_rpc_drop_answer) {
-        /* Every query is answered at once, so there is never one to drop. */
-        uint8_t ans[4];
-        mtp_store_u32(ans, MTP_SVC_rpc_answer_unknown);
-        if (mtp_session_send_result(&s->core, ev->msg_id, ans, sizeof ans, 0) < 0)
-            mtps_log(&srv->log, c->id, "rpc_drop_answer: cannot queue the answer");
-        return;
-    }
-    struct mtps_rpc rpc;
-    mtps_api_parse(&srv->api, s->layer, ev->body, ev->body_len, &rpc);
-    if (rpc.layer)
-        s->layer = rpc.layer;
-    const struct mtps_rule *r = NULL;
-    if (scen(c)->nrules) {
-        const char *nm[1] = {rpc.method};
-        r = mtps_rules_eval(scen(c), &c->rules, MTPS_AT_RPC, nm, 1);
-    }
-    struct mtps_answer ans = {.error = false};
-    struct mtp_wr res;
-    mtp_wr_init_dyn(&res, s->core.cfg.max_body, NULL);
-    bool answer = true;
-    const char *source = "its template";
-    if (r) {
-        mtps_logv(&srv->log, c->id, "rule: %s at rpc (match \"%s\")", mtps_action_name(r->action), r->match);
-        ev_rule(c, r, "rpc");
-        answer = false;
-        if (r->action == MTPS_DO_RPC_ERROR) {
-            ans.error = true;
-            ans.code = r->code;
-            snprintf(ans.message, sizeof ans.message, "%s", r->message);
-            answer = true;
-        } else if (r->action == MTPS_DO_BOOL_FALSE) {
-            answer = mtp_wr_u32(&res, ID_BOOL_FALSE) == MTP_OK;
-            source = "a scenario rule";
-        } else if (r->action == MTPS_DO_CLOSE) {
-            mtps_conn_close(c, MTP_ERR_SRV_FAULT_CLOSE, "scenario rule: close at %s", rpc.method);
-        } else if (r->action == MTPS_DO_TRANSPORT_ERROR) {
-            fail_with(c, r->code, MTP_ERR_SRV_FAULT_CLOSE, "scenario rule: transport error %d at %s", (int)r->code,
-                      rpc.method);
-        }
-    } else if (rpc.decoded && strcmp(rpc.method, "auth.bindTempAuthKey") == 0) {
-        bind_temp_key(c, s, ev->msg_id, &rpc, &res, &ans);
-        source = "the binding";
-    } else {
-        struct mtps_api_env env = {.this_dc = c->dc, .dcs = srv->dcs, .ndcs = srv->ndcs,
-                                   .now_s = mtp_env_now_ms(&srv->env) / 1000};
-        struct mtp_error err;
-        mtp_error_clear(&err);
-        if (mtps_api_answer(&srv->api, &rpc, &env, &res, &ans, &err) < 0)
-            mtps_log(&srv->log, c->id, "rpc %s: template failed: %s", rpc.method, err.msg);
-    }
-    /* A temporary key bound to a permanent one acts with its authorization
-     * (api/pfs); the mock has no users, so that only shows in the log. */
-    char as_perm[17] = "";
-    const struct mtps_key *perm = s->key->temp ? mtps_store_bound_perm(&srv->store, s->key) : NULL;
-    if (perm != NULL)
-        snprintf(as_perm, sizeof as_perm, "%016" PRIx64, perm->id);
-    if (answer) {
-        int rc = ans.error ? mtp_session_send_error(&s->core, ev->msg_id, ans.code, ans.message)
-                           : mtp_session_send_result(&s->core, ev->msg_id, res.p, res.len, 0);
-        if (rc < 0)
-            mtps_log(&srv->log, c->id, "rpc %s: cannot queue the answer: %s", rpc.method, mtp_err_name(rc));
-        if (ans.error)
-            mtps_logv(&srv->log, c->id, "rpc %s (layer %d) -> rpc_error %d %s", rpc.method, (int)rpc.layer,
-                      (int)ans.code, ans.message);
-        else
-            mtps_logv(&srv->log, c->id, "rpc %s (layer %d%s%s) -> %zu bytes from %s", rpc.method, (int)rpc.layer,
-                      as_perm[0] ? ", as permanent key " : "", as_perm, res.len, source);
-    }
-    json_t *o = mtps_ev_new(evs(c), "rpc", c->id);
-    if (o) {
-        json_object_set_new(o, "method", json_string(rpc.method));
-        mtps_ev_set_u64(o, "req_msg_id", ev->msg_id);
-        mtps_ev_set_wire64(o, "session_id", s->session_id);
-        json_object_set_new(o, "layer", json_integer(rpc.layer));
-        json_object_set_new(o, "answer", json_string(!answer ? "none" : ans.error ? "rpc_error" : "result"));
-        if (answer && ans.error) {
-            json_object_set_new(o, "error_code", json_integer(ans.code));
-            json_object_set_new(o, "error_message", json_string(ans.message));
-        }
-        if (!rpc.decoded)
-            json_object_set_new(o, "decode_error", json_string(rpc.err.msg));
-        mtps_events_emit(evs(c), o);
-    }
-    if (!rpc.decoded)
-        mtps_logv(&srv->log, c->id, "rpc %s: does not decode: %s", rpc.method, rpc.err.msg);
-    mtp_wr_free(&res);
-    mtps_rpc_free(&rpc);
-}
 
 static void on_destroy(struct mtps_conn *c, struct mtps_sess *s, const struct mtp_session_event *ev)
 {
@@ -574,9 +574,25 @@ void mtps_conn_session_event(struct mtps_server *srv, struct mtps_sess *s, const
         }
         mtps_events_emit(&srv->events, o);
     }
+    if (ev->type == MTP_SESSION_EV_DEVIATION) {
+        /* A rule the client broke that the server lets pass, as the real service does. */
+        json_t *o = mtps_ev_new(&srv->events, "deviation", c->id);
+        json_object_set_new(o, "requirement",
+                            json_string(ev->code == MTP_ERR_SES_MSG_ID_ZERO_LOW ? "C-SES-23" : "C-SES-26"));
+        json_object_set_new(o, "what", json_string(ev->text ? ev->text : ""));
+        mtps_ev_set_wire64(o, "session_id", s->session_id);
+        mtps_ev_set_u64(o, "msg_id", ev->msg_id);
+        json_object_set_new(o, "seqno", json_integer(ev->seqno));
+        json_object_set_new(o, "strict", json_string(ev->value ? "bad_msg_notification" : "ignored"));
+        if (ev->value)
+            json_object_set_new(o, "code", json_integer((json_int_t)ev->value));
+        mtps_events_emit(&srv->events, o);
+        mtps_logv(log, c->id, "session %#" PRIx64 ": tolerated: %s (msg_id %#" PRIx64 ")", s->session_id,
+                  ev->text ? ev->text : "", ev->msg_id);
+    }
     switch (ev->type) {
     case MTP_SESSION_EV_MESSAGE:
-        on_rpc(c, s, ev);
+        mtps_rpc_on_call(c, s, ev);
         break;
     case MTP_SESSION_EV_DESTROY_SESSION:
         on_destroy(c, s, ev);
@@ -651,7 +667,10 @@ static struct mtp_auth_server_config auth_config(const struct mtps_conn *c)
 static void new_key(struct mtps_conn *c, const struct mtp_auth_result *res)
 {
     struct mtps_server *srv = c->srv;
-    int32_t expires_at = res->temp ? res->server_time + res->expires_in : 0;
+    /* api/pfs: expires_at = server_time + expires_in, saturated: a client may
+     * ask for any positive int32 lifetime, and the sum must not wrap into the past. */
+    int64_t until = res->temp ? (int64_t)res->server_time + res->expires_in : 0;
+    int32_t expires_at = until > INT32_MAX ? INT32_MAX : (int32_t)until;
     struct mtps_key *k;
     struct mtp_error err;
     mtp_error_clear(&err);
@@ -671,6 +690,14 @@ static void new_key(struct mtps_conn *c, const struct mtp_auth_result *res)
         json_object_set_new(o, "first_byte", json_integer(res->auth_key[0]));
         mtps_ev_set_hex(o, "server_salt", res->server_salt, 8);
         json_object_set_new(o, "retries", json_integer(res->retries));
+        json_t *ids = json_array();
+        for (size_t i = 0; i < c->hs.nretry_ids; i++) {
+            char hex[17];
+            mtp_hex_encode(c->hs.retry_ids[i], 8, hex);
+            json_array_append_new(ids, json_string(hex));
+        }
+        json_object_set_new(o, "retry_ids", ids);
+        json_object_set_new(o, "retry_ids_ok", json_boolean(c->hs.retry_ids_ok));
         json_object_set_new(o, "rsa", json_string(mtp_auth_rsa_scheme_name(res->rsa_scheme)));
         json_object_set_new(o, "inner", json_string(mtp_auth_inner_form_name(res->inner_form)));
         json_object_set_new(o, "req_pq_multi", json_boolean(res->req_pq_multi));
@@ -684,6 +711,38 @@ static void new_key(struct mtps_conn *c, const struct mtp_auth_result *res)
              k->id, res->temp ? "temporary" : "permanent", res->req_pq_multi ? "" : ", old req_pq",
              mtp_auth_rsa_scheme_name(res->rsa_scheme), mtp_auth_inner_form_name(res->inner_form), (int)res->dc,
              res->retries);
+}
+
+/* What the exchange did that the log reports: g_a once sent (its leading
+ * zero bytes are a legitimate edge), and each set_client_DH_params with the
+ * retry_id the client sent and the one it should have sent. */
+static void ev_exchange(struct mtps_conn *c)
+{
+    size_t n;
+    const uint8_t *g_a = mtps_hs_new_g_a(&c->hs, &n);
+    if (g_a != NULL) {
+        json_t *o = mtps_ev_new(evs(c), "dh_params", c->id);
+        size_t zeros = 0;
+        while (zeros < n && g_a[zeros] == 0)
+            zeros++;
+        json_object_set_new(o, "g_a_len", json_integer((json_int_t)n));
+        json_object_set_new(o, "g_a_leading_zero_bytes", json_integer((json_int_t)zeros));
+        mtps_ev_set_hex(o, "g_a", g_a, n);
+        mtps_events_emit(evs(c), o);
+    }
+    const struct mtp_auth_server_attempt *at = mtps_hs_new_attempt(&c->hs);
+    if (at != NULL) {
+        static const char *const answers[] = {"refused", "dh_gen_ok", "dh_gen_retry", "dh_gen_fail"};
+        json_t *o = mtps_ev_new(evs(c), "dh_attempt", c->id);
+        json_object_set_new(o, "attempt", json_integer(at->n));
+        mtps_ev_set_hex(o, "retry_id", at->retry_id, 8);
+        mtps_ev_set_hex(o, "retry_id_expected", at->expected, 8);
+        json_object_set_new(o, "retry_id_ok", json_boolean(at->retry_id_ok));
+        json_object_set_new(o, "answer", json_string(answers[at->answer >= 0 && at->answer <= 3 ? at->answer : 0]));
+        if (at->have_key)
+            json_object_set_new(o, "key_first_byte", json_integer(at->key_first_byte));
+        mtps_events_emit(evs(c), o);
+    }
 }
 
 static void on_plain(struct mtps_conn *c, const uint8_t *data, size_t len)
@@ -711,6 +770,7 @@ static void on_plain(struct mtps_conn *c, const uint8_t *data, size_t len)
     bool done = false;
     mtp_wr_reset(&c->pkt);
     rc = mtps_hs_recv(&c->hs, &srv->auth, &cfg, &srv->env, pm.body, pm.body_len, &c->pkt, &done, &res, &err);
+    ev_exchange(c);
     if (rc < 0) {
         ev_bad_packet(c, "auth-key exchange", rc, err.msg);
         fail_with(c, MTP_TR_ERROR_AUTH_KEY, MTP_ERR_SRV_HANDSHAKE, "auth-key exchange: %s: %s", mtp_err_name(rc),
@@ -835,6 +895,7 @@ static void on_encrypted(struct mtps_conn *c, const uint8_t *data, size_t len, b
         }
     }
     c->cur = s;
+    c->last_c2s_msg_id = mtp_load_u64(plain + 16);
     mtp_error_clear(&err);
     rc = mtps_sess_recv(s, plain, plen, &err);
     c->cur = NULL;
@@ -848,6 +909,8 @@ static void on_encrypted(struct mtps_conn *c, const uint8_t *data, size_t len, b
     destroy_pending(c);
     if (s->conn == c)
         flush_session(c, s);
+    mtps_rpc_send_injections(c);
+    mtps_rpc_release_answers(c);
 }
 
 /* Flood control: counts per connection and interval. */
@@ -967,6 +1030,8 @@ static void account(struct mtps_conn *c)
         m += c->tr.dec.buf.cap;
     for (size_t i = 0; i < c->ndelayed; i++)
         m += c->delayed[i].len;
+    for (size_t i = 0; i < c->npending; i++)
+        m += c->pending[i].len;
     struct mtps_server *srv = c->srv;
     srv->mem_used = srv->mem_used - c->mem_accounted + m;
     c->mem_accounted = m;
@@ -1098,6 +1163,7 @@ void mtps_conn_tick(struct mtps_conn *c)
         if (d.close_after)
             mtps_conn_close(c, MTP_ERR_SRV_FAULT_CLOSE, "scenario rule: close after a delayed packet");
     }
+    mtps_rpc_release_answers(c);
     for (size_t i = 0; i < c->nsessions && c->state == MTPS_CONN_OPEN; i++) {
         struct mtps_sess *s = c->sessions[i];
         mtp_session_tick(&s->core);
@@ -1120,6 +1186,9 @@ int64_t mtps_conn_deadline(const struct mtps_conn *c)
     for (size_t i = 0; i < c->ndelayed; i++)
         if (c->delayed[i].due_ms < d)
             d = c->delayed[i].due_ms;
+    for (size_t i = 0; i < c->npending; i++)
+        if (c->pending[i].due_ms < d)
+            d = c->pending[i].due_ms;
     for (size_t i = 0; i < c->nsessions; i++) {
         int64_t s = mtp_session_next_deadline(&c->sessions[i]->core);
         if (s < d)
@@ -1176,6 +1245,12 @@ void mtps_conn_free(struct mtps_conn *c)
     for (size_t i = 0; i < c->ndelayed; i++)
         free(c->delayed[i].data);
     c->ndelayed = 0;
+    for (size_t i = 0; i < c->npending; i++)
+        free(c->pending[i].result);
+    c->npending = 0;
+    for (size_t i = 0; i < c->ninject; i++)
+        mtps_canary_free(&c->inject[i].canary);
+    c->ninject = 0;
     mtps_hs_free(&c->hs);
     mtp_tr_conn_free(&c->tr);
     mtp_wr_free(&c->out);

@@ -26,12 +26,15 @@
 #include "mtp/msgid.h"
 #include "mtp/tr_conn.h"
 #include "mtps_hs.h"
+#include "mtps_inject.h"
 #include "mtps_scenario.h"
 #include "mtps_server.h"
 
 #define MTPS_CONN_MAX_SESSIONS 8   /* sessions answering on one connection at once */
 #define MTPS_CONN_MAX_DELAYED 64   /* packets held back by "delay" rules */
 #define MTPS_CONN_MAX_DESTROY 16   /* destroy_session requests handled per message */
+#define MTPS_CONN_MAX_PENDING 16   /* honest answers held back behind an injected message */
+#define MTPS_CONN_MAX_INJECT 4     /* hostile messages waiting for the end of the received message */
 
 enum mtps_conn_state {
     MTPS_CONN_OPEN = 1,   /* reading and writing */
@@ -44,6 +47,27 @@ struct mtps_delayed {
     uint8_t *data;
     size_t len;
     bool close_after;
+};
+
+/* An answer the API layer made, sent when due ("inject", "push" with ms). */
+struct mtps_pending {
+    int64_t due_ms;
+    uint64_t key_id;      /* the session's key (a connection may change keys meanwhile) */
+    uint64_t session_id;
+    uint64_t req_msg_id;
+    bool error;
+    int32_t code;
+    char message[MTPS_RPC_MESSAGE_MAX];
+    uint8_t *result;
+    size_t len;
+};
+
+/* A hostile message to send once the received message is processed. */
+struct mtps_injection {
+    const struct mtps_rule *rule;
+    uint64_t key_id;
+    uint64_t session_id;
+    struct mtps_canary canary;
 };
 
 struct mtps_conn {
@@ -78,6 +102,11 @@ struct mtps_conn {
     struct mtps_rule_state rules;
     struct mtps_delayed delayed[MTPS_CONN_MAX_DELAYED];
     size_t ndelayed;
+    struct mtps_pending pending[MTPS_CONN_MAX_PENDING];
+    size_t npending;
+    struct mtps_injection inject[MTPS_CONN_MAX_INJECT];
+    size_t ninject;
+    uint64_t last_c2s_msg_id;           /* of the last encrypted message received (for fillers) */
 
     int64_t opened_ms, last_frame_ms, partial_since_ms, closing_since_ms;
     int64_t flood_window_ms;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mtp/dh.h"
 #include "mtp/hex.h"
 
 static int bad(struct mtp_error *err, const char *origin, const char *fmt, ...) MTP_PRINTF(3, 4);
@@ -156,8 +157,126 @@ static int set_send_g(struct mtps_auth_cfg *a, const json_t *v, const char *o, c
     return MTP_OK;
 }
 
+/* --- send_g_a as an expression of the prime sent ---
+ * Terms p, 2^N and decimal numbers joined by + and - ("p-1", "2^1984-1",
+ * "p-2^1984+1"): the values security_guidelines' g_a checks turn on,
+ * whatever prime a scenario sends. */
+
+#define EXPR_LIMBS 72 /* 2304 bits, room for anything near 2^2048 */
+
+struct bigv {
+    uint32_t l[EXPR_LIMBS]; /* little-endian limbs */
+};
+
+static bool big_add(struct bigv *a, const struct bigv *b, int sign)
+{
+    int64_t carry = 0;
+    for (size_t i = 0; i < EXPR_LIMBS; i++) {
+        int64_t x = (int64_t)a->l[i] + sign * (int64_t)b->l[i] + carry;
+        a->l[i] = (uint32_t)x;
+        carry = x < 0 ? -1 : x >> 32;
+    }
+    return carry == 0; /* no overflow, no negative result */
+}
+
+static bool big_from_be(struct bigv *v, const uint8_t *p, size_t n)
+{
+    memset(v, 0, sizeof *v);
+    for (size_t i = 0; i < n; i++) {
+        size_t bit = 8 * (n - 1 - i);
+        if (p[i] == 0)
+            continue;
+        if (bit / 32 >= EXPR_LIMBS)
+            return false;
+        v->l[bit / 32] |= (uint32_t)p[i] << (bit % 32);
+    }
+    return true;
+}
+
+/* One term at *s: p, 2^N or a decimal number. */
+static bool term(const char **s, const uint8_t *prime, size_t prime_len, struct bigv *v)
+{
+    memset(v, 0, sizeof *v);
+    const char *t = *s;
+    if (*t == 'p') {
+        *s = t + 1;
+        return big_from_be(v, prime, prime_len);
+    }
+    if (*t < '0' || *t > '9')
+        return false;
+    uint64_t x = 0;
+    while (*t >= '0' && *t <= '9' && x < (1ull << 40))
+        x = x * 10 + (uint64_t)(*t++ - '0');
+    if (*t >= '0' && *t <= '9')
+        return false;
+    if (*t == '^') {
+        if (x != 2 || t[1] < '0' || t[1] > '9')
+            return false;
+        uint64_t n = 0;
+        t++;
+        while (*t >= '0' && *t <= '9' && n < 100000)
+            n = n * 10 + (uint64_t)(*t++ - '0');
+        if (n >= 32 * EXPR_LIMBS)
+            return false;
+        v->l[n / 32] = 1u << (n % 32);
+    } else {
+        v->l[0] = (uint32_t)x;
+        v->l[1] = (uint32_t)(x >> 32);
+    }
+    *s = t;
+    return true;
+}
+
+static int resolve_g_a(struct mtps_auth_cfg *a, const char *expr, const char *o, struct mtp_error *e)
+{
+    const uint8_t *prime = a->beh.dh_prime ? a->beh.dh_prime : a->cfg.dh_prime ? a->cfg.dh_prime : mtp_dh_telegram_prime;
+    size_t prime_len = a->beh.dh_prime ? a->beh.dh_prime_len : a->cfg.dh_prime ? a->cfg.dh_prime_len : MTP_DH_BYTES;
+    struct bigv acc, t;
+    memset(&acc, 0, sizeof acc);
+    const char *s = expr;
+    int sign = 1;
+    for (;;) {
+        while (*s == ' ')
+            s++;
+        if (!term(&s, prime, prime_len, &t))
+            return bad(e, o, "send_g_a: \"%s\": expected p, 2^N or a number at offset %d", expr, (int)(s - expr));
+        if (!big_add(&acc, &t, sign))
+            return bad(e, o, "send_g_a: \"%s\" is negative or too large", expr);
+        while (*s == ' ')
+            s++;
+        if (*s == '\0')
+            break;
+        if (*s != '+' && *s != '-')
+            return bad(e, o, "send_g_a: \"%s\": expected + or - at offset %d", expr, (int)(s - expr));
+        sign = *s++ == '+' ? 1 : -1;
+    }
+    /* 256 bytes, as g_a goes on the wire; more only for a value that needs them. */
+    size_t top = EXPR_LIMBS * 4;
+    uint8_t be[EXPR_LIMBS * 4];
+    for (size_t i = 0; i < top; i++)
+        be[top - 1 - i] = (uint8_t)(acc.l[i / 4] >> (8 * (i % 4)));
+    size_t skip = 0;
+    while (skip < top - MTP_DH_BYTES && be[skip] == 0)
+        skip++;
+    if (a->nbufs == sizeof a->bufs / sizeof a->bufs[0])
+        return bad(e, o, "send_g_a: too many byte values");
+    uint8_t *b = malloc(top - skip);
+    if (b == NULL)
+        return mtp_error_set(e, MTP_ERR_NOMEM, MTP_NO_OFFSET, "%s: out of memory", o);
+    memcpy(b, be + skip, top - skip);
+    a->bufs[a->nbufs++] = b;
+    a->beh.g_a = b;
+    a->beh.g_a_len = top - skip;
+    return MTP_OK;
+}
+
 static int set_send_g_a(struct mtps_auth_cfg *a, const json_t *v, const char *o, const char *k, struct mtp_error *e)
 {
+    /* An expression names p or a power of 2; anything else is hex. */
+    if (json_is_string(v) && strpbrk(json_string_value(v), "p^") != NULL) {
+        a->g_a_expr = json_string_value(v);
+        return MTP_OK;
+    }
     return hex_value(a, v, o, k, &a->beh.g_a, &a->beh.g_a_len, e);
 }
 
@@ -205,6 +324,31 @@ static int set_gen_hash(struct mtps_auth_cfg *a, const json_t *v, const char *o,
     return MTP_OK;
 }
 
+static int set_g_a_zero(struct mtps_auth_cfg *a, const json_t *v, const char *o, const char *k,
+                        struct mtp_error *e)
+{
+    return bool_value(v, o, k, &a->beh.g_a_leading_zero, e);
+}
+
+static int set_g_a_encoding(struct mtps_auth_cfg *a, const json_t *v, const char *o, const char *k,
+                            struct mtp_error *e)
+{
+    const char *t = json_is_string(v) ? json_string_value(v) : "";
+    if (strcmp(t, "full") != 0 && strcmp(t, "minimal") != 0)
+        return bad(e, o, "%s: expected \"full\" or \"minimal\"", k);
+    a->beh.g_a_minimal = t[0] == 'm';
+    return MTP_OK;
+}
+
+static int set_zero_key(struct mtps_auth_cfg *a, const json_t *v, const char *o, const char *k, struct mtp_error *e)
+{
+    int64_t x = 0;
+    MTP_GUARD(int_value(v, o, k, 1, 100000, &x, e));
+    a->zero_key_set = true;
+    a->zero_key_left = (unsigned)x;
+    return MTP_OK;
+}
+
 static const struct {
     const char *key;
     setter_fn set;
@@ -226,6 +370,9 @@ static const struct {
     {"dh_gen_retries", set_gen_retries},
     {"dh_gen_fail", set_gen_fail},
     {"dh_gen_hash_number", set_gen_hash},
+    {"g_a_leading_zero", set_g_a_zero},
+    {"g_a_encoding", set_g_a_encoding},
+    {"auth_key_leading_zero", set_zero_key},
 };
 
 int mtps_auth_cfg_parse(struct mtps_auth_cfg *a, const json_t *auth, const char *origin, struct mtp_error *err)
@@ -249,6 +396,15 @@ int mtps_auth_cfg_parse(struct mtps_auth_cfg *a, const json_t *auth, const char 
             return rc;
         }
         int rc = settings[i].set(a, v, origin, key, err);
+        if (rc < 0) {
+            mtps_auth_cfg_free(a);
+            return rc;
+        }
+    }
+    /* After every setting: the prime an expression refers to may come later. */
+    if (a->g_a_expr) {
+        int rc = resolve_g_a(a, a->g_a_expr, origin, err);
+        a->g_a_expr = NULL;
         if (rc < 0) {
             mtps_auth_cfg_free(a);
             return rc;
@@ -278,11 +434,17 @@ static bool starts_exchange(const uint8_t *body, size_t len)
     return id == MTP_AUTH_ID_REQ_PQ_MULTI || id == MTP_AUTH_ID_REQ_PQ;
 }
 
-static int start(struct mtps_hs *h, const struct mtps_auth_cfg *a, const struct mtp_auth_server_config *cfg,
+static int start(struct mtps_hs *h, struct mtps_auth_cfg *a, const struct mtp_auth_server_config *cfg,
                  const struct mtp_env *env, struct mtp_error *err)
 {
     mtps_hs_free(h);
     h->beh = a->beh;
+    /* One counter for all the exchanges of the server whose settings these are. */
+    h->beh.zero_key_retries = a->zero_key_set ? &a->zero_key_left : NULL;
+    h->attempts_seen = 0;
+    h->g_a_seen = false;
+    h->nretry_ids = 0;
+    h->retry_ids_ok = true;
     if (a->time_offset_set) {
         h->beh.server_time_set = true;
         h->beh.server_time = (int32_t)(mtp_env_now_ms(env) / 1000 + a->time_offset_s);
@@ -292,7 +454,7 @@ static int start(struct mtps_hs *h, const struct mtps_auth_cfg *a, const struct 
     return mtp_auth_server_new(&c, env, &h->m, err);
 }
 
-int mtps_hs_recv(struct mtps_hs *h, const struct mtps_auth_cfg *a, const struct mtp_auth_server_config *cfg,
+int mtps_hs_recv(struct mtps_hs *h, struct mtps_auth_cfg *a, const struct mtp_auth_server_config *cfg,
                  const struct mtp_env *env, const uint8_t *body, size_t len, struct mtp_wr *out, bool *done,
                  struct mtp_auth_result *res, struct mtp_error *err)
 {
@@ -323,4 +485,30 @@ int mtps_hs_recv(struct mtps_hs *h, const struct mtps_auth_cfg *a, const struct 
         *done = true;
     }
     return MTP_OK;
+}
+
+const struct mtp_auth_server_attempt *mtps_hs_new_attempt(struct mtps_hs *h)
+{
+    if (h->m == NULL)
+        return NULL;
+    const struct mtp_auth_server_attempt *at = mtp_auth_server_attempt(h->m);
+    if (at->n == h->attempts_seen)
+        return NULL;
+    h->attempts_seen = at->n;
+    if (h->nretry_ids < MTPS_HS_RETRY_IDS)
+        memcpy(h->retry_ids[h->nretry_ids++], at->retry_id, 8);
+    h->retry_ids_ok &= at->retry_id_ok;
+    return at;
+}
+
+const uint8_t *mtps_hs_new_g_a(struct mtps_hs *h, size_t *len)
+{
+    *len = 0;
+    if (h->m == NULL || h->g_a_seen)
+        return NULL;
+    const uint8_t *g_a = mtp_auth_server_sent_g_a(h->m, len);
+    if (*len == 0)
+        return NULL;
+    h->g_a_seen = true;
+    return g_a;
 }

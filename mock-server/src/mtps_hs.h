@@ -10,7 +10,12 @@
  *   "refuse_old": bool       refuse req_pq, inner data without dc, the old RSA scheme
  *   "corrupt": [names]       fields corrupted on purpose ("resPQ.nonce", ...: mtp_auth_corrupt_name)
  *   "send_pq", "send_fingerprints", "send_dh_prime", "send_g", "send_g_a", "send_answer":
- *                            values sent instead of the real ones
+ *                            values sent instead of the real ones (send_g_a also as an
+ *                            expression of the prime sent: "p-1", "2^1984-1", ...)
+ *   "g_a_leading_zero": bool g_a below 2^2040, sent as 256 bytes with a leading zero
+ *   "g_a_encoding": "full" | "minimal"   g_a as 256 bytes (default) or without leading zeros
+ *   "auth_key_leading_zero": N  dh_gen_retry until the auth key's first byte is 0, at most
+ *                            N times per server
  *   "send_server_time_offset": s   server_time = the clock + s
  *   "dh_params_fail", "dh_gen_retries", "dh_gen_fail", "dh_gen_hash_number": see mtp/auth_server.h */
 #ifndef MTPS_HS_H
@@ -33,6 +38,11 @@ struct mtps_auth_cfg {
     bool time_offset_set;
     int32_t time_offset_s;
     bool dc_check;
+    /* auth_key_leading_zero: the dh_gen_retry rounds left, for all the server's
+     * exchanges (the machine's behaviour points here; 0 set: off). */
+    bool zero_key_set;
+    unsigned zero_key_left;
+    const char *g_a_expr;                   /* while parsing: send_g_a as an expression */
     uint8_t *bufs[8];                       /* owned hex-decoded values */
     size_t nbufs;
 };
@@ -43,19 +53,33 @@ void mtps_auth_cfg_free(struct mtps_auth_cfg *a);
 
 /* One connection's exchange in progress (at most one at a time: a new
  * req_pq_multi starts over). */
+#define MTPS_HS_RETRY_IDS 16
 struct mtps_hs {
     struct mtp_auth_server *m;
     struct mtp_auth_server_behaviour beh; /* per exchange: server_time is the clock's at its start */
+    /* For the observation log: what was reported of this exchange already,
+     * and the retry_ids the client sent in it (the first MTPS_HS_RETRY_IDS). */
+    uint32_t attempts_seen;
+    bool g_a_seen;
+    uint8_t retry_ids[MTPS_HS_RETRY_IDS][8];
+    size_t nretry_ids;
+    bool retry_ids_ok;
 };
 
 /* Runs one unencrypted message body through the machine; the answer body
  * goes to out.  *done is set when this message completed the exchange (res
  * filled).  An error (the machine's, with its check named) means the client
- * broke the exchange. */
-MTP_MUST_USE int mtps_hs_recv(struct mtps_hs *h, const struct mtps_auth_cfg *a,
+ * broke the exchange.  a is written to: its auth_key_leading_zero counter. */
+MTP_MUST_USE int mtps_hs_recv(struct mtps_hs *h, struct mtps_auth_cfg *a,
                               const struct mtp_auth_server_config *cfg, const struct mtp_env *env,
                               const uint8_t *body, size_t len, struct mtp_wr *out, bool *done,
                               struct mtp_auth_result *res, struct mtp_error *err);
 void mtps_hs_free(struct mtps_hs *h);
+
+/* The client's set_client_DH_params the last mtps_hs_recv saw, once (NULL
+ * when it saw none or it was reported already). */
+const struct mtp_auth_server_attempt *mtps_hs_new_attempt(struct mtps_hs *h);
+/* g_a as sent, once the exchange sent it (NULL before, and after the first call). */
+const uint8_t *mtps_hs_new_g_a(struct mtps_hs *h, size_t *len);
 
 #endif

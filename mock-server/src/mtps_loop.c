@@ -35,6 +35,8 @@ struct sconn {
     struct shell *sh;
     struct bufferevent *bev;
     struct event *timer;
+    struct evbuffer *held;     /* behaviour.split_writes: output not yet handed to the socket */
+    struct event *drip;        /* ... and the timer that hands it over, a piece at a time */
     struct ip_count *ip;
     bool shut;                 /* our side is shut down; waiting for the peer's FIN */
     bool peer_eof;             /* the peer's FIN arrived */
@@ -92,6 +94,10 @@ static void sconn_free(struct sconn *s)
     mtps_conn_free(&s->c);
     if (s->timer)
         event_free(s->timer);
+    if (s->drip)
+        event_free(s->drip);
+    if (s->held)
+        evbuffer_free(s->held);
     if (s->bev)
         bufferevent_free(s->bev);
     ip_put(sh, s->ip);
@@ -110,9 +116,13 @@ static bool pump(struct sconn *s)
 {
     size_t len;
     const uint8_t *p = mtps_conn_output(&s->c, &len);
-    if (len > 0 && bufferevent_write(s->bev, p, len) < 0)
+    if (len > 0 && (s->held ? evbuffer_add(s->held, p, len) : bufferevent_write(s->bev, p, len)) < 0)
         mtps_conn_close(&s->c, MTP_ERR_NOMEM, "cannot queue output");
-    size_t queued = evbuffer_get_length(bufferevent_get_output(s->bev));
+    if (s->held && evbuffer_get_length(s->held) > 0 && !evtimer_pending(s->drip, NULL)) {
+        struct timeval now = {0, 0};
+        evtimer_add(s->drip, &now);
+    }
+    size_t queued = evbuffer_get_length(bufferevent_get_output(s->bev)) + (s->held ? evbuffer_get_length(s->held) : 0);
     mtps_conn_sent(&s->c, queued);
     enum mtps_conn_state st = mtps_conn_state(&s->c);
     if (st == MTPS_CONN_CLOSED) {
@@ -183,6 +193,27 @@ static void on_event(struct bufferevent *bev, short what, void *ctx)
     }
 }
 
+/* behaviour.split_writes: the next piece of the held output goes to the
+ * socket (with TCP_NODELAY, its own segment when the pieces are apart). */
+static void on_drip(evutil_socket_t fd, short what, void *ctx)
+{
+    (void)fd;
+    (void)what;
+    struct sconn *s = ctx;
+    const struct mtps_scenario *sc = s->c.srv->scenario;
+    size_t n = evbuffer_get_length(s->held);
+    if (n > sc->split_writes)
+        n = sc->split_writes;
+    if (evbuffer_remove_buffer(s->held, bufferevent_get_output(s->bev), n) < 0)
+        mtps_conn_close(&s->c, MTP_ERR_NOMEM, "cannot move held output");
+    if (evbuffer_get_length(s->held) > 0) {
+        struct timeval tv = {.tv_sec = (time_t)(sc->split_delay_ms / 1000),
+                             .tv_usec = (suseconds_t)(sc->split_delay_ms % 1000) * 1000};
+        evtimer_add(s->drip, &tv);
+    }
+    pump(s);
+}
+
 static void on_timer(evutil_socket_t fd, short what, void *ctx)
 {
     (void)fd;
@@ -242,12 +273,21 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     mtp_error_clear(&err);
     s->bev = bufferevent_socket_new(sh->base, fd, BEV_OPT_CLOSE_ON_FREE);
     s->timer = evtimer_new(sh->base, on_timer, s);
-    if (s->bev == NULL || s->timer == NULL ||
+    bool split = srv->scenario->split_writes > 0;
+    if (split) {
+        s->held = evbuffer_new();
+        s->drip = evtimer_new(sh->base, on_drip, s);
+    }
+    if (s->bev == NULL || s->timer == NULL || (split && (s->held == NULL || s->drip == NULL)) ||
         mtps_conn_init(&s->c, srv, srv->dcs[sh->listens[li].dc].id, peer, refuse, &err) < 0) {
         if (s->bev == NULL)
             evutil_closesocket(fd);
         if (s->timer)
             event_free(s->timer);
+        if (s->drip)
+            event_free(s->drip);
+        if (s->held)
+            evbuffer_free(s->held);
         if (s->bev)
             bufferevent_free(s->bev);
         ip_put(sh, ipc);

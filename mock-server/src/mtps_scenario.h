@@ -46,6 +46,55 @@ enum mtps_action {
     MTPS_DO_DUPLICATE,        /* s2c: send it twice */
     MTPS_DO_CORRUPT,          /* s2c: flip a bit of msg_key (encrypted) or of the last byte (plain) */
     MTPS_DO_BOOL_FALSE,       /* rpc: answer boolFalse (e.g. auth.bindTempAuthKey refused without an error) */
+    MTPS_DO_INJECT,           /* rpc: a hostile message with a canary first, the honest answer ms later */
+    MTPS_DO_PUSH,             /* rpc: an unsolicited service message `message` before the answer */
+    MTPS_DO_BAD_CRC,          /* s2c (full transport): a frame with a wrong CRC32 */
+    MTPS_DO_BAD_SEQ,          /* s2c (full transport): a frame with a wrong sequence number */
+};
+
+/* "inject": what makes the hostile message one a conformant client discards
+ * (mtps_inject.h builds it).  Each breaks exactly one check. */
+enum mtps_mutation {
+    MTPS_MUT_NONE = 1,          /* nothing: an honest-looking second answer (a control) */
+    MTPS_MUT_MSG_KEY,           /* msg_key not the SHA256 one; AES key/iv derived from the msg_key sent */
+    MTPS_MUT_AUTH_KEY_ID,       /* another key's id in the header, encrypted with the real key */
+    MTPS_MUT_CLIENT_DIRECTION,  /* msg_key and key/iv with x = 0 (client to server) */
+    MTPS_MUT_MTPROTO1,          /* MTProto 1.0 msg_key and key derivation */
+    MTPS_MUT_SESSION_ID,        /* another session_id */
+    MTPS_MUT_MSG_ID_EVEN,       /* msg_id divisible by 4 */
+    MTPS_MUT_MSG_ID_DUPLICATE,  /* the msg_id of the session's previous message */
+    MTPS_MUT_MSG_ID_OLD,        /* msg_id 301 s in the past */
+    MTPS_MUT_MSG_ID_FUTURE,     /* msg_id 31 s in the future */
+    MTPS_MUT_LENGTH_BEYOND,     /* message_data_length 4 bytes beyond the plaintext */
+    MTPS_MUT_LENGTH_UNALIGNED,  /* message_data_length + 1 (the byte is padding) */
+    MTPS_MUT_LENGTH_NEGATIVE,   /* message_data_length 0xfffffffc */
+    MTPS_MUT_PADDING_SHORT,     /* 0..11 bytes of padding */
+    MTPS_MUT_PADDING_LONG,      /* 1025..1040 bytes of padding */
+    MTPS_MUT_CONTAINER_ORDER,   /* a msg_container whose msg_id is below its message's */
+    MTPS_MUT_PLAIN_AFTER_KEY,   /* the message unencrypted (auth_key_id 0) */
+};
+#define MTPS_MUT_COUNT 17
+
+/* "inject": what the hostile message carries. */
+enum mtps_carry {
+    MTPS_CARRY_RPC_RESULT = 1, /* an rpc_result for the call with the method's canary answer */
+    MTPS_CARRY_BAD_SERVER_SALT, /* a bad_server_salt for the call with the salt "CANARY!!" */
+};
+
+/* "push": the service message sent before the answer. */
+enum mtps_push {
+    MTPS_PUSH_FUTURE_SALTS = 1,
+    MTPS_PUSH_MSGS_ACK,
+    MTPS_PUSH_NEW_SESSION_CREATED,
+    MTPS_PUSH_BAD_MSG_NOTIFICATION, /* the call is then not answered: the client must send it again */
+};
+
+/* session.padding: how much padding every encrypted message gets. */
+enum mtps_padding {
+    MTPS_PAD_RANDOM = 0, /* the session core's (12..27 plus extra_padding_blocks) */
+    MTPS_PAD_MIN,        /* the least legal: 12..27 */
+    MTPS_PAD_MAX,        /* the most legal: 1009..1024 */
+    MTPS_PAD_EXACT,      /* exactly padding_exact bytes where the length allows, else the nearest legal */
 };
 
 struct mtps_rule {
@@ -55,9 +104,12 @@ struct mtps_rule {
     char match[MTPS_NAME_MAX]; /* "" or "*": everything */
     uint32_t nth;         /* fires from the nth match on (1-based) */
     uint32_t times;       /* ... this many times; 0 = every match from the nth on */
-    int64_t ms;           /* delay */
-    int32_t code;         /* transport error (negative) or rpc_error code */
-    char message[MTPS_RPC_MESSAGE_MAX];
+    int64_t ms;           /* delay; inject and push: the honest answer this much later */
+    int32_t code;         /* transport error (negative), rpc_error code, or push's bad_msg_notification code */
+    char message[MTPS_RPC_MESSAGE_MAX]; /* rpc_error: the error; push: the service message's name */
+    uint8_t mutation;     /* inject: enum mtps_mutation */
+    uint8_t carry;        /* inject: enum mtps_carry */
+    uint8_t push;         /* push: enum mtps_push */
 };
 
 /* Server limits; every one can be set on the command line and in "limits". */
@@ -101,6 +153,12 @@ struct mtps_scenario {
     uint32_t padding_min;             /* padded intermediate: random padding of padding_min..padding_max bytes */
     uint32_t padding_max;             /* (default 0..3, which clients that strip len % 4 bytes, like Telethon,
                                        * read; the spec allows up to 15) */
+    bool abridged_long_form;          /* abridged frames always with 0x7f and a 3-byte length */
+    uint32_t split_writes;            /* the shell writes the output this many bytes at a time (0: at once) */
+    uint32_t split_delay_ms;          /* ... this long apart (default 1) */
+    int64_t clock_offset_ms;          /* the server's clock runs this far ahead (negative: behind) */
+    uint8_t padding_policy;           /* session.padding: enum mtps_padding */
+    uint32_t padding_exact;           /* MTPS_PAD_EXACT: the padding asked for, 12..1024 */
     struct mtps_rule rules[MTPS_MAX_RULES];
     size_t nrules;
 };
@@ -120,6 +178,9 @@ void mtps_scenario_apply_limits(const struct mtps_scenario *s, struct mtps_limit
 
 const char *mtps_at_name(enum mtps_at at);
 const char *mtps_action_name(enum mtps_action a);
+const char *mtps_mutation_name(enum mtps_mutation m);
+const char *mtps_carry_name(enum mtps_carry c);
+const char *mtps_push_name(enum mtps_push p);
 
 /* Per-connection rule state: how often each rule matched and fired.  Rules
  * counted per server use the counters of `shared` (the server's state) when it

@@ -44,6 +44,21 @@ static int load_bind(void *ctx, const uint8_t temp_id[8], const uint8_t perm_id[
     return MTP_OK;
 }
 
+/* behaviour.clock_offset_ms: everything of the server (server_time, its
+ * msg_ids, the window it checks client msg_ids against, salts, timers) runs
+ * on one clock that far from the configured one. */
+static int64_t offset_now(void *ctx)
+{
+    const struct mtps_server *srv = ctx;
+    return mtp_env_now_ms(&srv->base_env) + srv->clock_offset_ms;
+}
+
+static int offset_rand(void *ctx, uint8_t *out, size_t n)
+{
+    const struct mtps_server *srv = ctx;
+    return mtp_env_rand(&srv->base_env, out, n);
+}
+
 int mtps_server_init(struct mtps_server *srv, const struct mtps_server_cfg *cfg, struct mtp_error *err)
 {
     memset(srv, 0, sizeof *srv);
@@ -51,6 +66,10 @@ int mtps_server_init(struct mtps_server *srv, const struct mtps_server_cfg *cfg,
         return mtp_error_set(err, MTP_ERR_ARG, MTP_NO_OFFSET, "server: needs 1..%d DCs, a key and a scenario",
                              MTPS_MAX_DCS);
     srv->env = cfg->env;
+    srv->base_env = cfg->env;
+    srv->clock_offset_ms = cfg->scenario ? cfg->scenario->clock_offset_ms : 0;
+    if (srv->clock_offset_ms != 0)
+        srv->env = (struct mtp_env){.rand = offset_rand, .now_ms = offset_now, .ctx = srv};
     srv->limits = cfg->limits;
     srv->scenario = cfg->scenario;
     srv->rsa = cfg->rsa;

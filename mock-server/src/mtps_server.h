@@ -55,7 +55,9 @@ struct mtps_stats {
 };
 
 struct mtps_server {
-    struct mtp_env env;
+    struct mtp_env env;                 /* the server's: the configured one, its clock moved by the scenario */
+    struct mtp_env base_env;            /* the configured one */
+    int64_t clock_offset_ms;            /* behaviour.clock_offset_ms */
     struct mtps_log log;
     struct mtps_limits limits;
     const struct mtps_scenario *scenario;

@@ -33,6 +33,8 @@ struct mtps_sess {
     void *conn;                      /* the connection it last heard from and answers on; NULL when none */
     int64_t used_ms;
     int32_t layer;                   /* from invokeWithLayer, 0 until seen */
+    uint64_t last_sent_msg_id;       /* the msg_id of the last message sent in it (0: none yet) */
+    bool exact_padding_sent;         /* session.padding N: a message with exactly N bytes went out */
     struct mtps_sess *knext;         /* the key's list */
     struct mtps_sess *lprev, *lnext; /* the store's LRU list, most recent first */
 };

@@ -33,10 +33,12 @@ set(MTP_INTEROP_TELETHON_PADDED_BUG
   "OpenSSL internal error: assertion failed: .length % AES_BLOCK_SIZE. == 0"
   "Telethon 1.25.1 strips only len%4 bytes of padded-intermediate padding (0..15 allowed) and aborts in OpenSSL AES-IGE")
 
-# mtp_interop_test(<client> <transport> [PFS] [SECRET hex] [SCENARIO name|path] [LABEL l] [KNOWN_BUG regex reason])
-# PFS (mtprobe only): a permanent and a temporary key, bound with auth.bindTempAuthKey.
+# mtp_interop_test(<client> <transport> [PFS] [TEMP_EXPIRES s] [SECRET hex] [SCENARIO name|path] [LABEL l]
+#                  [KNOWN_BUG regex reason])
+# PFS (mtprobe only): a permanent and a temporary key, bound with auth.bindTempAuthKey;
+# TEMP_EXPIRES: the temporary key's expires_in (default 600).
 function(mtp_interop_test client transport)
-  cmake_parse_arguments(T "PFS" "SECRET;SCENARIO;LABEL" "KNOWN_BUG" ${ARGN})
+  cmake_parse_arguments(T "PFS" "SECRET;SCENARIO;LABEL;TEMP_EXPIRES" "KNOWN_BUG" ${ARGN})
   set(name ${transport})
   set(extra)
   if(T_SECRET)
@@ -56,6 +58,10 @@ function(mtp_interop_test client transport)
   if(T_PFS)
     string(APPEND name "+pfs")
     list(APPEND extra --pfs)
+  endif()
+  if(T_TEMP_EXPIRES)
+    string(APPEND name "+temp${T_TEMP_EXPIRES}")
+    list(APPEND extra --temp-expires ${T_TEMP_EXPIRES})
   endif()
   if(T_KNOWN_BUG)
     list(APPEND extra --known-bug ${T_KNOWN_BUG})
@@ -98,6 +104,8 @@ foreach(t abridged intermediate full obfuscated-padded)
   mtp_interop_test(mtprobe ${t} LABEL e2e PFS)
 endforeach()
 mtp_interop_test(mtprobe intermediate LABEL e2e PFS SCENARIO bad_salt_first)
+# issue 13: server_time + expires_in overflowed int32 in the mock DC; the key must be usable.
+mtp_interop_test(mtprobe intermediate LABEL e2e PFS TEMP_EXPIRES 400000000)
 mtp_interop_test(mtprobe obfuscated-intermediate LABEL e2e PFS SCENARIO first_req_pq_404)
 mtp_interop_test(mtprobe abridged LABEL e2e SCENARIO first_req_pq_404)
 

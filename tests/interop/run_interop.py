@@ -140,7 +140,7 @@ def client_command(args, host, port, dc, key, work):
                "--transport", args.transport, "--dc", str(dc), "--call", '{"_":"help.getNearestDc"}',
                "--timeout", str(args.timeout), "--keylog", os.path.join(work, "client.keylog")]
         if args.pfs:
-            cmd += ["--pfs", "--temp-expires", "600"]
+            cmd += ["--pfs", "--temp-expires", str(args.temp_expires)]
     elif args.client == "telethon":
         cmd = ["/usr/bin/python3" if os.path.exists("/usr/bin/python3") else "python3",
                os.path.join(ADAPTERS, "telethon_adapter.py"), "--connect", "%s:%d" % (host, port),
@@ -236,6 +236,8 @@ def run(args):
         name += "+" + os.path.splitext(os.path.basename(args.scenario))[0]
     if args.pfs:
         name += "+pfs"
+    if args.temp_expires != 600:
+        name += "+temp%d" % args.temp_expires
     try:
         proc, host, port, dc, key, keylog = start_server(args, work)
         cmd = client_command(args, host, port, dc, key, work)
@@ -310,11 +312,16 @@ def main():
     p.add_argument("--node", default=shutil.which("node") or "node")
     p.add_argument("--keep", action="store_true", help="keep the work directory")
     p.add_argument("--pfs", action="store_true", help="mtprobe only: --pfs, and check the binding")
+    p.add_argument("--temp-expires", type=int, default=600,
+                   help="mtprobe --pfs only: the temporary key's expires_in (issue 13: 400000000 overflowed the server)")
     p.add_argument("--known-bug", nargs=2, metavar=("REGEX", "REASON"),
                    help="a failure matching REGEX is a known client bug (see above)")
     args = p.parse_args()
     if args.pfs and args.client != "mtprobe":
         print("run_interop: --pfs is for the mtprobe client")
+        return EXIT_USAGE
+    if args.temp_expires != 600 and not args.pfs:
+        print("run_interop: --temp-expires goes with --pfs")
         return EXIT_USAGE
     if not os.access(args.mtprobe, os.X_OK):
         print("run_interop: %s is not an executable" % args.mtprobe)

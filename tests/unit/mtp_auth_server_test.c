@@ -39,6 +39,10 @@ struct pair {
     enum mtp_auth_server_state sstate;
     struct mtp_auth_result cres, sres;
     unsigned client_msgs;
+    unsigned rounds;                        /* messages each way at most (default 20) */
+    struct mtp_auth_server_attempt attempt; /* the server's view of the last set_client_DH_params */
+    uint8_t g_a[1040];                      /* g_a as the server sent it */
+    size_t g_a_len;
 };
 
 static void pair_init(struct pair *p)
@@ -92,7 +96,8 @@ static void pair_run(struct pair *p)
     mtp_wr_init_fixed(&sw, sbuf, sizeof sbuf, NULL);
     p->client_rc = mtp_auth_client_start(c, &cw, &p->cerr);
     p->server_rc = MTP_OK;
-    for (int round = 0; round < 20 && p->client_rc == MTP_OK && cw.len > 0; round++) {
+    unsigned rounds = p->rounds ? p->rounds : 20;
+    for (unsigned round = 0; round < rounds && p->client_rc == MTP_OK && cw.len > 0; round++) {
         p->client_msgs++;
         size_t len;
         const uint8_t *body = through_envelope(&cids, &cenv, false, cbuf, cw.len, env_buf, sizeof env_buf, &len);
@@ -109,6 +114,9 @@ static void pair_run(struct pair *p)
     }
     p->cstate = mtp_auth_client_state(c);
     p->sstate = mtp_auth_server_state(s);
+    p->attempt = *mtp_auth_server_attempt(s);
+    const uint8_t *g_a = mtp_auth_server_sent_g_a(s, &p->g_a_len);
+    memcpy(p->g_a, g_a, p->g_a_len);
     if (p->cstate == MTP_AUTH_C_DONE)
         ck_assert_ok(mtp_auth_client_result(c, &p->cres, NULL));
     if (p->sstate == MTP_AUTH_S_DONE)
@@ -236,6 +244,93 @@ static bool key_exists_once(void *ctx, const uint8_t id[8])
     collisions_left--;
     return true;
 }
+
+START_TEST(pair_attempts_are_reported)
+{
+    struct pair p;
+    pair_init(&p);
+    p.sb.dh_gen_retries = 2;
+    pair_run(&p);
+    assert_agreed(&p);
+    ck_assert_uint_eq(p.attempt.n, 3);
+    ck_assert(p.attempt.retry_id_ok);
+    ck_assert_int_eq(p.attempt.answer, 1);
+    ck_assert(p.attempt.have_key);
+    ck_assert_uint_eq(p.attempt.key_first_byte, p.sres.auth_key[0]);
+    /* the retry_id of the third attempt is the aux hash of the second key: not 0 */
+    static const uint8_t zero[8];
+    ck_assert(memcmp(p.attempt.retry_id, zero, 8) != 0);
+    ck_assert_mem_eq(p.attempt.retry_id, p.attempt.expected, 8);
+    /* A wrong retry_id is refused: the exchange fails (a mock DC answers -404). */
+    pair_init(&p);
+    p.cb.corrupt = MTP_AUTH_CORRUPT(MTP_AUTH_X_CLIENT_INNER_RETRY_ID);
+    pair_run(&p);
+    ck_assert_int_eq(p.server_rc, MTP_ERR_AUTH_RETRY_ID);
+    ck_assert_uint_eq(p.attempt.n, 1);
+    ck_assert(!p.attempt.retry_id_ok);
+    ck_assert_int_eq(p.attempt.answer, 0);
+    ck_assert(!p.attempt.have_key);
+    ck_assert_mem_eq(p.attempt.expected, zero, 8);
+    ck_assert(memcmp(p.attempt.retry_id, zero, 8) != 0);
+}
+END_TEST
+
+START_TEST(pair_g_a_with_a_leading_zero_byte)
+{
+    struct pair p;
+    pair_init(&p);
+    pair_run(&p);
+    assert_agreed(&p);
+    ck_assert_uint_eq(p.g_a_len, 256);
+    ck_assert_uint_ne(p.g_a[0], 0); /* the seed's usual g_a */
+    /* 256 bytes, the first 0: a client must take it as the same number */
+    pair_init(&p);
+    p.sb.g_a_leading_zero = true;
+    pair_run(&p);
+    assert_agreed(&p);
+    ck_assert_uint_eq(p.g_a_len, 256);
+    ck_assert_uint_eq(p.g_a[0], 0);
+    ck_assert_uint_ne(p.g_a[1], 0);
+    /* the minimal encoding: 255 bytes */
+    pair_init(&p);
+    p.sb.g_a_leading_zero = true;
+    p.sb.g_a_minimal = true;
+    pair_run(&p);
+    assert_agreed(&p);
+    ck_assert_uint_eq(p.g_a_len, 255);
+    ck_assert_uint_ne(p.g_a[0], 0);
+}
+END_TEST
+
+START_TEST(pair_retry_until_the_key_has_a_leading_zero_byte)
+{
+    struct pair p;
+    pair_init(&p);
+    unsigned budget = 3000;
+    p.sb.zero_key_retries = &budget;
+    p.cc.max_retries = 3000;
+    p.rounds = 3010;
+    pair_run(&p);
+    assert_agreed(&p);
+    ck_assert_uint_eq(p.sres.auth_key[0], 0);
+    ck_assert_uint_ge(p.sres.retries, 1);
+    ck_assert_uint_eq(budget, 3000 - p.sres.retries);
+    ck_assert_uint_eq(p.attempt.n, p.sres.retries + 1);
+    ck_assert_uint_eq(p.attempt.key_first_byte, 0);
+    /* The budget runs out: dh_gen_ok with whatever key comes then. */
+    unsigned first_retries = p.sres.retries;
+    pair_init(&p);
+    budget = first_retries - 1;
+    p.sb.zero_key_retries = &budget;
+    p.cc.max_retries = 3000;
+    p.rounds = 3010;
+    pair_run(&p);
+    assert_agreed(&p);
+    ck_assert_uint_eq(budget, 0);
+    ck_assert_uint_eq(p.sres.retries, first_retries - 1);
+    ck_assert_uint_ne(p.sres.auth_key[0], 0);
+}
+END_TEST
 
 START_TEST(pair_retry_on_key_collision)
 {
@@ -826,6 +921,9 @@ static Suite *auth_server_suite(void)
     tcase_add_test(t, pair_old_forms);
     tcase_add_test(t, pair_retry_then_ok);
     tcase_add_test(t, pair_retry_on_key_collision);
+    tcase_add_test(t, pair_attempts_are_reported);
+    tcase_add_test(t, pair_g_a_with_a_leading_zero_byte);
+    tcase_add_test(t, pair_retry_until_the_key_has_a_leading_zero_byte);
     tcase_add_test(t, pair_server_refusals);
     suite_add_tcase(s, t);
     t = tcase_create("scenarios");

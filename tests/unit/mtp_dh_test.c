@@ -1,7 +1,9 @@
+#include <jansson.h>
 #include <openssl/bn.h>
 #include <string.h>
 
 #include "mtp/dh.h"
+#include "mtp/hex.h"
 #include "mtp_samples_auth_key.h"
 #include "mtp_test.h"
 
@@ -308,6 +310,92 @@ START_TEST(generic_modexp)
 }
 END_TEST
 
+/* vectors/dh/safe_primes.json: mtp_dh_check_params (which tests primality with
+ * OpenSSL's BN_check_prime) gives each number the verdict the file records
+ * (made with Python's Miller-Rabin and `openssl prime`); the legal g of each
+ * safe prime are those Euler's criterion finds; the pseudoprime fools a
+ * Fermat test to base 2. */
+START_TEST(safe_primes_file)
+{
+    size_t len;
+    uint8_t *text = mtp_test_read_file("vectors/dh/safe_primes.json", &len);
+    json_error_t je;
+    json_t *doc = json_loadb((const char *)text, len, 0, &je);
+    ck_assert_msg(doc != NULL, "%s", je.text);
+    BN_CTX *ctx = BN_CTX_new();
+    BIGNUM *p = BN_new(), *e1 = BN_new(), *g = BN_new(), *r = BN_new();
+    ck_assert(ctx && p && e1 && g && r);
+    size_t i, safe_ok = 0, illegal_checked = 0;
+    json_t *e;
+    json_array_foreach(json_object_get(doc, "numbers"), i, e)
+    {
+        const char *name = json_string_value(json_object_get(e, "name"));
+        const char *hex = json_string_value(json_object_get(e, "hex"));
+        const char *check = json_string_value(json_object_get(e, "check"));
+        struct mtp_wr w;
+        mtp_wr_init_dyn(&w, 1024, NULL);
+        ck_assert_ok(mtp_hex_decode(hex, strlen(hex), &w, "hex"));
+        ck_assert_ptr_nonnull(BN_bin2bn(w.p, (int)w.len, p));
+        ck_assert_int_eq(BN_num_bits(p), json_integer_value(json_object_get(e, "bits")));
+        bool ok = strcmp(check, "ok") == 0;
+        json_t *legal = json_object_get(e, "g_legal");
+        int some_legal = ok ? (int)json_integer_value(json_array_get(legal, 0)) : 3;
+        int rc = mtp_dh_check_params(w.p, w.len, some_legal, MTP_DH_FULL, NULL);
+        ck_assert_msg(ok ? rc == MTP_OK : strcmp(mtp_err_name(rc), check) == 0, "%s: %s, the file says %s", name,
+                      mtp_err_name(rc), check);
+        if (json_is_true(json_object_get(e, "half_prime"))) {
+            /* g legal <=> g^((p-1)/2) = 1 mod p */
+            ck_assert(BN_sub(e1, p, BN_value_one()) && BN_rshift1(e1, e1));
+            for (int k = 2; k <= 7; k++) {
+                bool listed = false;
+                size_t j;
+                json_t *v;
+                json_array_foreach(legal, j, v) listed |= json_integer_value(v) == k;
+                ck_assert(BN_set_word(g, (BN_ULONG)k) && BN_mod_exp(r, g, e1, p, ctx));
+                ck_assert_msg(BN_is_one(r) == listed, "%s: g = %d", name, k);
+            }
+        }
+        if (ok && json_array_size(json_object_get(e, "g_illegal")) > 0 && illegal_checked < 2) {
+            int bad = (int)json_integer_value(json_array_get(json_object_get(e, "g_illegal"), 0));
+            ck_assert_rc(mtp_dh_check_params(w.p, w.len, bad, MTP_DH_FULL, NULL), MTP_ERR_DH_G_BAD_RESIDUE);
+            illegal_checked++;
+        }
+        if (json_is_true(json_object_get(e, "fermat_base_2"))) {
+            ck_assert(BN_sub(e1, p, BN_value_one()) && BN_set_word(g, 2) && BN_mod_exp(r, g, e1, p, ctx));
+            ck_assert(BN_is_one(r));
+        }
+        if (json_is_true(json_object_get(e, "strong_base_2"))) {
+            /* n - 1 = 2^k d, d odd: 2^d = 1, or 2^(2^j d) = n - 1 for some j < k (Miller-Rabin, base 2) */
+            int k = 0;
+            ck_assert(BN_sub(e1, p, BN_value_one()));
+            while (!BN_is_odd(e1)) {
+                ck_assert(BN_rshift1(e1, e1));
+                k++;
+            }
+            ck_assert(BN_set_word(g, 2) && BN_mod_exp(r, g, e1, p, ctx));
+            ck_assert(BN_sub(e1, p, BN_value_one()));
+            bool passes = BN_is_one(r) || BN_cmp(r, e1) == 0;
+            for (int j = 1; j < k && !passes; j++) {
+                ck_assert(BN_mod_sqr(r, r, p, ctx));
+                passes = BN_cmp(r, e1) == 0;
+            }
+            ck_assert_msg(passes, "%s: not a strong pseudoprime to base 2", name);
+        }
+        safe_ok += ok;
+        mtp_wr_free(&w);
+    }
+    ck_assert_uint_eq(json_array_size(json_object_get(doc, "numbers")), 10);
+    ck_assert_uint_eq(safe_ok, 5); /* Telegram's, A, B, F, G */
+    ck_assert_uint_eq(illegal_checked, 2);
+    BN_free(p);
+    BN_free(e1);
+    BN_free(g);
+    BN_free(r);
+    BN_CTX_free(ctx);
+    json_decref(doc);
+}
+END_TEST
+
 static Suite *dh_suite(void)
 {
     Suite *s = suite_create("dh");
@@ -324,6 +412,8 @@ static Suite *dh_suite(void)
     tcase_add_test(t, keypairs_agree_and_stay_in_range);
     tcase_add_test(t, keypair_redraws_an_unsafe_public_value);
     tcase_add_test(t, generic_modexp);
+    tcase_add_test(t, safe_primes_file);
+    tcase_set_timeout(t, 60);
     suite_add_tcase(s, t);
     return s;
 }

@@ -675,6 +675,114 @@ START_TEST(result_replaces_ack_and_gzip_min)
 }
 END_TEST
 
+static struct srv *lenient_srv(void)
+{
+    struct mtp_session_cfg cfg;
+    mtp_session_cfg_default(&cfg);
+    cfg.strict_seqno_parity = false;
+    cfg.strict_msg_id_low32 = false;
+    return srv_new(&cfg);
+}
+
+static size_t ack_body(uint8_t *buf, size_t cap, uint64_t id)
+{
+    struct mtp_wr w;
+    mtp_wr_init_fixed(&w, buf, cap, NULL);
+    ck_assert_ok(mtp_svc_write_ids(&w, MTP_SVC_msgs_ack, &id, 1));
+    return w.len;
+}
+
+START_TEST(odd_msgs_ack_tolerated_and_reported)
+{
+    struct srv *v = lenient_srv();
+    start_session(v);
+    /* A client that counts its msgs_ack as content-related without advancing
+     * its count: the ack and the next query both carry seqno 3. */
+    uint8_t ack[32];
+    size_t n = ack_body(ack, sizeof ack, at(1));
+    ck_assert_ok(srv_recv(v, at(200), 3, ack, n));
+    const struct ev_rec *d = ev_last(&v->log, MTP_SESSION_EV_DEVIATION);
+    ck_assert_uint_eq(d->msg_id, at(200));
+    ck_assert_int_eq(d->seqno, 3);
+    ck_assert_int_eq(d->code, MTP_ERR_SES_SEQNO_PARITY);
+    ck_assert_uint_eq(d->value, 34);
+    ck_assert_uint_eq(d->ctor, MTP_SVC_msgs_ack);
+    ck_assert_str_eq(d->text, "msgs_ack with an odd seqno");
+    ck_assert_ok(srv_recv(v, at(300), 3, QUERY, 4));
+    ck_assert_uint_eq(ev_count(&v->log, MTP_SESSION_EV_MESSAGE), 2);
+    ck_assert_uint_eq(ev_count(&v->log, MTP_SESSION_EV_BAD_MSG), 0);
+    /* Judged as the even ack it should have been: the server does not acknowledge it. */
+    mtp_session_flush_acks_now(&v->s);
+    struct item items[8];
+    size_t k = srv_output(v, items, 8, NULL);
+    const struct item *a = find_item(items, k, MTP_SVC_msgs_ack);
+    ck_assert_ptr_nonnull(a);
+    struct mtp_svc_ids ids = a->svc.u.ids;
+    uint64_t id, acked[4];
+    size_t na = 0;
+    while (na < 4 && mtp_svc_ids_next(&ids, &id) == MTP_OK)
+        acked[na++] = id;
+    ck_assert_uint_eq(na, 1); /* q was acknowledged with new_session_created */
+    ck_assert_uint_eq(acked[0], at(300));
+    /* Nested in a container: the same. */
+    uint8_t c[128];
+    struct mtp_wr w;
+    mtp_wr_init_fixed(&w, c, sizeof c, NULL);
+    struct mtp_container_wr cw;
+    ck_assert_ok(mtp_container_begin(&cw, &w));
+    ck_assert_ok(mtp_container_add(&cw, at(400), 5, ack, n));
+    ck_assert_ok(mtp_container_end(&cw));
+    ck_assert_ok(srv_recv(v, at(401), 6, c, w.len));
+    ck_assert_uint_eq(ev_count(&v->log, MTP_SESSION_EV_DEVIATION), 2);
+    ck_assert_uint_eq(ev_last(&v->log, MTP_SESSION_EV_DEVIATION)->msg_id, at(400));
+    /* Refused for another reason (a stale salt): bad_server_salt, and no deviation yet. */
+    ck_assert_rc(srv_recv_salt(v, PAIR_SALT ^ 1, at(500), 7, ack, n), MTP_ERR_SES_BAD_SALT);
+    ck_assert_uint_eq(ev_count(&v->log, MTP_SESSION_EV_DEVIATION), 2);
+    /* A container with an odd seqno is still refused. */
+    size_t cn = container1(c, sizeof c, at(600), 7);
+    ck_assert_rc(srv_recv(v, at(601), 9, c, cn), MTP_ERR_SES_SEQNO_PARITY);
+    expect_notification(v, at(601), 9, 34);
+    srv_free(v);
+}
+END_TEST
+
+START_TEST(empty_low_half_tolerated_and_reported)
+{
+    struct srv *v = lenient_srv();
+    ck_assert_ok(srv_recv(v, at(0), 1, QUERY, 4));
+    ck_assert_uint_eq(ev_count(&v->log, MTP_SESSION_EV_MESSAGE), 1);
+    const struct ev_rec *d = ev_last(&v->log, MTP_SESSION_EV_DEVIATION);
+    ck_assert_uint_eq(d->msg_id, at(0));
+    ck_assert_int_eq(d->code, MTP_ERR_SES_MSG_ID_ZERO_LOW);
+    ck_assert_uint_eq(d->value, 0);
+    ck_assert_str_eq(d->text, "a msg_id with empty lower 32 bits");
+    srv_free(v);
+}
+END_TEST
+
+START_TEST(container_always_wraps_a_single_answer)
+{
+    struct mtp_session_cfg cfg;
+    mtp_session_cfg_default(&cfg);
+    cfg.container_always = true;
+    struct srv *v = srv_new(&cfg);
+    start_session(v);
+    uint64_t q = at(300);
+    ck_assert_ok(srv_recv(v, q, 3, QUERY, 4));
+    ck_assert_ok(mtp_session_send_result(&v->s, q, QUERY, 4, 0));
+    struct item items[4];
+    struct mtp_msg_header h;
+    ck_assert_uint_eq(srv_output(v, items, 4, &h), 1);
+    ck_assert_uint_eq(mtp_load_u32(v->out + 32), MTP_SVC_msg_container);
+    ck_assert_uint_eq(items[0].ctor, MTP_SVC_rpc_result);
+    ck_assert_uint_eq(items[0].svc.u.rpc_result.req_msg_id, q);
+    ck_assert_uint_gt(h.msg_id, items[0].msg_id);
+    ck_assert_int_eq(h.seqno, items[0].seqno + 1); /* even, and not below the answer's */
+    ck_assert_uint_eq(h.msg_id % 4, 1);             /* it carries a response */
+    srv_free(v);
+}
+END_TEST
+
 static Suite *server_suite(void)
 {
     Suite *s = suite_create("mtp_session_server");
@@ -696,6 +804,8 @@ static Suite *server_suite(void)
     tcase_add_test(codes, too_many_ids_is_a_flood);
     tcase_add_test(codes, nested_faults_are_per_message);
     tcase_add_test(codes, ping_accepted_with_either_parity);
+    tcase_add_test(codes, odd_msgs_ack_tolerated_and_reported);
+    tcase_add_test(codes, empty_low_half_tolerated_and_reported);
     suite_add_tcase(s, codes);
     TCase *svc = tcase_create("service");
     tcase_add_test(svc, first_message_creates_the_session);
@@ -706,6 +816,7 @@ static Suite *server_suite(void)
     tcase_add_test(svc, ping_delay_disconnect_timer);
     tcase_add_test(svc, wrong_session_and_unexpected_messages);
     tcase_add_test(svc, result_replaces_ack_and_gzip_min);
+    tcase_add_test(svc, container_always_wraps_a_single_answer);
     suite_add_tcase(s, svc);
     return s;
 }

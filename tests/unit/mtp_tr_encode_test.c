@@ -98,6 +98,53 @@ START_TEST(intermediate_padded_full_bytes)
 }
 END_TEST
 
+START_TEST(faults_for_receiver_tests)
+{
+    struct mtp_tr_encoder e;
+    struct out o;
+    out_init(&o);
+    /* abridged: the long form for one word, then the usual short one */
+    mtp_tr_encoder_init(&e, MTP_TR_ABRIDGED, MTP_TR_SERVER, false, NULL);
+    struct mtp_tr_send m = {.data = (const uint8_t *)"\xa1\xa2\xa3\xa4", .len = 4, .abridged_long = true};
+    ck_assert_ok(mtp_tr_encode(&e, &m, &o.w, &o.err));
+    ck_assert_ok(enc(&e, &o, "a1a2a3a4", false));
+    ck_assert_hex_eq(o.w.p, o.w.len, "7f010000a1a2a3a4" "01a1a2a3a4");
+
+    /* full: the honest frames are 1000000000000000a1a2a3a42654770c and 1000000001000000a1a2a3a4b854ddc0 */
+    out_init(&o);
+    mtp_tr_encoder_init(&e, MTP_TR_FULL, MTP_TR_SERVER, false, NULL);
+    m = (struct mtp_tr_send){.data = (const uint8_t *)"\xa1\xa2\xa3\xa4", .len = 4, .full_bad_crc = true};
+    ck_assert_ok(mtp_tr_encode(&e, &m, &o.w, &o.err));
+    m.full_bad_crc = false;
+    m.full_bad_seq = true;
+    ck_assert_ok(mtp_tr_encode(&e, &m, &o.w, &o.err));
+    ck_assert_ok(enc(&e, &o, "a1a2a3a4", false));
+    ck_assert_uint_eq(e.seq, 3);
+    ck_assert_hex_eq(o.w.p, o.w.len,
+                     "1000000000000000a1a2a3a42754770c"   /* CRC with its lowest bit flipped */
+                     "1000000002000000a1a2a3a4" "5b53524e" /* seq 2 where 1 is due, its CRC right */
+                     "1000000002000000a1a2a3a45b53524e"); /* then seq 2, as counted */
+
+    /* a client's decoder refuses both (an honest stream starts at seq 0) */
+    static const struct {
+        const char *hex;
+        int rc;
+    } bad[] = {
+        {"1000000000000000a1a2a3a42754770c", MTP_ERR_TR_BAD_CRC},
+        {"1000000001000000a1a2a3a4b854ddc0", MTP_ERR_TR_BAD_SEQ},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct mtp_tr_decoder d;
+        mtp_tr_decoder_init(&d, MTP_TR_FULL, MTP_TR_SERVER, NULL);
+        size_t n;
+        uint8_t *in = mtp_test_hex(bad[i].hex, &n);
+        struct mtp_tr_frame f;
+        ck_assert_rc(mtp_tr_decode(&d, in, &n, &f, NULL), bad[i].rc); /* the second is seq 1 as the first frame */
+        mtp_tr_decoder_free(&d);
+    }
+}
+END_TEST
+
 START_TEST(server_frames_and_quick_acks)
 {
     struct mtp_tr_encoder e;
@@ -237,6 +284,7 @@ static Suite *tr_encode_suite(void)
     tcase_add_test(tc, abridged_bytes);
     tcase_add_test(tc, intermediate_padded_full_bytes);
     tcase_add_test(tc, server_frames_and_quick_acks);
+    tcase_add_test(tc, faults_for_receiver_tests);
     tcase_add_test(tc, padding_from_env);
     suite_add_tcase(s, tc);
     TCase *bad = tcase_create("malformed");

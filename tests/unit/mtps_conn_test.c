@@ -1,150 +1,12 @@
 /* The mock DC's connection core, fed in memory: a mtps_client on the other
  * end of an in-memory wire, every transport, the exact transport errors, the
  * timeouts on a fake clock, and the scenario rules. */
-#include <jansson.h>
 #include <string.h>
 
 #include "client/mtpc_client.h"
-#include "mtp/hex.h"
 #include "mtp/msgcrypt.h"
 #include "mtp/service.h"
-#include "mtp_test.h"
-#include "mtps_client.h"
-#include "mtps_conn.h"
-#include "mtps_pair.h"
-#include "tlengine/tl_json.h"
-
-#define T0 1700000000000ll
-
-/* Per test process (Check forks each test). */
-static struct mtp_det_state sds, cds;
-static struct mtps_scenario scen;
-static struct mtps_server srv;
-static struct mtp_rsa_key *rsa;
-static struct mtps_conn conn;
-static struct mtps_client cl;
-
-static struct mtp_rsa_key *test_key(void)
-{
-    size_t len;
-    uint8_t *pem = mtp_test_read_file("vectors/rsa/test_key_private.pem", &len);
-    struct mtp_rsa_key *k;
-    struct mtp_error err;
-    mtp_error_clear(&err);
-    ck_assert_msg(mtp_rsa_key_from_pem(pem, len, &k, &err) == MTP_OK, "%s", err.msg);
-    return k;
-}
-
-/* A server with the scenario given as JSON text (NULL: default) and limits changed by lim_fn. */
-static void server_up(const char *scenario_json, void (*lim_fn)(struct mtps_limits *))
-{
-    struct mtp_error err;
-    mtp_error_clear(&err);
-    if (scenario_json)
-        ck_assert_msg(mtps_scenario_parse(&scen, scenario_json, strlen(scenario_json), "test", &err) == MTP_OK, "%s",
-                      err.msg);
-    else
-        mtps_scenario_default(&scen);
-    struct mtps_limits lim;
-    mtps_limits_default(&lim);
-    mtps_scenario_apply_limits(&scen, &lim);
-    if (lim_fn)
-        lim_fn(&lim);
-    rsa = test_key();
-    struct mtps_server_cfg cfg = {
-        .env = mtp_env_deterministic(&sds, "server", 6, T0),
-        .limits = lim,
-        .scenario = &scen,
-        .rsa = rsa,
-        .dc_ids = {2},
-        .ndcs = 1,
-    };
-    ck_assert_msg(mtps_server_init(&srv, &cfg, &err) == MTP_OK, "%s", err.msg);
-    mtps_server_set_addr(&srv, 0, "127.0.0.1", 4430);
-}
-
-static void server_down(void)
-{
-    mtps_server_free(&srv);
-    mtp_rsa_key_free(rsa);
-    mtps_scenario_free(&scen);
-}
-
-static void advance(int64_t ms)
-{
-    sds.now_ms += ms;
-    cds.now_ms += ms;
-}
-
-static void client_up(enum mtp_tr_kind kind, bool obfuscated, bool salt_zero)
-{
-    struct mtp_error err;
-    mtp_error_clear(&err);
-    struct mtp_env env = mtp_env_deterministic(&cds, "client", 6, T0);
-    struct mtps_client_opts o = {.kind = kind, .obfuscated = obfuscated, .dc = 2, .server_key = rsa, .env = &env,
-                                 .salt_zero = salt_zero};
-    ck_assert_msg(mtps_client_init(&cl, &o, &err) == MTP_OK, "%s", err.msg);
-    ck_assert_ok(mtps_conn_init(&conn, &srv, 2, "test:1", 0, &err));
-}
-
-static void pump(void)
-{
-    struct mtp_error err;
-    mtp_error_clear(&err);
-    int rc = mtps_pair_pump(&conn, &cl, &err);
-    ck_assert_msg(rc == MTP_OK, "pump: %s (%s)", mtp_err_name(rc), err.msg);
-}
-
-static void handshake(void)
-{
-    struct mtp_error err;
-    mtp_error_clear(&err);
-    ck_assert_ok(mtps_client_start(&cl, &err));
-    pump();
-    ck_assert_msg(mtps_client_ready(&cl), "client not ready: %s", cl.error_text);
-}
-
-static void both_down(void)
-{
-    mtps_client_free(&cl);
-    mtps_conn_free(&conn);
-}
-
-/* The output the connection has for the socket, as hex. */
-static void assert_output(const char *hex)
-{
-    size_t n;
-    const uint8_t *p = mtps_conn_output(&conn, &n);
-    ck_assert_hex_eq(p, n, hex);
-}
-
-static void feed_hex(const char *hex)
-{
-    size_t n;
-    uint8_t *p = mtp_test_hex(hex, &n);
-    mtps_conn_feed(&conn, p, n);
-}
-
-/* invokeWithLayer(layer, initConnection(..., query)) from JSON through the schema. */
-static size_t encode_query(const char *inner_json, int layer, uint8_t *out, size_t cap)
-{
-    char text[2048];
-    snprintf(text, sizeof text,
-             "{\"_\":\"invokeWithLayer\",\"layer\":%d,\"query\":{\"_\":\"initConnection\",\"api_id\":1,"
-             "\"device_model\":\"t\",\"system_version\":\"t\",\"app_version\":\"1\",\"system_lang_code\":\"en\","
-             "\"lang_pack\":\"\",\"lang_code\":\"en\",\"query\":%s}}",
-             layer, inner_json);
-    json_error_t je;
-    json_t *j = json_loads(text, 0, &je);
-    ck_assert_ptr_nonnull(j);
-    struct mtp_error err;
-    mtp_error_clear(&err);
-    struct mtp_wr w;
-    mtp_wr_init_fixed(&w, out, cap, &err);
-    ck_assert_msg(mtp_tl_json_encode(mtps_api_log_schema(&srv.api), NULL, j, &w, &err) == MTP_OK, "%s", err.msg);
-    json_decref(j);
-    return w.len;
-}
+#include "mtps_conn_fixture.h"
 
 struct variant {
     enum mtp_tr_kind kind;
@@ -786,6 +648,351 @@ START_TEST(scenario_resPQ_with_a_wrong_nonce)
 }
 END_TEST
 
+/* --- knobs for the client checks (issue 7): hostile messages, pushes, padding --- */
+
+/* Paddings of the server's encrypted messages in the log. */
+static void paddings(json_t *all, size_t *n, int64_t *lo, int64_t *hi, size_t *count_of, int64_t value)
+{
+    *n = 0;
+    *lo = INT64_MAX;
+    *hi = -1;
+    *count_of = 0;
+    size_t i;
+    json_t *o;
+    json_array_foreach(all, i, o)
+    {
+        if (strcmp(str_of(o, "ev"), "msg") != 0 || strcmp(str_of(o, "dir"), "s2c") != 0 ||
+            !json_is_true(json_object_get(o, "enc")))
+            continue;
+        int64_t p = json_integer_value(json_object_get(o, "padding"));
+        ck_assert_int_eq((32 + json_integer_value(json_object_get(o, "len")) + p) % 16, 0);
+        (*n)++;
+        *lo = p < *lo ? p : *lo;
+        *hi = p > *hi ? p : *hi;
+        *count_of += p == value;
+    }
+}
+
+START_TEST(padding_policies)
+{
+    static const struct {
+        const char *setting;
+        int64_t lo, hi, exact;
+    } cases[] = {
+        {"\"min\"", 12, 27, -1},
+        {"\"max\"", 1009, 1024, -1},
+        {"12", 12, 27, 12},
+        {"1024", 1009, 1024, 1024},
+        {"100", 92, 108, 100},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char json[128];
+        snprintf(json, sizeof json, "{\"session\":{\"padding\":%s}}", cases[i].setting);
+        events_on();
+        server_up(json, NULL);
+        client_up(MTP_TR_INTERMEDIATE, false, false);
+        handshake();
+        query_nearest_dc();
+        ck_assert_ok(mtps_client_ping(&cl, 5, NULL));
+        pump();
+        /* A correct client accepts every legal padding. */
+        ck_assert_uint_eq(cl.results, 1);
+        ck_assert_uint_eq(cl.pongs, 1);
+        json_t *all = events();
+        size_t n, exact;
+        int64_t lo, hi;
+        paddings(all, &n, &lo, &hi, &exact, cases[i].exact);
+        ck_assert_uint_ge(n, 2);
+        ck_assert_int_ge(lo, cases[i].lo);
+        ck_assert_int_le(hi, cases[i].hi);
+        if (cases[i].exact >= 0)
+            ck_assert_msg(exact >= 1, "padding %s: no message with exactly that padding", cases[i].setting);
+        json_decref(all);
+        both_down();
+        server_down();
+    }
+}
+END_TEST
+
+START_TEST(padding_filler_when_no_answer_allows_it)
+{
+    /* Every answer here (pong 20 bytes, new_session_created in a container...) is
+     * checked against: a filler msgs_ack makes sure one message has exactly 12. */
+    events_on();
+    server_up("{\"session\":{\"padding\":12}}", NULL);
+    client_up(MTP_TR_INTERMEDIATE, false, false);
+    handshake();
+    ck_assert_ok(mtps_client_ping(&cl, 5, NULL));
+    pump();
+    ck_assert_uint_eq(cl.pongs, 1);
+    json_t *all = events();
+    size_t n, exact;
+    int64_t lo, hi;
+    paddings(all, &n, &lo, &hi, &exact, 12);
+    ck_assert_uint_eq(exact, 1);
+    ck_assert(srv.store.klru->sessions->exact_padding_sent);
+    json_decref(all);
+    both_down();
+    server_down();
+}
+END_TEST
+
+START_TEST(container_always_and_gzip_answers)
+{
+    events_on();
+    server_up("{\"session\":{\"gzip_min\":1},\"behaviour\":{\"container_always\":true}}", NULL);
+    client_up(MTP_TR_INTERMEDIATE, false, false);
+    handshake();
+    query_nearest_dc();
+    ck_assert_uint_eq(cl.results, 1);
+    ck_assert_hex_eq(cl.last_result, cl.last_result_len, NEAREST_DC_HONEST);
+    ck_assert_ok(mtps_client_ping(&cl, 5, NULL));
+    pump();
+    ck_assert_uint_eq(cl.pongs, 1);
+    json_t *all = events();
+    size_t k = 0, enc = 0;
+    json_t *o;
+    bool gzip = false;
+    while ((o = find_ev(all, "msg", "dir", "s2c", k++)) != NULL) {
+        if (!json_is_true(json_object_get(o, "enc")))
+            continue;
+        enc++;
+        ck_assert_str_eq(str_of(o, "ctor"), "msg_container");
+        size_t j;
+        json_t *nm;
+        json_array_foreach(json_object_get(o, "names"), j, nm) gzip |= strcmp(json_string_value(nm), "gzip_packed") == 0;
+    }
+    ck_assert_uint_ge(enc, 2);
+    ck_assert(gzip);
+    json_decref(all);
+    both_down();
+    server_down();
+}
+END_TEST
+
+START_TEST(odd_msgs_ack_is_a_deviation_unless_strict)
+{
+    for (int strict = 0; strict < 2; strict++) {
+        events_on();
+        server_up(strict ? "{\"session\":{\"strict_seqno_parity\":true}}" : NULL, NULL);
+        client_up(MTP_TR_INTERMEDIATE, false, false);
+        handshake();
+        ck_assert_ok(mtps_client_ping(&cl, 1, NULL));
+        pump();
+        /* msgs_ack sent as content-related (odd seqno), as a widely used client does */
+        uint8_t ack[32];
+        struct mtp_wr w;
+        mtp_wr_init_fixed(&w, ack, sizeof ack, NULL);
+        uint64_t id = cl.ses.window.n ? mtp_msgwin_min(&cl.ses.window) : 1;
+        ck_assert_ok(mtp_svc_write_ids(&w, MTP_SVC_msgs_ack, &id, 1));
+        uint64_t ack_id;
+        ck_assert_ok(mtp_session_send(&cl.ses, w.p, w.len, MTP_SEND_CONTENT, &ack_id));
+        ck_assert_ok(mtps_client_flush(&cl, NULL));
+        pump();
+        json_t *all = events();
+        char idhex[17];
+        snprintf(idhex, sizeof idhex, "%016llx", (unsigned long long)ack_id);
+        if (!strict) {
+            json_t *d = find_ev(all, "deviation", NULL, NULL, 0);
+            ck_assert_ptr_nonnull(d);
+            ck_assert_str_eq(str_of(d, "requirement"), "C-SES-26");
+            ck_assert_str_eq(str_of(d, "what"), "msgs_ack with an odd seqno");
+            ck_assert_str_eq(str_of(d, "msg_id"), idhex);
+            ck_assert_str_eq(str_of(d, "strict"), "bad_msg_notification");
+            ck_assert_int_eq(json_integer_value(json_object_get(d, "code")), 34);
+            ck_assert_uint_eq(cl.bad_msgs, 0);
+        } else {
+            ck_assert_uint_eq(count_ev(all, "deviation", NULL, NULL), 0);
+            json_t *b = find_ev(all, "session", "what", "bad_msg_notification", 0);
+            ck_assert_ptr_nonnull(b);
+            ck_assert_int_eq(json_integer_value(json_object_get(b, "code")), 34);
+            ck_assert_str_eq(str_of(b, "ref_msg_id"), idhex);
+        }
+        json_decref(all);
+        both_down();
+        server_down();
+    }
+}
+END_TEST
+
+START_TEST(clock_offset_moves_the_servers_clock)
+{
+    /* An hour ahead: server_time, the server's msg_ids and its window move with it. */
+    events_on();
+    server_up("{\"behaviour\":{\"clock_offset_ms\":3600000}}", NULL);
+    client_up(MTP_TR_INTERMEDIATE, false, false);
+    handshake();
+    ck_assert_int_eq(cl.key.server_time, (int32_t)(T0 / 1000) + 3600);
+    ck_assert_ok(mtps_client_ping(&cl, 1, NULL));
+    pump();
+    ck_assert_uint_eq(cl.pongs, 1);
+    ck_assert_uint_eq(cl.bad_msgs, 0);
+    json_t *all = events();
+    json_t *s2c = find_ev(all, "msg", "dir", "s2c", 3); /* the first encrypted answer */
+    ck_assert(json_is_true(json_object_get(s2c, "enc")));
+    uint64_t id = strtoull(str_of(s2c, "msg_id"), NULL, 16);
+    ck_assert_int_ge(mtp_msgid_to_ms(id), T0 + 3600000);
+    json_decref(all);
+    /* A client that kept its own clock (its key from before) is told so with 16 and corrects it. */
+    struct mtp_auth_result key = cl.key;
+    both_down();
+    struct mtp_env env = mtp_env_deterministic(&cds, "client 2", 8, T0);
+    struct mtps_client_opts o = {.kind = MTP_TR_ABRIDGED, .dc = 2, .server_key = rsa, .env = &env};
+    ck_assert_ok(mtps_client_init(&cl, &o, NULL));
+    ck_assert_ok(mtps_conn_init(&conn, &srv, 2, "test:2", 0, NULL));
+    ck_assert_ok(mtps_client_resume(&cl, &key, NULL));
+    ck_assert_ok(mtps_client_ping(&cl, 2, NULL));
+    pump();
+    ck_assert_uint_eq(cl.bad_msgs, 1);
+    ck_assert_uint_eq(cl.pongs, 1);
+    all = events();
+    json_t *b = find_ev(all, "session", "what", "bad_msg_notification", 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(b, "code")), 16);
+    json_decref(all);
+    both_down();
+    server_down();
+}
+END_TEST
+
+START_TEST(abridged_long_form_frames)
+{
+    server_up("{\"behaviour\":{\"abridged_long_form\":true}}", NULL);
+    client_up(MTP_TR_ABRIDGED, false, false);
+    struct mtp_error err;
+    mtp_error_clear(&err);
+    ck_assert_ok(mtps_client_start(&cl, &err));
+    size_t n = cl.out.len;
+    uint8_t *copy = malloc(n);
+    memcpy(copy, cl.out.p, n);
+    mtp_wr_reset(&cl.out);
+    mtps_conn_feed(&conn, copy, n);
+    free(copy);
+    /* resPQ: 0x7f and its length in words, 3 bytes LE, although it is short */
+    size_t on;
+    const uint8_t *p = mtps_conn_output(&conn, &on);
+    ck_assert_uint_ge(on, 4);
+    ck_assert_uint_eq(p[0], 0x7f);
+    ck_assert_uint_eq((size_t)(p[1] | p[2] << 8 | p[3] << 16) * 4, on - 4);
+    pump();
+    ck_assert(mtps_client_ready(&cl));
+    ck_assert_ok(mtps_client_ping(&cl, 1, NULL));
+    pump();
+    ck_assert_uint_eq(cl.pongs, 1);
+    both_down();
+    server_down();
+}
+END_TEST
+
+START_TEST(full_transport_bad_crc_and_seq)
+{
+    static const struct {
+        const char *act, *hostile;
+        int rc;
+    } cases[] = {{"bad_crc", "crc", MTP_ERR_TR_BAD_CRC}, {"bad_seq", "seq", MTP_ERR_TR_BAD_SEQ}};
+    for (size_t i = 0; i < 2; i++) {
+        for (int full = 0; full < 2; full++) {
+            char json[160];
+            snprintf(json, sizeof json, "{\"rules\":[{\"at\":\"s2c_packet\",\"match\":\"pong\",\"do\":\"%s\"}]}",
+                     cases[i].act);
+            events_on();
+            server_up(json, NULL);
+            client_up(full ? MTP_TR_FULL : MTP_TR_INTERMEDIATE, false, false);
+            handshake();
+            ck_assert_ok(mtps_client_ping(&cl, 1, NULL));
+            struct mtp_error err;
+            mtp_error_clear(&err);
+            int rc = mtps_pair_pump(&conn, &cl, &err);
+            json_t *all = events();
+            json_t *r = find_ev(all, "rule", "do", cases[i].act, 0);
+            ck_assert_ptr_nonnull(r);
+            if (full) {
+                ck_assert_rc(rc, cases[i].rc);
+                ck_assert_str_eq(str_of(r, "hostile"), cases[i].hostile);
+            } else {
+                ck_assert_ok(rc);
+                ck_assert_uint_eq(cl.pongs, 1);
+                ck_assert_str_eq(str_of(r, "skipped"), "not the full transport");
+            }
+            json_decref(all);
+            both_down();
+            server_down();
+        }
+    }
+}
+END_TEST
+
+START_TEST(corrupt_names_the_field)
+{
+    events_on();
+    server_up("{\"rules\":[{\"at\":\"s2c_packet\",\"match\":\"pong\",\"do\":\"corrupt\"}]}", NULL);
+    cl_discard = true;
+    client_up(MTP_TR_INTERMEDIATE, false, false);
+    handshake();
+    ck_assert_ok(mtps_client_ping(&cl, 1, NULL));
+    pump();
+    ck_assert_uint_eq(cl.bad_packets, 1);
+    ck_assert_int_eq(cl.last_bad_packet, MTP_ERR_MSG_KEY_MISMATCH);
+    json_t *all = events();
+    ck_assert_str_eq(str_of(find_ev(all, "rule", "do", "corrupt", 0), "hostile"), "msg_key");
+    json_decref(all);
+    both_down();
+    server_down();
+}
+END_TEST
+
+START_TEST(exchange_events_name_g_a_and_each_retry_id)
+{
+    events_on();
+    server_up("{\"auth\":{\"dh_gen_retries\":1,\"g_a_leading_zero\":true}}", NULL);
+    client_up(MTP_TR_INTERMEDIATE, false, false);
+    handshake();
+    json_t *all = events();
+    json_t *p = find_ev(all, "dh_params", NULL, NULL, 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(p, "g_a_len")), 256);
+    ck_assert_int_ge(json_integer_value(json_object_get(p, "g_a_leading_zero_bytes")), 1);
+    ck_assert_int_eq(strncmp(str_of(p, "g_a"), "00", 2), 0);
+    ck_assert_uint_eq(strlen(str_of(p, "g_a")), 512);
+    json_t *a1 = find_ev(all, "dh_attempt", NULL, NULL, 0), *a2 = find_ev(all, "dh_attempt", NULL, NULL, 1);
+    ck_assert_str_eq(str_of(a1, "answer"), "dh_gen_retry");
+    ck_assert_str_eq(str_of(a1, "retry_id"), "0000000000000000");
+    ck_assert(json_is_true(json_object_get(a1, "retry_id_ok")));
+    ck_assert_str_eq(str_of(a2, "answer"), "dh_gen_ok");
+    ck_assert_str_ne(str_of(a2, "retry_id"), "0000000000000000");
+    ck_assert_str_eq(str_of(a2, "retry_id"), str_of(a2, "retry_id_expected"));
+    ck_assert_int_eq(json_integer_value(json_object_get(a2, "key_first_byte")), cl.key.auth_key[0]);
+    json_t *k = find_ev(all, "key", NULL, NULL, 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(k, "retries")), 1);
+    json_t *ids = json_object_get(k, "retry_ids");
+    ck_assert_uint_eq(json_array_size(ids), 2);
+    ck_assert_str_eq(json_string_value(json_array_get(ids, 1)), str_of(a2, "retry_id"));
+    ck_assert(json_is_true(json_object_get(k, "retry_ids_ok")));
+    json_decref(all);
+    both_down();
+
+    /* A client whose retry_id is wrong: refused, then -404. */
+    struct mtp_env env = mtp_env_deterministic(&cds, "client 2", 8, T0);
+    struct mtp_auth_client_behaviour beh = {.corrupt = MTP_AUTH_CORRUPT(MTP_AUTH_X_CLIENT_INNER_RETRY_ID)};
+    struct mtps_client_opts o = {.kind = MTP_TR_INTERMEDIATE, .dc = 2, .server_key = rsa, .env = &env,
+                                 .auth_behaviour = &beh};
+    ck_assert_ok(mtps_client_init(&cl, &o, NULL));
+    ck_assert_ok(mtps_conn_init(&conn, &srv, 2, "test:2", 0, NULL));
+    ck_assert_ok(mtps_client_start(&cl, NULL));
+    pump();
+    ck_assert_int_eq(cl.transport_error, -404);
+    all = events();
+    json_t *bad = find_ev(all, "dh_attempt", NULL, NULL, 2);
+    ck_assert_int_eq(json_integer_value(json_object_get(bad, "conn")), 2);
+    ck_assert(json_is_false(json_object_get(bad, "retry_id_ok")));
+    ck_assert_str_eq(str_of(bad, "answer"), "refused");
+    ck_assert_str_eq(str_of(bad, "retry_id_expected"), "0000000000000000");
+    ck_assert_ptr_null(json_object_get(bad, "key_first_byte"));
+    ck_assert_str_eq(str_of(find_ev(all, "bad_packet", NULL, NULL, 0), "reason"), "auth_retry_id_mismatch");
+    json_decref(all);
+    both_down();
+    server_down();
+}
+END_TEST
+
 /* --- the reference client (mtpc) against the connection: PFS and restarts --- */
 
 static const uint8_t CALL_NEAREST_DC[4] = {0x26, 0x30, 0xb3, 0x1f};
@@ -906,6 +1113,27 @@ START_TEST(pfs_binds_then_works_with_the_temporary_key)
     ck_assert_uint_eq(temp->nsessions, 1);
     ck_assert_uint_eq(temp->sessions->session_id, o->session_id);
     ck_assert_uint_eq(srv.stats.binds, 1);
+    mtpc_del(r.c);
+    server_down();
+}
+END_TEST
+
+START_TEST(pfs_the_longest_lifetime_saturates_expires_at)
+{
+    /* issue 13: server_time + expires_in overflowed int32 for expires_in = 2^31 - 1,
+     * and the key was born expired (-404 on its first use). */
+    server_up(NULL, NULL);
+    struct ref r;
+    ref_setup(&r, MTP_TR_INTERMEDIATE, false);
+    r.cfg.pfs.expires_in = INT32_MAX;
+    ref_run(&r);
+    const struct mtpc_outcome *o = ref_done(&r);
+    ck_assert(o->bound);
+    ck_assert(o->answered && !o->rpc_error);
+    struct mtps_key *temp = key_of(o->temp_key.auth_key_id);
+    ck_assert_ptr_nonnull(temp);
+    ck_assert_int_eq(temp->expires_at, INT32_MAX);
+    ck_assert_uint_eq(temp->nsessions, 1);
     mtpc_del(r.c);
     server_down();
 }
@@ -1094,6 +1322,7 @@ Suite *mtps_conn_suite(void)
     tc = tcase_create("pfs");
     tcase_add_loop_test(tc, pfs_binds_then_works_with_the_temporary_key, 0, NVARIANTS);
     tcase_add_test(tc, pfs_a_second_temporary_key_replaces_the_first);
+    tcase_add_test(tc, pfs_the_longest_lifetime_saturates_expires_at);
     tcase_add_test(tc, pfs_binding_message_follows_a_resend);
     tcase_add_test(tc, pfs_refusals_reach_the_client);
     tcase_add_test(tc, first_req_pq_404_restarts_on_a_new_connection);
@@ -1109,6 +1338,18 @@ Suite *mtps_conn_suite(void)
     tcase_add_test(tc, rule_rpc_error_for_a_method);
     tcase_add_test(tc, rule_transport_error_at_the_second_packet);
     tcase_add_test(tc, scenario_resPQ_with_a_wrong_nonce);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("knobs");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, padding_policies);
+    tcase_add_test(tc, padding_filler_when_no_answer_allows_it);
+    tcase_add_test(tc, container_always_and_gzip_answers);
+    tcase_add_test(tc, odd_msgs_ack_is_a_deviation_unless_strict);
+    tcase_add_test(tc, clock_offset_moves_the_servers_clock);
+    tcase_add_test(tc, abridged_long_form_frames);
+    tcase_add_test(tc, full_transport_bad_crc_and_seq);
+    tcase_add_test(tc, corrupt_names_the_field);
+    tcase_add_test(tc, exchange_events_name_g_a_and_each_retry_id);
     suite_add_tcase(s, tc);
     return s;
 }

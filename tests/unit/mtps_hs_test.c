@@ -1,5 +1,6 @@
 /* The handshake adapter: scenario "auth" sections mapped onto the auth server
  * machine, run against the auth client machine in memory. */
+#include <jansson.h>
 #include <string.h>
 
 #include "mtp/auth_client.h"
@@ -12,6 +13,11 @@
 
 static struct mtp_rsa_key *key;
 static struct mtp_det_state sds, cds;
+/* What exchange() saw of the server's side, and how many retries the client accepts. */
+static unsigned client_max_retries;
+static uint8_t seen_g_a[1040];
+static size_t seen_g_a_len;
+static unsigned seen_attempts, seen_bad_retry_ids;
 
 static void load_key(void)
 {
@@ -31,7 +37,7 @@ static int parse(struct mtps_auth_cfg *a, const char *json, struct mtp_error *er
 }
 
 /* Runs a whole exchange; returns the client's error (MTP_OK when both agree on a key). */
-static int exchange(const struct mtps_auth_cfg *a, struct mtp_auth_result *cres, struct mtp_auth_result *sres,
+static int exchange(struct mtps_auth_cfg *a, struct mtp_auth_result *cres, struct mtp_auth_result *sres,
                     unsigned *messages)
 {
     load_key();
@@ -43,6 +49,10 @@ static int exchange(const struct mtps_auth_cfg *a, struct mtp_auth_result *cres,
     cc.keys = keys;
     cc.n_keys = 1;
     cc.dc = 2;
+    if (client_max_retries)
+        cc.max_retries = client_max_retries;
+    seen_g_a_len = 0;
+    seen_attempts = seen_bad_retry_ids = 0;
     struct mtp_auth_client *c;
     struct mtp_error err;
     mtp_error_clear(&err);
@@ -63,6 +73,17 @@ static int exchange(const struct mtps_auth_cfg *a, struct mtp_auth_result *cres,
         (*messages)++;
         ck_assert_msg(mtps_hs_recv(&hs, a, &sc, &senv, cw.p, cw.len, &sw, &done, sres, &err) == MTP_OK, "%s",
                       err.msg);
+        size_t n;
+        const uint8_t *g_a = mtps_hs_new_g_a(&hs, &n);
+        if (g_a) {
+            memcpy(seen_g_a, g_a, n);
+            seen_g_a_len = n;
+        }
+        const struct mtp_auth_server_attempt *at = mtps_hs_new_attempt(&hs);
+        if (at) {
+            seen_attempts++;
+            seen_bad_retry_ids += !at->retry_id_ok;
+        }
         mtp_wr_reset(&cw);
         rc = mtp_auth_client_recv(c, sw.p, sw.len, &cw, &err);
     }
@@ -262,6 +283,179 @@ START_TEST(a_new_req_pq_starts_over_and_a_resent_one_gets_the_same_answer)
 }
 END_TEST
 
+/* --- send_g_a expressions, g_a encodings, keys with a leading zero byte, other primes --- */
+
+/* x +- small (byte-wise on a big-endian number of n bytes) */
+static void be_add(uint8_t *x, size_t n, int delta)
+{
+    int carry = delta;
+    for (size_t i = n; i-- > 0 && carry != 0;) {
+        int v = x[i] + carry;
+        x[i] = (uint8_t)(v & 0xff);
+        carry = v < 0 ? -1 : v >> 8;
+    }
+}
+
+START_TEST(send_g_a_expressions_of_the_prime_sent)
+{
+    uint8_t want[256];
+    static const struct {
+        const char *expr;
+        int delta;         /* added to the prime; or, with pow, to 2^1984 */
+        bool pow, minus_pow;
+    } cases[] = {
+        {"p", 0, false, false},         {"p-1", -1, false, false},        {"p+1", 1, false, false},
+        {"2^1984", 0, true, false},     {"2^1984-1", -1, true, false},    {"p-2^1984", 0, false, true},
+        {"p - 2^1984 + 1", 1, false, true},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char json[96];
+        snprintf(json, sizeof json, "{\"send_g_a\":\"%s\"}", cases[i].expr);
+        struct mtps_auth_cfg a;
+        struct mtp_error err;
+        ck_assert_msg(parse(&a, json, &err) == MTP_OK, "%s", err.msg);
+        if (cases[i].pow) {
+            memset(want, 0, sizeof want);
+            want[7] = 1; /* 2^1984: bit 0 of byte 256 - 1 - 1984 / 8 */
+        } else {
+            memcpy(want, mtp_dh_telegram_prime, sizeof want);
+            if (cases[i].minus_pow)
+                want[7]--; /* Telegram's prime has a nonzero byte there */
+        }
+        be_add(want, sizeof want, cases[i].delta);
+        ck_assert_uint_eq(a.beh.g_a_len, 256);
+        ck_assert_mem_eq(a.beh.g_a, want, 256);
+        mtps_auth_cfg_free(&a);
+    }
+    /* Resolved against the prime sent (send_dh_prime), given before or after, still 256 bytes. */
+    struct mtps_auth_cfg a;
+    struct mtp_error err;
+    ck_assert_ok(parse(&a, "{\"send_g_a\":\"p-1\",\"send_dh_prime\":\"0b\"}", &err));
+    memset(want, 0, sizeof want);
+    want[255] = 10;
+    ck_assert_mem_eq(a.beh.g_a, want, 256);
+    mtps_auth_cfg_free(&a);
+    /* Plain hex stays hex. */
+    ck_assert_ok(parse(&a, "{\"send_g_a\":\"0102\"}", &err));
+    ck_assert_hex_eq(a.beh.g_a, a.beh.g_a_len, "0102");
+    mtps_auth_cfg_free(&a);
+}
+END_TEST
+
+START_TEST(g_a_with_a_leading_zero_byte_either_way)
+{
+    for (int minimal = 0; minimal < 2; minimal++) {
+        struct mtps_auth_cfg a;
+        struct mtp_error err;
+        ck_assert_ok(parse(&a, minimal ? "{\"g_a_leading_zero\":true,\"g_a_encoding\":\"minimal\"}"
+                                       : "{\"g_a_leading_zero\":true}",
+                           &err));
+        struct mtp_auth_result c, s;
+        unsigned n;
+        ck_assert_ok(exchange(&a, &c, &s, &n));
+        ck_assert_mem_eq(c.auth_key, s.auth_key, 256);
+        if (minimal) {
+            ck_assert_uint_eq(seen_g_a_len, 255);
+            ck_assert_uint_ne(seen_g_a[0], 0);
+        } else {
+            ck_assert_uint_eq(seen_g_a_len, 256);
+            ck_assert_uint_eq(seen_g_a[0], 0);
+        }
+        mtps_auth_cfg_free(&a);
+    }
+}
+END_TEST
+
+START_TEST(auth_key_with_a_leading_zero_byte)
+{
+    struct mtps_auth_cfg a;
+    struct mtp_error err;
+    ck_assert_ok(parse(&a, "{\"auth_key_leading_zero\":3000}", &err));
+    ck_assert(a.zero_key_set);
+    client_max_retries = 3000;
+    struct mtp_auth_result c, s;
+    unsigned n;
+    ck_assert_ok(exchange(&a, &c, &s, &n));
+    ck_assert_mem_eq(c.auth_key, s.auth_key, 256);
+    ck_assert_uint_eq(s.auth_key[0], 0);
+    ck_assert_uint_ge(s.retries, 1);
+    ck_assert_uint_eq(a.zero_key_left, 3000 - s.retries);
+    ck_assert_uint_eq(seen_attempts, s.retries + 1);
+    ck_assert_uint_eq(seen_bad_retry_ids, 0);
+    /* The counter belongs to the settings: a second exchange takes from what is left. */
+    unsigned left = a.zero_key_left;
+    ck_assert_ok(exchange(&a, &c, &s, &n));
+    ck_assert_uint_eq(a.zero_key_left, left - s.retries);
+    mtps_auth_cfg_free(&a);
+}
+END_TEST
+
+/* Other safe primes: a client must accept each with every legal g and refuse every illegal one. */
+START_TEST(other_safe_primes_with_each_g)
+{
+    size_t len;
+    uint8_t *text = mtp_test_read_file("vectors/dh/safe_primes.json", &len);
+    json_error_t je;
+    json_t *doc = json_loadb((const char *)text, len, 0, &je);
+    ck_assert_ptr_nonnull(doc);
+    size_t i, tried = 0;
+    json_t *e;
+    json_array_foreach(json_object_get(doc, "numbers"), i, e)
+    {
+        const char *name = json_string_value(json_object_get(e, "name"));
+        if (strcmp(name, "F") != 0 && strcmp(name, "G") != 0)
+            continue;
+        for (int g = 2; g <= 7; g++) {
+            bool legal = false;
+            size_t k;
+            json_t *v;
+            json_array_foreach(json_object_get(e, "g_legal"), k, v) legal |= json_integer_value(v) == g;
+            char json[700];
+            snprintf(json, sizeof json, "{\"dh_prime\":\"%s\",\"g\":%d}",
+                     json_string_value(json_object_get(e, "hex")), g);
+            struct mtps_auth_cfg a;
+            struct mtp_error err;
+            ck_assert_ok(parse(&a, json, &err));
+            struct mtp_auth_result c, s;
+            unsigned n;
+            int rc = exchange(&a, &c, &s, &n);
+            ck_assert_msg(rc == (legal ? MTP_OK : MTP_ERR_DH_G_BAD_RESIDUE), "prime %s, g %d: %s", name, g,
+                          mtp_err_name(rc));
+            if (legal)
+                ck_assert_mem_eq(c.auth_key, s.auth_key, 256);
+            mtps_auth_cfg_free(&a);
+            tried++;
+        }
+    }
+    ck_assert_uint_eq(tried, 12);
+    json_decref(doc);
+}
+END_TEST
+
+START_TEST(new_settings_mistakes_are_named)
+{
+    static const struct {
+        const char *json;
+        const char *msg;
+    } cases[] = {
+        {"{\"g_a_leading_zero\":1}", "t.json: auth.g_a_leading_zero: expected true or false"},
+        {"{\"g_a_encoding\":\"short\"}", "t.json: auth.g_a_encoding: expected \"full\" or \"minimal\""},
+        {"{\"auth_key_leading_zero\":0}", "t.json: auth.auth_key_leading_zero: expected an integer 1..100000"},
+        {"{\"send_g_a\":\"p-q\"}", "t.json: auth.send_g_a: \"p-q\": expected p, 2^N or a number at offset 2"},
+        {"{\"send_g_a\":\"p*2\"}", "t.json: auth.send_g_a: \"p*2\": expected + or - at offset 1"},
+        {"{\"send_g_a\":\"p-p-1\"}", "t.json: auth.send_g_a: \"p-p-1\" is negative or too large"},
+        {"{\"send_g_a\":\"2^9999\"}", "t.json: auth.send_g_a: \"2^9999\": expected p, 2^N or a number at offset 0"},
+        {"{\"send_g_a\":\"3^2+p\"}", "t.json: auth.send_g_a: \"3^2+p\": expected p, 2^N or a number at offset 0"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct mtps_auth_cfg a;
+        struct mtp_error err;
+        ck_assert_rc(parse(&a, cases[i].json, &err), MTP_ERR_SRV_SCENARIO);
+        ck_assert_str_eq(err.msg, cases[i].msg);
+    }
+}
+END_TEST
+
 Suite *mtps_hs_suite(void);
 Suite *mtps_hs_suite(void)
 {
@@ -274,10 +468,15 @@ Suite *mtps_hs_suite(void)
     tcase_add_test(tc, dh_gen_retry_then_ok);
     tcase_add_test(tc, server_time_offset_moves_server_time);
     tcase_add_test(tc, a_new_req_pq_starts_over_and_a_resent_one_gets_the_same_answer);
+    tcase_add_test(tc, g_a_with_a_leading_zero_byte_either_way);
+    tcase_add_test(tc, auth_key_with_a_leading_zero_byte);
+    tcase_add_test(tc, other_safe_primes_with_each_g);
     suite_add_tcase(s, tc);
     tc = tcase_create("settings");
     tcase_add_test(tc, every_setting_maps_onto_the_machine);
     tcase_add_test(tc, mistakes_are_named);
+    tcase_add_test(tc, send_g_a_expressions_of_the_prime_sent);
+    tcase_add_test(tc, new_settings_mistakes_are_named);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -110,6 +110,7 @@ struct peer {
     struct mtps_client c;
     int fd;
     bool eof;
+    size_t reads, bytes; /* recv() calls that returned data, and their bytes */
 };
 
 static void send_all(int fd, const uint8_t *p, size_t n)
@@ -143,6 +144,8 @@ static void drive(struct peer *p, bool (*done)(const struct peer *))
             p->eof = true;
             break;
         }
+        p->reads++;
+        p->bytes += (size_t)r;
         struct mtp_error err;
         mtp_error_clear(&err);
         int rc = mtps_client_feed(&p->c, buf, (size_t)r, &err);
@@ -254,6 +257,42 @@ START_TEST(every_transport_over_a_socket)
     }
     server_stop(&sp);
     mtp_rsa_key_free(the_key);
+}
+END_TEST
+
+START_TEST(split_writes_send_the_output_a_byte_at_a_time)
+{
+    /* behaviour.split_writes 1: every frame boundary and header arrives split. */
+    char path[] = "/tmp/mtps_split_XXXXXX.json";
+    int fd = mkstemps(path, 5);
+    ck_assert_int_ge(fd, 0);
+    static const char json[] = "{\"name\":\"split\",\"description\":\"one byte every 2 ms\","
+                               "\"behaviour\":{\"split_writes\":1,\"split_delay_ms\":2}}";
+    ck_assert_int_eq(write(fd, json, sizeof json - 1), (ssize_t)(sizeof json - 1));
+    close(fd);
+    the_key = public_key();
+    struct server_proc sp;
+    const char *extra[] = {"--scenario", path, NULL};
+    server_start(&sp, extra);
+    struct mtp_env env = mtp_env_system();
+    struct peer p;
+    peer_open(&p, sp.port, MTP_TR_INTERMEDIATE, false, &env);
+    ck_assert_ok(mtps_client_start(&p.c, NULL));
+    int64_t t0 = mono_ms();
+    drive(&p, is_ready);
+    int64_t took = mono_ms() - t0;
+    ck_assert_msg(mtps_client_ready(&p.c), "%s", p.c.error_text);
+    /* resPQ, server_DH_params_ok and dh_gen_ok: hundreds of bytes, 2 ms apart */
+    ck_assert_uint_gt(p.bytes, 600);
+    ck_assert_int_ge(took, (int64_t)(p.bytes - 3) * 2 - 100);
+    ck_assert_uint_ge(p.reads, p.bytes / 8);
+    ck_assert_ok(mtps_client_ping(&p.c, 7, NULL));
+    drive(&p, got_pong);
+    ck_assert_uint_eq(p.c.pongs, 1);
+    peer_close(&p);
+    server_stop(&sp);
+    mtp_rsa_key_free(the_key);
+    unlink(path);
 }
 END_TEST
 
@@ -573,6 +612,7 @@ Suite *mtps_loop_suite(void)
     tcase_add_test(tc, keylog_and_keys_file_let_a_client_come_back);
     tcase_add_test(tc, command_line_mistakes_and_a_fresh_key);
     tcase_add_test(tc, several_dcs_from_one_process);
+    tcase_add_test(tc, split_writes_send_the_output_a_byte_at_a_time);
     suite_add_tcase(s, tc);
     return s;
 }

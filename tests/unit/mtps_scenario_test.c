@@ -161,6 +161,104 @@ START_TEST(mistakes_are_named)
 }
 END_TEST
 
+START_TEST(knobs_for_the_client_checks)
+{
+    struct mtps_scenario s;
+    struct mtp_error err;
+    mtps_scenario_default(&s);
+    /* The real service's tolerance is the default; the split pieces are 1 ms apart. */
+    ck_assert(!s.session.strict_seqno_parity);
+    ck_assert(!s.session.strict_msg_id_low32);
+    ck_assert(!s.session.container_always);
+    ck_assert_uint_eq(s.split_writes, 0);
+    ck_assert_uint_eq(s.split_delay_ms, 1);
+    ck_assert_uint_eq(s.padding_policy, MTPS_PAD_RANDOM);
+    mtps_scenario_free(&s);
+    ck_assert_ok(parse(&s,
+                       "{\"session\":{\"padding\":1024,\"strict_seqno_parity\":true,\"strict_msg_id_low32\":true},"
+                       "\"behaviour\":{\"container_always\":true,\"abridged_long_form\":true,\"split_writes\":1,"
+                       "\"split_delay_ms\":5,\"clock_offset_ms\":-3600000},"
+                       "\"rules\":[{\"at\":\"rpc\",\"match\":\"help.getNearestDc\",\"do\":\"inject\",\"mutation\":\"msg_key\"},"
+                       "{\"at\":\"rpc\",\"do\":\"inject\",\"mutation\":\"none\",\"carry\":\"bad_server_salt\",\"ms\":0},"
+                       "{\"at\":\"rpc\",\"do\":\"push\",\"message\":\"bad_msg_notification\",\"code\":17},"
+                       "{\"at\":\"rpc\",\"do\":\"push\",\"message\":\"future_salts\",\"ms\":50},"
+                       "{\"at\":\"s2c_packet\",\"do\":\"bad_crc\"},{\"at\":\"s2c_packet\",\"do\":\"bad_seq\"}]}",
+                       &err));
+    ck_assert_uint_eq(s.padding_policy, MTPS_PAD_EXACT);
+    ck_assert_uint_eq(s.padding_exact, 1024);
+    ck_assert(s.session.strict_seqno_parity && s.session.strict_msg_id_low32 && s.session.container_always);
+    ck_assert(s.abridged_long_form);
+    ck_assert_uint_eq(s.split_writes, 1);
+    ck_assert_uint_eq(s.split_delay_ms, 5);
+    ck_assert_int_eq(s.clock_offset_ms, -3600000);
+    ck_assert_uint_eq(s.nrules, 6);
+    ck_assert_int_eq(s.rules[0].action, MTPS_DO_INJECT);
+    ck_assert_int_eq(s.rules[0].mutation, MTPS_MUT_MSG_KEY);
+    ck_assert_int_eq(s.rules[0].carry, MTPS_CARRY_RPC_RESULT);
+    ck_assert_int_eq(s.rules[0].ms, 300);
+    ck_assert_int_eq(s.rules[1].mutation, MTPS_MUT_NONE);
+    ck_assert_int_eq(s.rules[1].carry, MTPS_CARRY_BAD_SERVER_SALT);
+    ck_assert_int_eq(s.rules[1].ms, 0);
+    ck_assert_int_eq(s.rules[2].push, MTPS_PUSH_BAD_MSG_NOTIFICATION);
+    ck_assert_int_eq(s.rules[2].code, 17);
+    ck_assert_int_eq(s.rules[3].push, MTPS_PUSH_FUTURE_SALTS);
+    ck_assert_int_eq(s.rules[3].ms, 50);
+    ck_assert_int_eq(s.rules[4].action, MTPS_DO_BAD_CRC);
+    ck_assert_int_eq(s.rules[5].action, MTPS_DO_BAD_SEQ);
+    ck_assert_str_eq(mtps_mutation_name(MTPS_MUT_PLAIN_AFTER_KEY), "plain_after_key");
+    ck_assert_str_eq(mtps_carry_name(MTPS_CARRY_BAD_SERVER_SALT), "bad_server_salt");
+    ck_assert_str_eq(mtps_push_name(MTPS_PUSH_NEW_SESSION_CREATED), "new_session_created");
+    mtps_scenario_free(&s);
+    ck_assert_ok(parse(&s, "{\"session\":{\"padding\":\"min\"}}", &err));
+    ck_assert_uint_eq(s.padding_policy, MTPS_PAD_MIN);
+    mtps_scenario_free(&s);
+    ck_assert_ok(parse(&s, "{\"session\":{\"padding\":\"max\"}}", &err));
+    ck_assert_uint_eq(s.padding_policy, MTPS_PAD_MAX);
+    mtps_scenario_free(&s);
+    static const struct {
+        const char *json;
+        const char *msg;
+    } bad[] = {
+        {"{\"session\":{\"padding\":11}}", "t.json: session.padding: expected \"min\", \"max\" or a number of bytes 12..1024"},
+        {"{\"session\":{\"padding\":\"most\"}}", "t.json: session.padding: expected \"min\", \"max\" or a number of bytes 12..1024"},
+        {"{\"session\":{\"strict_seqno_parity\":1}}", "t.json: session.strict_seqno_parity: expected true or false"},
+        {"{\"behaviour\":{\"clock_offset_ms\":\"1h\"}}", "t.json: behaviour.clock_offset_ms: expected an integer"},
+        {"{\"behaviour\":{\"clock_offset_ms\":31708800001}}",
+         "t.json: behaviour.clock_offset_ms: at most a year (31622400000 ms) either way"},
+        {"{\"behaviour\":{\"split_delay_ms\":60001}}", "t.json: behaviour.split_delay_ms: at most 60000"},
+        {"{\"behaviour\":{\"container_alway\":true}}", "t.json: behaviour: unknown setting \"container_alway\""},
+        {"{\"rules\":[{\"at\":\"rpc\",\"do\":\"inject\"}]}", "t.json: rules[0]: inject needs a \"mutation\""},
+        {"{\"rules\":[{\"at\":\"rpc\",\"do\":\"inject\",\"mutation\":\"msgkey\"}]}",
+         "t.json: rules[0].mutation: unknown value \"msgkey\""},
+        {"{\"rules\":[{\"at\":\"rpc\",\"do\":\"inject\",\"mutation\":3}]}", "t.json: rules[0].mutation: unknown value"},
+        {"{\"rules\":[{\"at\":\"rpc\",\"do\":\"inject\",\"mutation\":\"none\",\"carry\":\"pong\"}]}",
+         "t.json: rules[0].carry: unknown value \"pong\""},
+        {"{\"rules\":[{\"at\":\"rpc\",\"do\":\"drop\",\"mutation\":\"none\"}]}",
+         "t.json: rules[0].mutation: only for \"inject\""},
+        {"{\"rules\":[{\"at\":\"rpc\",\"do\":\"drop\",\"carry\":\"rpc_result\"}]}",
+         "t.json: rules[0].carry: only for \"inject\""},
+        {"{\"rules\":[{\"at\":\"rpc\",\"do\":\"inject\",\"mutation\":\"none\",\"code\":1}]}",
+         "t.json: rules[0].code: not for \"inject\""},
+        {"{\"rules\":[{\"at\":\"s2c_packet\",\"do\":\"inject\",\"mutation\":\"none\"}]}",
+         "t.json: rules[0]: \"inject\" cannot be done at this point"},
+        {"{\"rules\":[{\"at\":\"rpc\",\"do\":\"push\"}]}",
+         "t.json: rules[0].message: push needs one of \"future_salts\", \"msgs_ack\", \"new_session_created\", "
+         "\"bad_msg_notification\""},
+        {"{\"rules\":[{\"at\":\"rpc\",\"do\":\"push\",\"message\":\"bad_msg_notification\",\"code\":48}]}",
+         "t.json: rules[0].code: bad_msg_notification needs a code of 16, 17, 18, 19, 20, 32, 33, 34, 35, 64"},
+        {"{\"rules\":[{\"at\":\"rpc\",\"do\":\"push\",\"message\":\"msgs_ack\",\"code\":16}]}",
+         "t.json: rules[0].code: only for bad_msg_notification"},
+        {"{\"rules\":[{\"at\":\"rpc\",\"do\":\"bad_crc\"}]}", "t.json: rules[0]: \"bad_crc\" cannot be done at this point"},
+        {"{\"rules\":[{\"at\":\"c2s_packet\",\"do\":\"bad_seq\"}]}",
+         "t.json: rules[0]: \"bad_seq\" cannot be done at this point"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ck_assert_rc(parse(&s, bad[i].json, &err), MTP_ERR_SRV_SCENARIO);
+        ck_assert_str_eq(err.msg, bad[i].msg);
+    }
+}
+END_TEST
+
 START_TEST(rules_fire_from_nth_for_times)
 {
     struct mtps_scenario s;
@@ -240,6 +338,7 @@ Suite *mtps_scenario_suite(void)
     tcase_add_test(tc, the_required_scenarios_say_what_they_do);
     tcase_add_test(tc, sections_set_what_they_name);
     tcase_add_test(tc, mistakes_are_named);
+    tcase_add_test(tc, knobs_for_the_client_checks);
     suite_add_tcase(s, tc);
     tc = tcase_create("rules");
     tcase_add_test(tc, rules_fire_from_nth_for_times);

@@ -10,8 +10,8 @@
  *
  * Random values come from env.rand in this order: server_nonce (16); the
  * primes of pq (unless the behaviour gives pq); a (256, again while g_a is
- * outside the safe range); the padding of server_DH_inner_data.  server_time
- * is the env clock's.
+ * outside the safe range, or with g_a_leading_zero not below 2^2040); the
+ * padding of server_DH_inner_data.  server_time is the env clock's.
  *
  * A request that fails a check fails the exchange (state FAILED, nothing
  * written; a real server answers with the transport error -404 then).  A
@@ -53,6 +53,27 @@ struct mtp_auth_server_behaviour {
     unsigned dh_gen_retries; /* answer dh_gen_retry this many times before dh_gen_ok */
     bool dh_gen_fail;        /* answer set_client_DH_params with dh_gen_fail */
     int dh_gen_hash_number;  /* 1..3: compute new_nonce_hash with this number whatever is sent */
+    /* Legitimate edges a client must accept.  g_a below 2^2040 (a is drawn
+     * again until it is: its first byte of 256 is 0), and g_a sent without
+     * its leading zero bytes instead of as 256 bytes. */
+    bool g_a_leading_zero;
+    bool g_a_minimal;
+    /* Not NULL: answer dh_gen_retry while the auth key's first byte is not 0
+     * and *zero_key_retries > 0, taking one each time (a counter a mock
+     * datacenter shares between exchanges, so that clients that start over
+     * instead of retrying still get a key with a leading zero byte). */
+    unsigned *zero_key_retries;
+};
+
+/* What the client sent in its last client_DH_inner_data and what it got. */
+struct mtp_auth_server_attempt {
+    uint32_t n;                /* attempts so far in this exchange (1-based; 0: none yet) */
+    uint8_t retry_id[8];       /* as the client sent it */
+    uint8_t expected[8];       /* 0 on the first attempt, else auth_key_aux_hash of the key that got dh_gen_retry */
+    bool retry_id_ok;
+    int answer;                /* 1 dh_gen_ok, 2 dh_gen_retry, 3 dh_gen_fail, 0 refused (the exchange failed) */
+    bool have_key;             /* the auth key was computed: */
+    uint8_t key_first_byte;    /* its first byte */
 };
 
 /* Did a key with this auth_key_id exist already?  Then the server answers
@@ -102,6 +123,10 @@ MTP_MUST_USE int mtp_auth_server_recv(struct mtp_auth_server *s, const uint8_t *
                                       struct mtp_error *err);
 
 enum mtp_auth_server_state mtp_auth_server_state(const struct mtp_auth_server *s);
+/* The last set_client_DH_params that decrypted (n = 0 before any). */
+const struct mtp_auth_server_attempt *mtp_auth_server_attempt(const struct mtp_auth_server *s);
+/* g_a as sent in server_DH_inner_data (*len 0 before it was sent). */
+const uint8_t *mtp_auth_server_sent_g_a(const struct mtp_auth_server *s, size_t *len);
 const struct mtp_error *mtp_auth_server_error(const struct mtp_auth_server *s);
 /* MTP_ERR_AUTH_BAD_STATE before DONE. */
 MTP_MUST_USE int mtp_auth_server_result(const struct mtp_auth_server *s, struct mtp_auth_result *res,

@@ -62,6 +62,13 @@ struct mtp_session_cfg {
      * Only for the seeded faults of the reference client, which prove that a
      * conformance suite notices each one.  A server ignores them. */
     uint32_t client_faults;
+    /* Server: rules deployed clients break and the real service evidently
+     * lets pass.  Strict (the default) refuses as the spec says; otherwise the
+     * message is judged as its correct form and, once accepted, reported with
+     * MTP_SESSION_EV_DEVIATION. */
+    bool strict_seqno_parity;  /* msgs_ack with an odd seqno: bad_msg_notification 34; true */
+    bool strict_msg_id_low32;  /* a msg_id with empty lower 32 bits: ignored; true */
+    bool container_always;     /* server: even a single message goes out in a msg_container; false */
 };
 
 enum mtp_session_client_fault {
@@ -131,6 +138,11 @@ enum mtp_session_event_type {
     MTP_SESSION_EV_DROPPED,
     /* Server: the ping_delay_disconnect timer expired: close the connection. */
     MTP_SESSION_EV_DISCONNECT,
+    /* Server: an accepted message broke a rule the configuration tolerates
+     * (see strict_*): code = the mtp error naming the rule, value = the
+     * bad_msg_notification code a strict server answers (0: it ignores),
+     * text = what the client did. */
+    MTP_SESSION_EV_DEVIATION,
 };
 
 struct mtp_session_event {

@@ -148,6 +148,14 @@ struct mtp_tr_send {
     bool padding_given;
     const uint8_t *padding;
     size_t padding_len;
+    /* Abridged: the 0x7f + 3-byte length form even for a payload of fewer than
+     * 0x7f words (legal, if unusual; a strict decoder refuses it). */
+    bool abridged_long;
+    /* Full, for tests of a receiver: a frame with a wrong CRC32 (its lowest bit
+     * flipped), or one whose sequence number is one above the expected one (the
+     * CRC then covers what is sent, and the encoder's count goes on as usual). */
+    bool full_bad_crc;
+    bool full_bad_seq;
 };
 
 /* Writes the tag now, if it is still pending (a client that wants it out

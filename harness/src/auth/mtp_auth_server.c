@@ -33,6 +33,9 @@ struct mtp_auth_server {
     struct mtp_auth_bytes dh_prime; /* as sent */
     uint8_t a[MTP_DH_BYTES];
     uint8_t retry_id[MTP_AUTH_LONG_LEN]; /* expected in the next client_DH_inner_data */
+    struct mtp_auth_server_attempt attempt;
+    uint8_t sent_g_a[MTP_AUTH_INNER_BUF]; /* public: g_a as sent */
+    size_t sent_g_a_len;
     struct mtp_auth_result res;
 
     /* The last request and its answer, resent for an identical request. */
@@ -114,6 +117,14 @@ void mtp_auth_server_del(struct mtp_auth_server *s)
 }
 
 enum mtp_auth_server_state mtp_auth_server_state(const struct mtp_auth_server *s) { return s->state; }
+
+const struct mtp_auth_server_attempt *mtp_auth_server_attempt(const struct mtp_auth_server *s) { return &s->attempt; }
+
+const uint8_t *mtp_auth_server_sent_g_a(const struct mtp_auth_server *s, size_t *len)
+{
+    *len = s->sent_g_a_len;
+    return s->sent_g_a;
+}
 
 const struct mtp_error *mtp_auth_server_error(const struct mtp_auth_server *s) { return &s->error; }
 
@@ -275,8 +286,32 @@ static int check_pq_inner(struct mtp_auth_server *s, const struct mtp_auth_pq_in
 /* a and the g_a to send.  With the behaviour's dh_prime or g the parameters
  * may be unusable for a proper key pair; then g_a is g^a without the range
  * rule, or the behaviour's own g_a. */
+/* Tries for g_a below 2^2040: about one a in 200 gives one with Telegram's prime. */
+#define LEADING_ZERO_TRIES 8192
+
+static int make_g_a_once(struct mtp_auth_server *s, int32_t g, uint8_t g_a[MTP_DH_BYTES], struct mtp_auth_bytes *sent,
+                         struct mtp_error *e);
+
 static int make_g_a(struct mtp_auth_server *s, int32_t g, uint8_t g_a[MTP_DH_BYTES], struct mtp_auth_bytes *sent,
                     struct mtp_error *e)
+{
+    for (unsigned i = 0;; i++) {
+        MTP_GUARD(make_g_a_once(s, g, g_a, sent, e));
+        /* A value shorter than 256 bytes (the custom-parameter path) is below 2^2040 too. */
+        if (!s->bh.g_a_leading_zero || s->bh.g_a != NULL || sent->len < MTP_DH_BYTES || g_a[0] == 0)
+            break;
+        if (i + 1 == LEADING_ZERO_TRIES)
+            return mtp_error_set(e, MTP_ERR_AUTH_CONFIG, MTP_NO_OFFSET,
+                                 "server behaviour: no g_a below 2^2040 in %d tries", LEADING_ZERO_TRIES);
+    }
+    if (s->bh.g_a_minimal && s->bh.g_a == NULL)
+        while (sent->len > 1 && sent->p[0] == 0)
+            *sent = (struct mtp_auth_bytes){sent->p + 1, sent->len - 1};
+    return MTP_OK;
+}
+
+static int make_g_a_once(struct mtp_auth_server *s, int32_t g, uint8_t g_a[MTP_DH_BYTES], struct mtp_auth_bytes *sent,
+                         struct mtp_error *e)
 {
     *sent = (struct mtp_auth_bytes){g_a, MTP_DH_BYTES};
     if (s->bh.dh_prime == NULL && !s->bh.g_set) {
@@ -372,6 +407,8 @@ static int on_req_dh_params(struct mtp_auth_server *s, struct mtp_rd *r, struct 
     uint8_t g_a[MTP_DH_BYTES];
     struct mtp_auth_server_inner si = {.g = g, .dh_prime = s->dh_prime};
     MTP_GUARD(make_g_a(s, g, g_a, &si.g_a, e));
+    s->sent_g_a_len = si.g_a.len < sizeof s->sent_g_a ? si.g_a.len : sizeof s->sent_g_a;
+    memcpy(s->sent_g_a, si.g_a.p, s->sent_g_a_len);
     si.server_time = s->bh.server_time_set ? s->bh.server_time : (int32_t)(mtp_env_now_ms(&s->env) / 1000);
     memcpy(si.nonce, s->nonce, sizeof si.nonce);
     memcpy(si.server_nonce, s->server_nonce, sizeof si.server_nonce);
@@ -422,7 +459,12 @@ static int on_set_client_dh(struct mtp_auth_server *s, struct mtp_rd *r, struct 
     MTP_GUARD(mtp_auth_open(s->tmp_key, s->tmp_iv, sd.encrypted_data.p, sd.encrypted_data.len, s->inner,
                             sizeof s->inner, parse_client_inner, &ci, "set_client_DH_params.encrypted_data", e));
     MTP_GUARD(check_nonces(s, ci.nonce, ci.server_nonce, "client_DH_inner_data", 24, e));
-    if (mtp_ct_memcmp(ci.retry_id, s->retry_id, sizeof s->retry_id) != 0)
+    s->attempt = (struct mtp_auth_server_attempt){.n = s->attempt.n + 1,
+                                                  .retry_id_ok =
+                                                      mtp_ct_memcmp(ci.retry_id, s->retry_id, sizeof s->retry_id) == 0};
+    memcpy(s->attempt.retry_id, ci.retry_id, sizeof s->attempt.retry_id);
+    memcpy(s->attempt.expected, s->retry_id, sizeof s->attempt.expected);
+    if (!s->attempt.retry_id_ok)
         return mtp_error_set(e, MTP_ERR_AUTH_RETRY_ID, 56,
                              s->res.retries == 0
                                  ? "client_DH_inner_data.retry_id is not 0 on the first attempt"
@@ -437,11 +479,16 @@ static int on_set_client_dh(struct mtp_auth_server *s, struct mtp_rd *r, struct 
     mtp_authcrypt_auth_key_aux_hash(auth_key, aux);
     mtp_auth_key_id(auth_key, key_id);
 
+    s->attempt.have_key = true;
+    s->attempt.key_first_byte = auth_key[0];
     struct mtp_auth_dh_gen dg = {.number = 1};
+    bool zero_retry = false;
     if (s->bh.dh_gen_fail)
         dg.number = 3;
     else if (s->res.retries < s->bh.dh_gen_retries ||
              (s->cfg.key_exists != NULL && s->cfg.key_exists(s->cfg.key_exists_ctx, key_id)))
+        dg.number = 2;
+    else if ((zero_retry = s->bh.zero_key_retries != NULL && auth_key[0] != 0 && *s->bh.zero_key_retries > 0))
         dg.number = 2;
     int hash_number =
         s->bh.dh_gen_hash_number >= 1 && s->bh.dh_gen_hash_number <= 3 ? s->bh.dh_gen_hash_number : dg.number;
@@ -457,6 +504,7 @@ static int on_set_client_dh(struct mtp_auth_server *s, struct mtp_rd *r, struct 
     if (rc == MTP_OK)
         rc = mtp_auth_tl_write_dh_gen(w, &dg);
     if (rc == MTP_OK) {
+        s->attempt.answer = dg.number;
         switch (dg.number) {
         case 1:
             memcpy(s->res.auth_key, auth_key, sizeof s->res.auth_key);
@@ -467,6 +515,8 @@ static int on_set_client_dh(struct mtp_auth_server *s, struct mtp_rd *r, struct 
         case 2:
             s->res.retries++;
             memcpy(s->retry_id, aux, sizeof s->retry_id);
+            if (zero_retry)
+                (*s->bh.zero_key_retries)--;
             break;
         default:
             s->state = MTP_AUTH_S_ABORTED;

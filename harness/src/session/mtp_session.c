@@ -35,6 +35,9 @@ void mtp_session_cfg_default(struct mtp_session_cfg *cfg)
     cfg->container.max_bytes = MTP_CONTAINER_MAX_BYTES;
     cfg->extra_padding_blocks = 0;
     cfg->client_time_check = true;
+    cfg->strict_seqno_parity = true;
+    cfg->strict_msg_id_low32 = true;
+    cfg->container_always = false;
 }
 
 int64_t mtp_session_now(const struct mtp_session *s) { return mtp_env_now_ms(&s->env); }
@@ -610,7 +613,8 @@ int mtp_session_flush(struct mtp_session *s, struct mtp_wr *out)
             return arc;
     }
     /* Several messages need a container, and the container a slot in the store. */
-    size_t limit = mtp_outbox_make_room(s, 0) == MTP_OK ? s->cfg.container.max_msgs : 1;
+    bool room = mtp_outbox_make_room(s, 0) == MTP_OK;
+    size_t limit = room ? s->cfg.container.max_msgs : 1;
     size_t body_bytes;
     bool keep_id;
     size_t n = select_queued(s, limit, &body_bytes, &keep_id);
@@ -621,7 +625,8 @@ int mtp_session_flush(struct mtp_session *s, struct mtp_wr *out)
     uint64_t container_id = 0;
     int rc = MTP_OK;
     struct mtp_session_out *top = NULL;
-    if (n == 1 && !keep_id) {
+    bool wrap = room && s->role == MTP_SESSION_SERVER && s->cfg.container_always;
+    if (n == 1 && !keep_id && !wrap) {
         for (size_t i = hint(s); i < s->out_n && top == NULL; i++)
             if (s->out[i].flags & OUT_SELECTED)
                 top = &s->out[i];

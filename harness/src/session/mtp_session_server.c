@@ -114,13 +114,52 @@ static int seq_class(uint32_t ctor)
     return info ? info->seq : MTP_SVC_SEQ_CONTENT;
 }
 
-static uint32_t window_facts(const struct mtp_session *s, uint64_t msg_id, int32_t seqno, uint32_t ctor)
+/* Deviations a non-strict server lets pass (mtp_session_cfg.strict_*).  The
+ * message is judged as its correct form: an odd msgs_ack as the even one it
+ * should have been (so the seqno order checks and acks see that one too). */
+static int32_t judged_seqno(const struct mtp_session *s, int32_t seqno, uint32_t ctor, uint32_t *tolerated)
+{
+    if (!s->cfg.strict_seqno_parity && ctor == MTP_SVC_msgs_ack && (seqno & 1)) {
+        *tolerated |= MTP_FACT_SEQNO_ODD_FOR_SERVICE;
+        return seqno & ~1;
+    }
+    return seqno;
+}
+
+/* Reports what was let pass, for a message that was accepted. */
+static void report_deviations(struct mtp_session *s, uint64_t msg_id, int32_t seqno, uint32_t ctor,
+                              uint32_t tolerated)
+{
+    if (tolerated & MTP_FACT_SEQNO_ODD_FOR_SERVICE)
+        mtp_session_emit(s, &(struct mtp_session_event){.type = MTP_SESSION_EV_DEVIATION,
+                                                        .msg_id = msg_id,
+                                                        .seqno = seqno,
+                                                        .code = MTP_ERR_SES_SEQNO_PARITY,
+                                                        .value = MTP_BADMSG_SEQNO_EVEN_EXPECTED,
+                                                        .ctor = ctor,
+                                                        .text = "msgs_ack with an odd seqno"});
+    if (tolerated & MTP_FACT_ID_ZERO_LOW32)
+        mtp_session_emit(s, &(struct mtp_session_event){.type = MTP_SESSION_EV_DEVIATION,
+                                                        .msg_id = msg_id,
+                                                        .seqno = seqno,
+                                                        .code = MTP_ERR_SES_MSG_ID_ZERO_LOW,
+                                                        .value = 0,
+                                                        .ctor = ctor,
+                                                        .text = "a msg_id with empty lower 32 bits"});
+}
+
+static uint32_t window_facts(const struct mtp_session *s, uint64_t msg_id, int32_t seqno, uint32_t ctor,
+                             uint32_t *tolerated)
 {
     uint32_t f = 0;
     if (msg_id & 3)
         f |= MTP_FACT_ID_LOW_BITS;
-    if ((msg_id & 0xffffffffu) == 0)
-        f |= MTP_FACT_ID_ZERO_LOW32;
+    if ((msg_id & 0xffffffffu) == 0) {
+        if (s->cfg.strict_msg_id_low32)
+            f |= MTP_FACT_ID_ZERO_LOW32;
+        else
+            *tolerated |= MTP_FACT_ID_ZERO_LOW32;
+    }
     switch (mtp_msgwin_check(&s->window, msg_id)) {
     case MTP_MSGWIN_DUPLICATE:
         f |= MTP_FACT_DUPLICATE;
@@ -159,7 +198,9 @@ static void announce_session(struct mtp_session *s, uint64_t first_msg_id, int64
 static void nested(struct mtp_session *s, const struct mtp_nested *m, int64_t now)
 {
     struct judged j = {m->msg_id, m->seqno, 0, m->offset, m->offset + 8, 0};
-    uint32_t facts = window_facts(s, m->msg_id, m->seqno, m->ctor);
+    uint32_t tolerated = 0;
+    int32_t seqno = judged_seqno(s, m->seqno, m->ctor, &tolerated);
+    uint32_t facts = window_facts(s, m->msg_id, seqno, m->ctor, &tolerated);
     struct mtp_badmsg_verdict v = mtp_badmsg_decide(facts);
     if (v.action != MTP_BADMSG_ACCEPT) {
         struct mtp_error e;
@@ -167,8 +208,9 @@ static void nested(struct mtp_session *s, const struct mtp_nested *m, int64_t no
         (void)reject(s, &j, &v, now, NULL, &e);
         return;
     }
-    mtp_msgwin_insert(&s->window, m->msg_id, m->seqno);
-    struct mtp_session_msg msg = {m->msg_id, m->seqno, m->ctor, m->body, true};
+    report_deviations(s, m->msg_id, m->seqno, m->ctor, tolerated);
+    mtp_msgwin_insert(&s->window, m->msg_id, seqno);
+    struct mtp_session_msg msg = {m->msg_id, seqno, m->ctor, m->body, true};
     mtp_session_dispatch(s, &msg, 0);
 }
 
@@ -185,7 +227,9 @@ int mtp_session_server_recv(struct mtp_session *s, const struct mtp_msg_header *
     uint32_t ctor;
     MTP_GUARD(mtp_session_accept_header(s, h, body, &ctor, err));
     struct judged j = {h->msg_id, h->seqno, h->salt, 16, 24, 0};
-    uint32_t facts = window_facts(s, h->msg_id, h->seqno, ctor);
+    uint32_t tolerated = 0;
+    int32_t seqno = judged_seqno(s, h->seqno, ctor, &tolerated);
+    uint32_t facts = window_facts(s, h->msg_id, seqno, ctor, &tolerated);
     switch (mtp_msgid_time_cmp(h->msg_id, now, s->cfg.max_past_ms, s->cfg.max_future_ms)) {
     case -1:
         facts |= MTP_FACT_ID_TOO_OLD;
@@ -239,15 +283,16 @@ int mtp_session_server_recv(struct mtp_session *s, const struct mtp_msg_header *
          * generated for this msg_id as well." */
         announce_session(s, first, now);
     }
+    report_deviations(s, h->msg_id, h->seqno, ctor, tolerated);
     if (is_container) {
         struct mtp_nested m;
         while (mtp_container_next(&c, &m) == 1)
             nested(s, &m, now);
-        mtp_msgwin_insert(&s->window, h->msg_id, h->seqno);
+        mtp_msgwin_insert(&s->window, h->msg_id, seqno);
         return MTP_OK;
     }
-    mtp_msgwin_insert(&s->window, h->msg_id, h->seqno);
-    struct mtp_session_msg msg = {h->msg_id, h->seqno, ctor, *body, false};
+    mtp_msgwin_insert(&s->window, h->msg_id, seqno);
+    struct mtp_session_msg msg = {h->msg_id, seqno, ctor, *body, false};
     mtp_session_dispatch(s, &msg, 0);
     return MTP_OK;
 }

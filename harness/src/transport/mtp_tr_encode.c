@@ -101,7 +101,7 @@ int mtp_tr_encode(struct mtp_tr_encoder *e, const struct mtp_tr_send *m, struct 
             return bad_length(err, e, "over 3 length bytes", m->len);
         uint8_t ack = m->quick_ack ? 0x80 : 0;
         MTP_TRY(write_tag(e, out));
-        if (words < 0x7f) {
+        if (words < 0x7f && !m->abridged_long) {
             MTP_TRY(mtp_wr_u8(out, (uint8_t)(words | ack)));
         } else {
             MTP_TRY(mtp_wr_u8(out, (uint8_t)(0x7f | ack)));
@@ -135,7 +135,7 @@ int mtp_tr_encode(struct mtp_tr_encoder *e, const struct mtp_tr_send *m, struct 
             return bad_length(err, e, "over 32 bits", m->len);
         size_t start = out->len;
         MTP_TRY(mtp_wr_u32(out, (uint32_t)(m->len + 12)));
-        MTP_TRY(mtp_wr_u32(out, e->seq));
+        MTP_TRY(mtp_wr_u32(out, m->full_bad_seq ? e->seq + 1 : e->seq));
         MTP_TRY(mtp_wr_raw(out, m->data, m->len));
         uLong crc = crc32(0L, Z_NULL, 0);
         for (size_t done = start; done < out->len;) {
@@ -143,7 +143,7 @@ int mtp_tr_encode(struct mtp_tr_encoder *e, const struct mtp_tr_send *m, struct 
             crc = crc32(crc, out->p + done, (uInt)n);
             done += n;
         }
-        MTP_TRY(mtp_wr_u32(out, (uint32_t)crc));
+        MTP_TRY(mtp_wr_u32(out, (uint32_t)crc ^ (m->full_bad_crc ? 1u : 0u)));
         e->seq++;
         break;
     }
