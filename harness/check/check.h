@@ -116,6 +116,7 @@ struct check_options {
     const char *requirement;   /* glob over catalogue ids; NULL: every case */
     uint32_t transports;
     bool strict;
+    bool require_pass;         /* any verdict but pass fails the run (a reference implementation) */
     unsigned jobs;
     unsigned repeat;
     uint64_t seed;

@@ -317,14 +317,14 @@ static enum nc nc_acks_content(struct jctx *x)
              * connection: acks may be batched with the next message. */
             size_t later = 0;
             bool found = false;
-            for (size_t j = i + 1; j < n && !found; j++) {
+            for (size_t j = i + 1; j < n; j++) {
                 const json_t *f = json_array_get(x->ev, j);
                 if (!is_msg(f, "c2s") || conn(f) != conn(e))
                     continue;
                 later++;
-                found = acked(f, items[k].id);
+                found |= acked(f, items[k].id);
             }
-            if (later < 2)
+            if (!found && later < 2)
                 continue;
             checked++;
             if (!found) {
@@ -338,22 +338,65 @@ static enum nc nc_acks_content(struct jctx *x)
     return checked ? NC_PASS : NC_NA;
 }
 
+/* The msg_id a server notification refers to: from the session core's event,
+ * or from the body of a bad_msg_notification / bad_server_salt the server sent
+ * on its own (bad_msg_id is the first field after the constructor). */
+static const char *refused_msg_id(const json_t *e, char buf[17], const char **what)
+{
+    if (is(e, "session")) {
+        const char *w = str(e, "what");
+        if (w && (strcmp(w, "bad_server_salt") == 0 || strcmp(w, "bad_msg_notification") == 0)) {
+            *what = w;
+            return str(e, "ref_msg_id");
+        }
+        return NULL;
+    }
+    if (!is_msg(e, "s2c") || json_object_get(e, "hostile") ||
+        !(ctor_is(e, "bad_msg_notification") || ctor_is(e, "bad_server_salt")))
+        return NULL;
+    const char *b = str(e, "body");
+    if (b == NULL || strlen(b) < 24)
+        return NULL;
+    uint64_t v = 0;
+    for (int k = 7; k >= 0; k--) {
+        char byte[3] = {b[8 + 2 * k], b[9 + 2 * k], 0};
+        v = v << 8 | strtoull(byte, NULL, 16);
+    }
+    snprintf(buf, 17, "%016" PRIx64, v);
+    *what = str(e, "ctor");
+    return buf;
+}
+
 /* C-SES-27: a message the server refused (bad_server_salt, bad_msg_notification) is resent under a new msg_id. */
 static enum nc nc_resend_new_msg_id(struct jctx *x)
 {
     size_t n = json_array_size(x->ev), checked = 0;
     for (size_t i = 0; i < n; i++) {
         const json_t *e = json_array_get(x->ev, i);
-        if (!is(e, "session"))
+        char buf[17];
+        const char *what = NULL;
+        const char *ref = refused_msg_id(e, buf, &what);
+        /* A notification inside a container of the server's. */
+        size_t k0;
+        const json_t *m0;
+        json_array_foreach(is_msg(e, "s2c") && !ref ? json_object_get(e, "nested") : NULL, k0, m0)
+        {
+            json_t *as_msg = json_pack("{s:s, s:s, s:s, s:s}", "ev", "msg", "dir", "s2c", "ctor",
+                                       str(m0, "ctor") ? str(m0, "ctor") : "", "body", str(m0, "body") ? str(m0, "body") : "");
+            ref = refused_msg_id(as_msg, buf, &what);
+            if (ref && what == str(as_msg, "ctor"))
+                what = ctor_is(as_msg, "bad_server_salt") ? "bad_server_salt" : "bad_msg_notification";
+            json_decref(as_msg);
+            if (ref)
+                break;
+        }
+        if (ref == NULL)
             continue;
-        const char *what = str(e, "what");
-        if (what == NULL || (strcmp(what, "bad_server_salt") != 0 && strcmp(what, "bad_msg_notification") != 0))
-            continue;
-        const char *ref = str(e, "ref_msg_id");
         checked++;
+        mark(x, i, what);
         for (size_t j = i + 1; j < n; j++) {
             const json_t *f = json_array_get(x->ev, j);
-            if (!is_msg(f, "c2s") || !ref)
+            if (!is_msg(f, "c2s"))
                 continue;
             bool same = strcmp(str(f, "msg_id") ? str(f, "msg_id") : "", ref) == 0;
             size_t k;
@@ -369,6 +412,8 @@ static enum nc nc_resend_new_msg_id(struct jctx *x)
             }
         }
     }
+    if (checked == 0)
+        say(x, "the server refused no message of the client (no bad_server_salt or bad_msg_notification)");
     return checked ? NC_PASS : NC_NA;
 }
 
@@ -543,15 +588,24 @@ static enum nc nc_no_dead_key(struct jctx *x)
         const json_t *e = json_array_get(x->ev, i);
         if (!is(e, "transport_error") || json_integer_value(json_object_get(e, "code")) != -404)
             continue;
-        /* The key of the connection's last encrypted packet. */
-        const char *key = NULL;
+        /* The key the refused packet was sent under: the connection's last encrypted
+         * packet's, else the last key the exchange made (a rule may refuse the very
+         * first encrypted packet before it is decrypted). */
+        const char *key = NULL, *made = NULL;
+        bool encrypted_before = false;
         for (size_t k = 0; k < i; k++) {
             const json_t *f = json_array_get(x->ev, k);
-            if (conn(f) == conn(e) && is_msg(f, "c2s") && enc(f))
+            if (is(f, "key"))
+                made = str(f, "auth_key_id");
+            if (conn(f) == conn(e) && is_msg(f, "c2s") && enc(f)) {
                 key = str(f, "auth_key_id");
+                encrypted_before = true;
+            }
             if (conn(f) == conn(e) && is(f, "unknown_key"))
                 key = str(f, "auth_key_id");
         }
+        if (key == NULL && !encrypted_before)
+            key = made;
         if (key == NULL)
             continue;
         checked++;
@@ -787,8 +841,10 @@ static enum check_verdict judge_accept(struct jctx *x, struct check_judgement *j
         say(x, "the client completed; every request was answered");
         return CHECK_PASS;
     }
-    if (named_res == NC_NA && client_ok(x->run))
+    if (named_res == NC_NA && client_ok(x->run)) {
+        say(x, "not exercised: the client completed, but the case's edge did not happen");
         return CHECK_UNSUPPORTED;
+    }
     if (named_res == NC_FAIL)
         return CHECK_FAIL;
     if (client_crashed(x->run)) {
@@ -975,11 +1031,19 @@ static enum check_verdict judge_reject_message(struct jctx *x, struct check_judg
     enum check_verdict v = CHECK_PASS;
     for (size_t i = 0; i < n && v == CHECK_PASS; i++) {
         const json_t *e = json_array_get(x->ev, i);
-        if (!is_msg(e, "s2c") || json_object_get(e, "hostile") == NULL)
+        /* Hostile: made so (inject), or spoiled on its way out by a rule (a bad
+         * CRC or sequence number: the rule event right after the message says so). */
+        const char *hostile = str(e, "hostile");
+        if (is_msg(e, "s2c") && hostile == NULL && i + 1 < n) {
+            const json_t *r = json_array_get(x->ev, i + 1);
+            if (is(r, "rule") && conn(r) == conn(e) && str(r, "hostile") && !json_is_true(json_object_get(r, "skipped")))
+                hostile = str(r, "hostile");
+        }
+        if (!is_msg(e, "s2c") || hostile == NULL)
             continue;
         hostiles++;
         char why[96];
-        snprintf(why, sizeof why, "hostile: %s", str(e, "hostile") ? str(e, "hostile") : "?");
+        snprintf(why, sizeof why, "hostile: %s", hostile);
         mark(x, i, why);
         /* Its msg_ids, unless an honest message already carried the same id (then an ack proves nothing). */
         const char *ids[65];

@@ -388,11 +388,23 @@ static json_t *execute(const struct runner *R, const struct run_item *it)
 
 /* --- scheduling --- */
 
+/* Whether s matches one of the comma-separated globs in list. */
+static bool match_any(const char *list, const char *s)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", list);
+    char *save = NULL;
+    for (char *g = strtok_r(buf, ",", &save); g; g = strtok_r(NULL, ",", &save))
+        if (fnmatch(g, s, 0) == 0)
+            return true;
+    return false;
+}
+
 static bool selected(const struct check_options *o, const struct check_case *c)
 {
-    if (o->case_glob && fnmatch(o->case_glob, c->id, 0) != 0)
+    if (o->case_glob && !match_any(o->case_glob, c->id))
         return false;
-    if (o->requirement && fnmatch(o->requirement, c->requirement, 0) != 0)
+    if (o->requirement && !match_any(o->requirement, c->requirement))
         return false;
     if (o->tag) {
         bool found = false;

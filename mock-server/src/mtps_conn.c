@@ -738,6 +738,7 @@ static void ev_exchange(struct mtps_conn *c)
         mtps_ev_set_hex(o, "retry_id", at->retry_id, 8);
         mtps_ev_set_hex(o, "retry_id_expected", at->expected, 8);
         json_object_set_new(o, "retry_id_ok", json_boolean(at->retry_id_ok));
+        mtps_ev_set_hex(o, "g_b_sha256", at->g_b_sha256, sizeof at->g_b_sha256);
         json_object_set_new(o, "answer", json_string(answers[at->answer >= 0 && at->answer <= 3 ? at->answer : 0]));
         if (at->have_key)
             json_object_set_new(o, "key_first_byte", json_integer(at->key_first_byte));
