@@ -333,7 +333,7 @@ static json_t *execute(const struct runner *R, const struct run_item *it)
         {"dc", dcbuf},        {"request", c->requests}, {"timeout", tbuf},
     };
     char *cmd = fill_template(o->cmd, vars, sizeof vars / sizeof vars[0]);
-    struct check_client_run run = {.started = false};
+    struct check_client_run run = {.started = false, .transport = check_transport_names[it->transport]};
     if (cmd) {
         char *cargv[] = {"/bin/sh", "-c", cmd, NULL};
         struct check_proc cli;
