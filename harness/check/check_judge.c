@@ -559,6 +559,22 @@ static enum nc nc_no_bad_packet(struct jctx *x)
 static enum nc nc_same_reaction(struct jctx *x)
 {
     size_t n = json_array_size(x->ev);
+    /* A client that took one of them did not see an error there at all: its own
+     * case (C-ENC-15, C-ENC-17 ...) judges that, not this one. */
+    if (x->run->line && canary_in(json_object_get(x->run->line, "results"))) {
+        say(x, "the client took a hostile message for an answer, so it saw no error to react to");
+        return NC_NA;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const json_t *e = json_array_get(x->ev, i);
+        if (!is_msg(e, "s2c") || str(e, "hostile") == NULL || str(e, "msg_id") == NULL)
+            continue;
+        for (size_t k = i + 1; k < n; k++)
+            if (is_msg(json_array_get(x->ev, k), "c2s") && acked(json_array_get(x->ev, k), str(e, "msg_id"))) {
+                say(x, "the client acknowledged the hostile %s, so it saw no error to react to", str(e, "hostile"));
+                return NC_NA;
+            }
+    }
     const char *first = NULL;
     size_t first_at = 0, seen = 0;
     for (size_t i = 0; i < n; i++) {
@@ -861,12 +877,14 @@ static enum check_verdict judge_accept(struct jctx *x, struct check_judgement *j
         say(x, "the client completed; every request was answered");
         return CHECK_PASS;
     }
-    if (named_res == NC_NA && client_ok(x->run)) {
-        say(x, "not exercised: the client completed, but the case's edge did not happen");
-        return CHECK_UNSUPPORTED;
-    }
     if (named_res == NC_FAIL)
         return CHECK_FAIL;
+    if (named_res == NC_NA && !client_crashed(x->run) && !x->run->exit.timed_out) {
+        /* The edge never happened: whatever stopped the client, it was not this case's edge. */
+        say(x, "not exercised: the case's edge never happened, so it cannot be judged");
+        describe_client(x);
+        return CHECK_UNSUPPORTED;
+    }
     if (client_crashed(x->run)) {
         describe_client(x);
         return CHECK_CRASH;

@@ -221,7 +221,7 @@ static json_t *client_line(const char *path, char **why)
         return NULL;
     }
     json_error_t je;
-    json_t *j = json_loads(last, 0, &je);
+    json_t *j = json_loads(last, JSON_ALLOW_NUL, &je);
     if (j == NULL || !json_is_object(j)) {
         char buf[512];
         snprintf(buf, sizeof buf, "its last stdout line is not a JSON object (%s): %.80s", j ? "not an object" : je.text,
