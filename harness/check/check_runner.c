@@ -367,9 +367,13 @@ static json_t *execute(const struct runner *R, const struct run_item *it)
         json_object_set(client, "line", run.line);
     else if (run.line_error)
         json_object_set_new(client, "line_error", json_string(run.line_error));
-    json_object_set_new(client, "stderr_tail", tail_of(p_err));
+    /* The logs' tails explain what went wrong; a pass keeps its wire log only. */
+    bool passed = j.verdict == CHECK_PASS;
+    if (!passed || o->keep_work)
+        json_object_set_new(client, "stderr_tail", tail_of(p_err));
     json_object_set_new(r, "client", client);
-    json_object_set_new(r, "server_log", tail_of(p_slog));
+    if (!passed || o->keep_work)
+        json_object_set_new(r, "server_log", tail_of(p_slog));
     json_object_set_new(r, "wire", events);
     if (!run.started)
         json_object_set_new(r, "observed",
