@@ -71,7 +71,8 @@ START_TEST(problems_are_named)
           "{\"id\":\"client.dh.b\",\"requirement\":\"C-DH-1\",\"title\":\"b\",\"expect\":\"reject_exchange\"},"
           "{\"id\":\"client.dh.c\",\"requirement\":\"C-DH-1\",\"title\":\"c\",\"expect\":\"accept\",\"scenario\":{\"auth\":{\"nope\":1}}},"
           "{\"id\":\"client.dh.d\",\"requirement\":\"C-DH-1\",\"title\":\"d\",\"expect\":\"passive\",\"checks\":[\"no_such\"]},"
-          "{\"id\":\"client.dh.e\",\"requirement\":\"C-DH-1\",\"title\":\"e\",\"expect\":\"accept\",\"typo\":1},"
+          "{\"id\":\"client.dh.g\",\"requirement\":\"C-DH-1\",\"title\":\"g\",\"expect\":\"accept\",\"typo\":1},"
+          "{\"id\":\"client.dh.e\",\"requirement\":\"C-DH-1\",\"title\":\"e\",\"expect\":\"accept\"},"
           "{\"id\":\"client.dh.e\",\"requirement\":\"C-DH-1\",\"title\":\"e2\",\"expect\":\"accept\"},"
           "{\"id\":\"client.dh.f\",\"requirement\":\"C-DH-1\",\"title\":\"f\",\"expect\":\"accept\",\"transports\":[\"smoke\"]}]}");
     struct check_suite s;
@@ -82,7 +83,7 @@ START_TEST(problems_are_named)
     ck_assert_msg(strstr(printed, "case client.dh.b: reject_exchange needs \"hostile\""), "%s", printed);
     ck_assert_msg(strstr(printed, "case client.dh.c: scenario:") && strstr(printed, "nope"), "%s", printed);
     ck_assert_msg(strstr(printed, "unknown check \"no_such\""), "%s", printed);
-    ck_assert_msg(strstr(printed, "case client.dh.e: unknown key \"typo\""), "%s", printed);
+    ck_assert_msg(strstr(printed, "case client.dh.g: unknown key \"typo\""), "%s", printed);
     ck_assert_msg(strstr(printed, "the id is used twice"), "%s", printed);
     ck_assert_msg(strstr(printed, "case client.dh.f: \"transports\""), "%s", printed);
     check_suite_free(&s);
