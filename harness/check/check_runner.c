@@ -182,6 +182,19 @@ static char *fill_template(const char *tpl, const struct subst *v, size_t n)
 
 /* --- one run, in a worker process --- */
 
+/* AddressSanitizer, LeakSanitizer or UndefinedBehaviorSanitizer spoke in this log. */
+static bool file_has_sanitizer_report(const char *path)
+{
+    size_t len;
+    char *text = read_text(path, LINE_MAX_BYTES, &len);
+    if (text == NULL)
+        return false;
+    bool found = strstr(text, "ERROR: AddressSanitizer") || strstr(text, "ERROR: LeakSanitizer") ||
+                 strstr(text, "runtime error: ");
+    free(text);
+    return found;
+}
+
 static json_t *load_events(const char *path)
 {
     json_t *arr = json_array();
@@ -355,6 +368,17 @@ static json_t *execute(const struct runner *R, const struct run_item *it)
     struct check_judgement j;
     check_judge(c, events, &run, &j);
 
+    /* A sanitizer's report (the mock DC or a sanitized client built with it): whatever the
+     * wire showed, the run is not a pass.  In the mock DC's log it is the harness's fault. */
+    if (file_has_sanitizer_report(p_slog)) {
+        j.verdict = CHECK_ERROR;
+        snprintf(j.observed + strlen(j.observed), sizeof j.observed - strlen(j.observed),
+                 "; the mock DC reported a sanitizer error (see server_log)");
+    } else if (file_has_sanitizer_report(p_err) && j.verdict != CHECK_FAIL) {
+        j.verdict = CHECK_CRASH;
+        snprintf(j.observed + strlen(j.observed), sizeof j.observed - strlen(j.observed),
+                 "; the client reported a sanitizer error (see its stderr)");
+    }
     json_t *r = result_base(it);
     json_object_set_new(r, "verdict", json_string(check_verdict_name(j.verdict)));
     json_object_set_new(r, "expected", json_string(j.expected));
