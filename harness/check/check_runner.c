@@ -268,6 +268,19 @@ static json_t *error_result(const struct run_item *it, const char *fmt, ...)
     return r;
 }
 
+/* FNV-1a over the seed, the case, the transport and the repeat. */
+static uint64_t run_seed(uint64_t seed, const char *case_id, int transport, unsigned repeat)
+{
+    uint64_t h = 14695981039346656037u;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%" PRIu64 "/%s/%d/%u", seed, case_id, transport, repeat);
+    for (const char *p = buf; *p; p++) {
+        h ^= (uint8_t)*p;
+        h *= 1099511628211u;
+    }
+    return h;
+}
+
 static json_t *execute(const struct runner *R, const struct run_item *it)
 {
     const struct check_options *o = R->o;
@@ -305,6 +318,11 @@ static json_t *execute(const struct runner *R, const struct run_item *it)
         sargv[na++] = "--secret";
         sargv[na++] = c->secret;
     }
+    /* The mock DC's randomness from --seed and the run's identity: its side of a run replays. */
+    char seedbuf[24];
+    snprintf(seedbuf, sizeof seedbuf, "%" PRIu64, run_seed(o->seed, c->id, it->transport, it->repeat));
+    sargv[na++] = "--seed";
+    sargv[na++] = seedbuf;
     sargv[na] = NULL;
     char why[512];
     struct check_proc srv;
@@ -381,6 +399,7 @@ static json_t *execute(const struct runner *R, const struct run_item *it)
     }
     json_t *r = result_base(it);
     json_object_set_new(r, "verdict", json_string(check_verdict_name(j.verdict)));
+    json_object_set_new(r, "server_seed", json_string(seedbuf));
     json_object_set_new(r, "expected", json_string(j.expected));
     json_object_set_new(r, "observed", json_string(j.observed));
     json_object_set_new(r, "marks", j.marks);
