@@ -20,7 +20,8 @@ static void say(char *why, size_t n, const char *fmt, ...)
 }
 
 static const char *const verdict_names[MTP_V_COUNT] = {
-    [MTP_V_PASS] = "pass",   [MTP_V_ACCEPTABLE] = "acceptable", [MTP_V_XFAIL] = "xfail",
+    [MTP_V_PASS] = "pass",   [MTP_V_ACCEPTABLE] = "acceptable", [MTP_V_WRONG_ERROR] = "wrong-error",
+    [MTP_V_XFAIL] = "xfail",
     [MTP_V_UNSUPPORTED] = "unsupported", [MTP_V_ERROR] = "error", [MTP_V_XPASS] = "xpass",
     [MTP_V_FAIL] = "fail",   [MTP_V_HANG] = "hang",             [MTP_V_CRASH] = "crash",
 };

@@ -32,6 +32,7 @@
 enum mtp_verdict {
     MTP_V_PASS = 0,
     MTP_V_ACCEPTABLE, /* kat: an "acceptable" vector took one of the allowed paths */
+    MTP_V_WRONG_ERROR, /* kat: rejected as the vector wants, but naming another error; fails only under --strict */
     MTP_V_XFAIL,      /* failed, as the implementation's expectations file says it does */
     MTP_V_UNSUPPORTED,
     MTP_V_ERROR,      /* the harness failed; never counted against the implementation */
@@ -82,7 +83,9 @@ int mtp_report_write_json(const json_t *report, const char *path, char *why, siz
  * without transports: per run x case group, e.g. per vector file), one
  * <testcase> per case id (repeats folded, the worst verdict wins).
  * fail/crash/hang/xpass -> <failure>, error -> <error>, unsupported/xfail ->
- * <skipped>; the text is the requirement, expected and observed. */
+ * <skipped>; the text is the requirement, expected and observed.  A
+ * wrong-error testcase passes, with the judge's line (both error names) in
+ * its <system-out>. */
 int mtp_report_write_junit(const json_t *report, const char *path, char *why, size_t why_len);
 
 /* The HTML report: one self-contained file (inline CSS and JS, no network).

@@ -207,6 +207,14 @@ int mtp_report_write_junit(const json_t *report, const char *path, char *why, si
                 if (lead == NULL && mtp_verdict_parse(str_of(rr, "verdict")) == worst)
                     lead = rr;
             }
+            if (worst == MTP_V_WRONG_ERROR) {
+                /* Not a failure (only --strict makes it one, and then the verdict is fail), but CI
+                 * logs should still show both error names. */
+                mtp_text_add(&body, "      <system-out>wrong-error: ");
+                mtp_text_add_escaped(&body, str_of(lead, "message") ? str_of(lead, "message") : "");
+                mtp_text_add(&body, "</system-out>\n    </testcase>\n");
+                continue;
+            }
             char *msg = headline(c, lead);
             if (worst == MTP_V_XFAIL || worst == MTP_V_UNSUPPORTED) {
                 sk++;

@@ -29,7 +29,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cdp  # noqa: E402
 
-SEVERITY = ["pass", "acceptable", "xfail", "unsupported", "error", "xpass", "fail", "hang", "crash"]
+SEVERITY = ["pass", "acceptable", "wrong-error", "xfail", "unsupported", "error", "xpass", "fail", "hang", "crash"]
 BAD = {"fail", "hang", "crash", "xpass"}
 CASES = ["client.dh.prime-not-safe", "client.dh.prime-composite", "client.dh.g4-legal", "client.dh.g-a-margin-low"]
 FIRST_SCREEN_BUDGET_MS = 2000

@@ -25,7 +25,7 @@ import xml.etree.ElementTree as ET
 import jsonschema
 import junitparser
 
-SEVERITY = ["pass", "acceptable", "xfail", "unsupported", "error", "xpass", "fail", "hang", "crash"]
+SEVERITY = ["pass", "acceptable", "wrong-error", "xfail", "unsupported", "error", "xpass", "fail", "hang", "crash"]
 BAD = {"fail", "hang", "crash", "xpass"}
 CASES = ["client.dh.prime-not-safe", "client.dh.g4-legal", "client.dh.g-a-margin-low"]
 

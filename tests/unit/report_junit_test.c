@@ -119,6 +119,36 @@ START_TEST(runs_without_transports_group_by_case_group)
 }
 END_TEST
 
+/* wrong-error passes in CI but keeps both error names in the testcase's output;
+ * folded with a failing repeat, the failure wins. */
+START_TEST(wrong_error_passes_with_its_message)
+{
+    json_t *r = mtp_report_new("kat", "shim");
+    extend_new(json_object_get(r, "cases"),
+               json_pack("[{s:s, s:s, s:s, s:s}, {s:s, s:s, s:s, s:s}]", "id", "m/x#1", "title", "t", "area", "m",
+                         "group", "m/x", "id", "m/x#2", "title", "t", "area", "m", "group", "m/x"));
+    extend_new(json_object_get(r, "results"),
+               json_pack("[{s:s, s:s, s:s}, {s:s, s:i, s:s}, {s:s, s:i, s:s, s:s}]", "case", "m/x#1",
+                         "verdict", "wrong-error", "message",
+                         "expected error \"msg_key_mismatch\", got \"<bad-mac>\"", "case", "m/x#2", "repeat", 0,
+                         "verdict", "wrong-error", "case", "m/x#2", "repeat", 1, "verdict", "fail", "message", "boom"));
+    char why[256];
+    ck_assert_int_eq(mtp_report_finish(r, why, sizeof why), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(r, "summary"), "wrong-error")), 2);
+    char *xml = write_and_read(r);
+    ck_assert_msg(strstr(xml, "<testsuite name=\"shim m/x\" tests=\"2\" failures=\"1\" errors=\"0\" "
+                              "skipped=\"0\"") != NULL,
+                  "%s", xml);
+    ck_assert_msg(strstr(xml, "<testcase classname=\"kat.shim.m/x\" name=\"m/x#1\" time=\"0.000\">\n"
+                              "      <system-out>wrong-error: expected error &quot;msg_key_mismatch&quot;, got "
+                              "&quot;&lt;bad-mac&gt;&quot;</system-out>\n    </testcase>") != NULL,
+                  "%s", xml);
+    ck_assert_msg(strstr(xml, "<failure message=\"boom\" type=\"fail\">") != NULL, "%s", xml);
+    free(xml);
+    json_decref(r);
+}
+END_TEST
+
 START_TEST(unwritable_path)
 {
     json_t *r = check_report();
@@ -135,6 +165,7 @@ static Suite *report_junit_suite(void)
     TCase *tc = tcase_create("junit");
     tcase_add_test(tc, suites_per_transport_and_folded_repeats);
     tcase_add_test(tc, runs_without_transports_group_by_case_group);
+    tcase_add_test(tc, wrong_error_passes_with_its_message);
     tcase_add_test(tc, unwritable_path);
     suite_add_tcase(s, tc);
     return s;

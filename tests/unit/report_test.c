@@ -21,8 +21,9 @@ END_TEST
 
 START_TEST(verdicts_by_severity)
 {
-    static const char *const names[] = {"pass", "acceptable", "xfail", "unsupported", "error",
+    static const char *const names[] = {"pass", "acceptable", "wrong-error", "xfail", "unsupported", "error",
                                         "xpass", "fail", "hang", "crash"};
+    ck_assert_int_eq(MTP_V_COUNT, sizeof names / sizeof names[0]);
     for (int v = 0; v < MTP_V_COUNT; v++) {
         ck_assert_str_eq(mtp_verdict_name((enum mtp_verdict)v), names[v]);
         ck_assert_int_eq(mtp_verdict_parse(names[v]), v);
@@ -33,6 +34,9 @@ START_TEST(verdicts_by_severity)
               mtp_verdict_bad(MTP_V_XPASS));
     ck_assert(!mtp_verdict_bad(MTP_V_PASS) && !mtp_verdict_bad(MTP_V_XFAIL) && !mtp_verdict_bad(MTP_V_ERROR) &&
               !mtp_verdict_bad(MTP_V_UNSUPPORTED) && !mtp_verdict_bad(MTP_V_ACCEPTABLE));
+    /* A wrong error name is reported, not failed (kat --strict turns it into fail itself). */
+    ck_assert(!mtp_verdict_bad(MTP_V_WRONG_ERROR));
+    ck_assert(MTP_V_WRONG_ERROR > MTP_V_ACCEPTABLE && MTP_V_WRONG_ERROR < MTP_V_XFAIL);
 }
 END_TEST
 
@@ -119,8 +123,8 @@ START_TEST(finish_derives_runs_and_counts)
     ck_assert_int_eq(json_integer_value(json_object_get(s, "must_failed")), 3);
     ck_assert_int_eq(json_integer_value(json_object_get(s, "should_failed")), 1);
     ck_assert_int_eq(json_integer_value(json_object_get(s, "files")), 3);
-    json_t *want = json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "total", 6, "pass", 0,
-                             "acceptable", 0, "xfail", 0, "unsupported", 0, "error", 1, "xpass", 1, "fail", 2, "hang", 1,
+    json_t *want = json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "total", 6, "pass",
+                             0, "acceptable", 0, "wrong-error", 0, "xfail", 0, "unsupported", 0, "error", 1, "xpass", 1, "fail", 2, "hang", 1,
                              "crash", 1, "must_failed", 3, "should_failed", 1);
     ck_assert(json_equal(json_object_get(run, "summary"), want));
     json_decref(want);

@@ -10,13 +10,16 @@
  * window.mtpReport exposes the state for tests (tests/report/). */
 'use strict';
 (function () {
-  const SEVERITY = ['pass', 'acceptable', 'xfail', 'unsupported', 'error', 'xpass', 'fail', 'hang', 'crash'];
+  const SEVERITY = ['pass', 'acceptable', 'wrong-error', 'xfail', 'unsupported', 'error', 'xpass', 'fail', 'hang',
+    'crash'];
   const SYMBOL = {
-    pass: '\u2713', acceptable: 'A', xfail: 'x', unsupported: 'U', error: 'E',
+    pass: '\u2713', acceptable: 'A', 'wrong-error': 'W', xfail: 'x', unsupported: 'U', error: 'E',
     xpass: 'X', fail: 'F', hang: 'H', crash: 'C',
   };
   const MEANING = {
-    pass: 'pass', acceptable: 'acceptable (an allowed alternative)', xfail: 'expected failure (known, recorded)',
+    pass: 'pass', acceptable: 'acceptable (an allowed alternative)',
+    'wrong-error': 'wrong error (rejected as expected, for another reason; fails only with --strict)',
+    xfail: 'expected failure (known, recorded)',
     unsupported: 'unsupported by the implementation', error: 'harness error (not counted against the implementation)',
     xpass: 'passed although expected to fail', fail: 'fail', hang: 'hang (no end before the timeout)',
     crash: 'crash',
