@@ -126,6 +126,89 @@ static void say(char *why, size_t n, const char *fmt, ...)
     va_end(ap);
 }
 
+/* A note of the file's "notes": a string, or an object with a "description"
+ * and optionally the "level" of the rule the flagged vectors check. */
+static int validate_notes(const json_t *doc, char *why, size_t why_len)
+{
+    json_t *notes = json_object_get(doc, "notes");
+    if (notes == NULL)
+        return 0;
+    if (!json_is_object(notes)) {
+        say(why, why_len, "\"notes\": not an object of flag names");
+        return -1;
+    }
+    const char *flag;
+    json_t *n;
+    json_object_foreach(notes, flag, n)
+    {
+        if (json_is_string(n))
+            continue;
+        enum kat_level lv;
+        json_t *level = json_object_get(n, "level");
+        if (!json_is_object(n) || !json_is_string(json_object_get(n, "description"))) {
+            say(why, why_len, "notes.%s: a string, or an object with a string \"description\"", flag);
+            return -1;
+        }
+        if (level && kat_level_parse(json_string_value(level), &lv) != 0) {
+            say(why, why_len, "notes.%s.level: MUST, SHOULD, RECOMMENDED, MAY or INFO", flag);
+            return -1;
+        }
+        json_t *req = json_object_get(n, "requirement");
+        if (req && !json_is_string(req)) {
+            say(why, why_len, "notes.%s.requirement: a catalogue id string", flag);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The level of the rule a test checks: the strongest level its flags' notes
+ * name, MUST when none names one.  *flag (may be NULL) gets the flag that set it. */
+static enum kat_level level_of(const json_t *doc, const json_t *t, const char **flag)
+{
+    enum kat_level best = KAT_LEVEL_INFO;
+    bool any = false;
+    size_t i;
+    json_t *f;
+    if (flag)
+        *flag = NULL;
+    json_array_foreach(json_object_get(t, "flags"), i, f)
+    {
+        json_t *note = json_object_get(json_object_get(doc, "notes"), json_string_value(f) ? json_string_value(f) : "");
+        enum kat_level lv;
+        if (kat_level_parse(json_string_value(json_object_get(note, "level")), &lv) != 0)
+            continue;
+        if (!any || lv < best) {
+            best = lv;
+            if (flag)
+                *flag = json_string_value(f);
+        }
+        any = true;
+    }
+    return any ? best : KAT_LEVEL_MUST;
+}
+
+static int validate_features(const json_t *features, const char *where, char *why, size_t why_len)
+{
+    if (features == NULL)
+        return 0;
+    size_t i;
+    json_t *f;
+    bool ok = json_is_array(features);
+    json_array_foreach(features, i, f)
+    {
+        if (!json_is_string(f) || mtp_shim_feature_find(json_string_value(f)) == NULL) {
+            say(why, why_len, "%s.features[%zu]: not a shim feature (docs/shim.md, \"Versions and features\")", where, i);
+            return -1;
+        }
+    }
+    if (!ok) {
+        say(why, why_len, "%s.features: not an array of shim feature names", where);
+        return -1;
+    }
+    return 0;
+}
+
 /* Checks the shape of a vector file so that a typo in a vector is reported
  * as such, not as an implementation failure. */
 static int validate(const json_t *doc, char *why, size_t why_len)
@@ -139,10 +222,13 @@ static int validate(const json_t *doc, char *why, size_t why_len)
         say(why, why_len, "missing array \"testGroups\"");
         return -1;
     }
+    if (validate_notes(doc, why, why_len) != 0)
+        return -1;
     size_t gi, ti;
     json_t *g, *t;
     json_array_foreach(groups, gi, g)
     {
+        char where[96];
         if (!json_is_string(json_object_get(g, "op"))) {
             say(why, why_len, "testGroups[%zu]: missing string \"op\"", gi);
             return -1;
@@ -152,6 +238,9 @@ static int validate(const json_t *doc, char *why, size_t why_len)
             say(why, why_len, "testGroups[%zu].args: not an object", gi);
             return -1;
         }
+        snprintf(where, sizeof where, "testGroups[%zu]", gi);
+        if (validate_features(json_object_get(g, "features"), where, why, why_len) != 0)
+            return -1;
         json_t *tests = json_object_get(g, "tests");
         if (!json_is_array(tests)) {
             say(why, why_len, "testGroups[%zu]: missing array \"tests\"", gi);
@@ -161,23 +250,70 @@ static int validate(const json_t *doc, char *why, size_t why_len)
         {
             const char *res = json_string_value(json_object_get(t, "result"));
             json_t *args = json_object_get(t, "args"), *expect = json_object_get(t, "expect");
+            json_t *lax = json_object_get(t, "lax"), *flags = json_object_get(t, "flags");
             if (!json_is_integer(json_object_get(t, "tcId"))) {
                 say(why, why_len, "testGroups[%zu].tests[%zu]: missing integer \"tcId\"", gi, ti);
                 return -1;
             }
+            long long tc = (long long)json_integer_value(json_object_get(t, "tcId"));
             if (res == NULL ||
                 (strcmp(res, "valid") != 0 && strcmp(res, "invalid") != 0 && strcmp(res, "acceptable") != 0)) {
                 say(why, why_len, "testGroups[%zu].tests[%zu] (tcId %lld): \"result\" must be valid, invalid or acceptable",
-                    gi, ti, (long long)json_integer_value(json_object_get(t, "tcId")));
+                    gi, ti, tc);
                 return -1;
             }
-            if ((args && !json_is_object(args)) || (expect && !json_is_object(expect))) {
-                say(why, why_len, "testGroups[%zu].tests[%zu]: \"args\" and \"expect\" must be objects", gi, ti);
+            if ((args && !json_is_object(args)) || (expect && !json_is_object(expect)) || (lax && !json_is_object(lax))) {
+                say(why, why_len, "testGroups[%zu].tests[%zu]: \"args\", \"expect\" and \"lax\" must be objects", gi, ti);
+                return -1;
+            }
+            size_t fi;
+            json_t *f;
+            bool flags_ok = flags == NULL || json_is_null(flags) || json_is_array(flags);
+            json_array_foreach(flags, fi, f) flags_ok &= json_is_string(f);
+            if (!flags_ok) {
+                say(why, why_len, "tcId %lld: \"flags\" must be an array of flag names", tc);
+                return -1;
+            }
+            snprintf(where, sizeof where, "tcId %lld", tc);
+            if (validate_features(json_object_get(t, "features"), where, why, why_len) != 0)
+                return -1;
+            enum kat_level lv = level_of(doc, t, NULL);
+            bool wants_error = json_object_get(expect, "error") != NULL;
+            if (strcmp(res, "valid") == 0 && wants_error) {
+                say(why, why_len, "tcId %lld: a valid vector cannot expect an error", tc);
+                return -1;
+            }
+            if (lax && strcmp(res, "acceptable") != 0 && lv == KAT_LEVEL_MUST) {
+                say(why, why_len, "tcId %lld: \"lax\" is for acceptable vectors and vectors whose flags name a level "
+                                  "below MUST", tc);
+                return -1;
+            }
+            /* A verdict reported as data has no other side to default to. */
+            if (!lax && strcmp(res, "invalid") == 0 && !wants_error && lv != KAT_LEVEL_MUST) {
+                say(why, why_len, "tcId %lld: below MUST, an invalid vector without an expected error needs \"lax\" "
+                                  "(the answer of an implementation that skips the check)", tc);
                 return -1;
             }
         }
     }
     return 0;
+}
+
+/* The first feature a test needs (its group's and its own "features") that
+ * the implementation lacks, or NULL. */
+static const char *missing_feature(const struct kat_options *o, const json_t *g, const json_t *t)
+{
+    const json_t *lists[2] = {json_object_get(g, "features"), json_object_get(t, "features")};
+    for (size_t l = 0; l < 2; l++) {
+        size_t i;
+        json_t *f;
+        json_array_foreach(lists[l], i, f)
+        {
+            if (!kat_caps_has(o->caps, json_string_value(f)))
+                return json_string_value(f);
+        }
+    }
+    return NULL;
 }
 
 static json_t *build_request(json_int_t id, const char *op, const json_t *gargs, const json_t *targs)
@@ -208,7 +344,7 @@ static void print_clipped(FILE *out, const char *label, const json_t *v)
 }
 
 struct file_counts {
-    size_t vectors, passed, acceptable, unsupported, failed;
+    size_t vectors, passed, acceptable, wrong_error, unsupported, failed, not_checked;
 };
 
 /* The vector family a file belongs to (its directory), the row group of reports. */
@@ -256,28 +392,53 @@ static void run_file(const struct kat_options *o, struct kat_target *target, con
             if (expect == NULL)
                 expect = empty = json_object();
             const char *comment = json_string_value(json_object_get(t, "comment"));
-            char id[512], why[1024];
+            char id[512];
             snprintf(id, sizeof id, "%s#%lld", name, (long long)tc);
-            json_t *req = build_request((*next_id)++, op, gargs, json_object_get(t, "args"));
-            json_t *ans = req ? kat_target_call(target, req, why, sizeof why) : NULL;
-            enum kat_status st;
-            if (req == NULL) {
-                st = KAT_FAIL;
-                snprintf(why, sizeof why, "out of memory building the request");
-            } else if (ans == NULL) {
-                st = KAT_FAIL; /* crash, hang or protocol violation: why[] says which */
+            struct kat_test kt = {.op = op, .result = result, .expect = expect, .lax = json_object_get(t, "lax")};
+            kt.level = level_of(doc, t, &kt.level_flag);
+            struct kat_judging kj = {.strict = o->strict, .errmap = o->errmap, .caps = o->caps};
+            struct kat_judgement jm = {.status = KAT_FAIL};
+            const char *lacking = missing_feature(o, g, t);
+            json_t *req = NULL, *ans = NULL;
+            if (lacking) {
+                /* Sent anyway, an old shim would ignore the argument and answer something else. */
+                jm.status = KAT_UNSUPPORTED;
+                snprintf(jm.why, sizeof jm.why, "needs the shim feature \"%s\", which the implementation did not "
+                                                "announce (hello: protocol %d)",
+                         lacking, o->caps ? o->caps->protocol : 1);
             } else {
-                st = kat_judge(result, expect, ans, why, sizeof why);
+                req = build_request((*next_id)++, op, gargs, json_object_get(t, "args"));
+                ans = req ? kat_target_call(target, req, jm.why, sizeof jm.why) : NULL;
+                if (req == NULL)
+                    snprintf(jm.why, sizeof jm.why, "out of memory building the request");
+                else if (ans != NULL)
+                    kat_judge(&kt, &kj, ans, &jm);
+                /* else: crash, hang or protocol violation, and jm.why says which */
             }
+            enum kat_status st = jm.status;
+            const char *why = jm.why;
             fc->vectors++;
             fc->passed += st == KAT_PASS;
             fc->acceptable += st == KAT_ACCEPTABLE;
+            fc->wrong_error += st == KAT_WRONG_ERROR;
             fc->unsupported += st == KAT_UNSUPPORTED;
             fc->failed += st == KAT_FAIL;
+            fc->not_checked += jm.not_checked != NULL;
 
             json_t *c = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:O}", "id", id, "title",
                                   comment && *comment ? comment : id, "area", area, "group", name, "op", op, "result",
                                   result, "flags", json_object_get(t, "flags") ? json_object_get(t, "flags") : json_null());
+            /* The level of the rule: an "acceptable" vector's is at most MAY (the spec leaves it open). */
+            enum kat_level case_level = kt.level;
+            if (strcmp(result, "acceptable") == 0 && case_level < KAT_LEVEL_MAY)
+                case_level = KAT_LEVEL_MAY;
+            if (c)
+                json_object_set_new(c, "level", json_string(kat_level_name(case_level)));
+            json_t *note = kt.level_flag ? json_object_get(json_object_get(doc, "notes"), kt.level_flag) : NULL;
+            if (c && json_is_string(json_object_get(note, "requirement")))
+                json_object_set(c, "requirement", json_object_get(note, "requirement"));
+            if (c && kt.lax)
+                json_object_set(c, "lax", json_object_get(t, "lax"));
             if (c && json_object_get(suite, "requirements"))
                 json_object_set(c, "requirements", json_object_get(suite, "requirements"));
             if (c && json_object_get(suite, "spec"))
@@ -288,7 +449,9 @@ static void run_file(const struct kat_options *o, struct kat_target *target, con
                                   kat_status_name(st));
             if (r && why[0])
                 json_object_set_new(r, "message", json_string(why));
-            if (r && (st == KAT_FAIL || o->keep_passing)) {
+            if (r && jm.not_checked)
+                json_object_set(r, "not_checked", jm.not_checked);
+            if (r && (st == KAT_FAIL || st == KAT_WRONG_ERROR || o->keep_passing)) {
                 if (req)
                     json_object_set(r, "request", req);
                 json_object_set(r, "expected", expect);
@@ -297,7 +460,7 @@ static void run_file(const struct kat_options *o, struct kat_target *target, con
             if (r)
                 json_array_append_new(results, r);
 
-            if (st == KAT_FAIL || (o->verbose && st != KAT_PASS)) {
+            if (st == KAT_FAIL || st == KAT_WRONG_ERROR || (o->verbose && st != KAT_PASS)) {
                 fprintf(o->out, "    %s %s (%s%s%s): %s\n", st == KAT_FAIL ? "FAIL" : kat_status_name(st), id, op,
                         comment ? ": " : "", comment ? comment : "", why);
                 if (st == KAT_FAIL) {
@@ -309,6 +472,7 @@ static void run_file(const struct kat_options *o, struct kat_target *target, con
             } else if (o->verbose) {
                 fprintf(o->out, "    pass %s (%s)\n", id, op);
             }
+            kat_judgement_clear(&jm);
             json_decref(req);
             json_decref(ans);
             json_decref(empty);
@@ -421,6 +585,8 @@ int kat_run(const struct kat_options *o, struct kat_target *target, json_t *repo
         fprintf(o->out, " %4zu vectors %4zu passed", fc.vectors, fc.passed);
         if (fc.acceptable)
             fprintf(o->out, " %4zu acceptable", fc.acceptable);
+        if (fc.wrong_error)
+            fprintf(o->out, " %4zu wrong-error", fc.wrong_error);
         if (fc.unsupported)
             fprintf(o->out, " %4zu unsupported", fc.unsupported);
         if (fc.failed)
@@ -429,24 +595,28 @@ int kat_run(const struct kat_options *o, struct kat_target *target, json_t *repo
         if (details_len)
             fputs(details, o->out);
         free(details);
-        json_t *counts = json_pack("{s:I, s:I, s:I, s:I, s:I}", "total", (json_int_t)fc.vectors, "passed",
-                                   (json_int_t)fc.passed, "acceptable", (json_int_t)fc.acceptable, "unsupported",
-                                   (json_int_t)fc.unsupported, "failed", (json_int_t)fc.failed);
+        json_t *counts = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "total", (json_int_t)fc.vectors, "passed",
+                                   (json_int_t)fc.passed, "acceptable", (json_int_t)fc.acceptable, "wrong_error",
+                                   (json_int_t)fc.wrong_error, "unsupported", (json_int_t)fc.unsupported, "failed",
+                                   (json_int_t)fc.failed, "not_checked", (json_int_t)fc.not_checked);
         json_object_set_new(suite, "summary", counts);
         json_array_append_new(suites, suite);
         tot->files++;
         tot->vectors += fc.vectors;
         tot->passed += fc.passed;
         tot->acceptable += fc.acceptable;
+        tot->wrong_error += fc.wrong_error;
+        tot->not_checked += fc.not_checked;
         tot->unsupported += fc.unsupported;
         tot->failed += fc.failed;
         json_decref(doc);
     }
     list_free(&files);
-    json_t *summary = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "files", (json_int_t)tot->files, "total",
+    json_t *summary = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "files", (json_int_t)tot->files, "total",
                                 (json_int_t)tot->vectors, "passed", (json_int_t)tot->passed, "acceptable",
-                                (json_int_t)tot->acceptable, "unsupported", (json_int_t)tot->unsupported, "failed",
-                                (json_int_t)tot->failed);
+                                (json_int_t)tot->acceptable, "wrong_error", (json_int_t)tot->wrong_error,
+                                "unsupported", (json_int_t)tot->unsupported, "failed", (json_int_t)tot->failed,
+                                "not_checked", (json_int_t)tot->not_checked);
     json_object_set_new(report, "summary", summary);
     return rc;
 }

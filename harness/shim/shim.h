@@ -13,7 +13,22 @@
 #include "mtp/buf.h"
 #include "mtp/err.h"
 
-#define MTP_SHIM_PROTOCOL_VERSION 1
+/* 1: the first published version; 2 adds the features of mtp_shim_features. */
+#define MTP_SHIM_PROTOCOL_VERSION 2
+
+/* A part of the protocol added after version 1 (docs/shim.md, "Versions and features"). */
+struct mtp_shim_feature {
+    const char *name;
+    int since;              /* the protocol version that has it */
+    const char *op;         /* the op whose answer fields it adds; NULL when it adds none */
+    const char *fields[3];  /* those answer fields, NULL-terminated */
+    const char *what;       /* one line for docs and reports */
+};
+/* Every feature, ended by an entry whose name is NULL. */
+extern const struct mtp_shim_feature mtp_shim_features[];
+const struct mtp_shim_feature *mtp_shim_feature_find(const char *name);
+/* The feature that added answer field `field` of op, or NULL when the field is version 1's. */
+const struct mtp_shim_feature *mtp_shim_feature_of_field(const char *op, const char *field);
 
 struct mtp_shim_op {
     const char *name;
