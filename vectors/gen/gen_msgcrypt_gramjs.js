@@ -184,7 +184,8 @@ async function main() {
         const plain = valid[2];
         const packet = await encrypt(authKey, sender, plain);
         const other = sender === "client" ? "server" : "client";
-        bad("auth_key_id of another key", Buffer.concat([await keyId(otherKey), packet.subarray(8)]), "auth_key_id_mismatch", ["WrongAuthKeyId"]);
+        bad("auth_key_id of another key", Buffer.concat([await keyId(otherKey), packet.subarray(8)]), "auth_key_id_mismatch",
+            ["WrongAuthKeyId", "KeyIdOnly"]);
         bad("valid packet plus 8 bytes", Buffer.concat([packet, rnd.read(8)]), "bad_ciphertext_length", ["BadLength"]);
         const flipped = Buffer.from(packet);
         flipped[flipped.length - 20] ^= 0x10;
@@ -194,7 +195,8 @@ async function main() {
         for (const [mdlOf, comment, error, flags] of [
             [(room) => room + 8, "message_data_length 8 bytes beyond the plaintext", "bad_message_length", ["BadMessageLength"]],
             [() => 0x80000004, "message_data_length negative as int32", "bad_message_length", ["BadMessageLength", "NegativeLength"]],
-            [() => 42, "message_data_length 42: not a multiple of 4", "unaligned_message_length", ["UnalignedLength"]],
+            [() => 42, "message_data_length 42: not a multiple of 4", "unaligned_message_length",
+             ["UnalignedLength", "AlignmentOnly"]],
             [(room) => room - 4, "padding 4 bytes", "bad_padding_length", ["BadPadding"]]]) {
             const p = plaintext(rnd, sender, rnd.read(60), minPadding(92));
             const room = p.length - 32;
@@ -225,6 +227,11 @@ async function main() {
             ServerSender: "message sent by the server: x = 8",
             Boundary: "padding at a bound of 12..1024",
             WrongAuthKeyId: "auth_key_id is not the key's",
+            KeyIdOnly: {
+                description: "a packet whose only fault is its auth_key_id: no page tells the receiver to compare " +
+                             "it (the msg_key check is what catches another key)",
+                level: "INFO", requirement: "C-ENC-14",
+            },
             BadLength: "ciphertext not a multiple of 16",
             MsgKey: "msg_key does not verify",
             FlippedBit: "one bit of a valid packet flipped",
@@ -232,6 +239,11 @@ async function main() {
             BadMessageLength: "message_data_length (read unsigned) beyond the plaintext after the header",
             NegativeLength: "message_data_length negative as a signed int32",
             UnalignedLength: "message_data_length not a multiple of 4",
+            AlignmentOnly: {
+                description: "message_data_length not a multiple of 4, and every MUST check passes: only " +
+                             "\"The length should be always divisible by 4\" rejects it",
+                level: "SHOULD", requirement: "C-ENC-19",
+            },
             BadPadding: "padding outside 12..1024 bytes",
         },
         testGroups: [

@@ -239,11 +239,11 @@ def main():
         kid, mk, ct = packet[:8], packet[8:24], packet[24:]
         # 1. auth_key_id
         bad(sender, "auth_key_id of another key", key_id(b.other_key) + packet[8:], "auth_key_id_mismatch",
-            ["WrongAuthKeyId"])
+            ["WrongAuthKeyId", "KeyIdOnly"])
         bad(sender, "auth_key_id zero (an unencrypted message's)", bytes(8) + packet[8:], "auth_key_id_mismatch",
-            ["WrongAuthKeyId"])
+            ["WrongAuthKeyId", "KeyIdOnly"])
         bad(sender, "auth_key_id byte-swapped (read as big-endian)", kid[::-1] + packet[8:], "auth_key_id_mismatch",
-            ["WrongAuthKeyId"])
+            ["WrongAuthKeyId", "KeyIdOnly"])
         bad(sender, "wrong auth_key_id and a ciphertext length that is not a multiple of 16",
             key_id(b.other_key) + packet[8:] + b"\x00" * 5, "auth_key_id_mismatch", ["WrongAuthKeyId", "CheckOrder"])
         bad(sender, "wrong auth_key_id and a flipped ciphertext bit", key_id(b.other_key) + mk +
@@ -294,7 +294,7 @@ def main():
                 (lambda room: 0xFFFFFFFF, "message_data_length -1 (also unaligned)", "bad_message_length",
                  ["BadMessageLength", "NegativeLength", "CheckOrder"]),
                 (lambda room: 30, "message_data_length 30: not a multiple of 4", "unaligned_message_length",
-                 ["UnalignedLength"]),
+                 ["UnalignedLength", "AlignmentOnly"]),
                 (lambda room: room - 1, "message_data_length room - 1: unaligned, padding 1 byte",
                  "unaligned_message_length", ["UnalignedLength", "CheckOrder"]),
                 (lambda room: room, "message_data_length = everything: no padding", "bad_padding_length",
@@ -326,6 +326,9 @@ def main():
             "ServerSender": "message sent by the server: x = 8",
             "Boundary": "padding at a bound of 12..1024",
             "WrongAuthKeyId": "auth_key_id is not the key's",
+            "KeyIdOnly": {"description": "a packet whose only fault is its auth_key_id: no page tells the receiver "
+                                         "to compare it (the msg_key check is what catches another key)",
+                          "level": "INFO", "requirement": "C-ENC-14"},
             "Truncated": "packet cut short inside the outer header or the inner 32-byte header",
             "BadLength": "ciphertext not a multiple of 16 or shorter than 32 bytes",
             "MsgKey": "msg_key does not verify",
@@ -335,6 +338,9 @@ def main():
             "BadMessageLength": "message_data_length (read unsigned) beyond the plaintext after the header",
             "NegativeLength": "message_data_length negative as a signed int32",
             "UnalignedLength": "message_data_length not a multiple of 4",
+            "AlignmentOnly": {"description": "message_data_length not a multiple of 4, and every MUST check passes: "
+                                             "only \"The length should be always divisible by 4\" rejects it",
+                              "level": "SHOULD", "requirement": "C-ENC-19"},
             "BadPadding": "padding outside 12..1024 bytes",
             "CheckOrder": "several checks fail; the error is the first in the documented order",
         },

@@ -243,8 +243,8 @@ def main():
         kid, mk, ct = packet[:8], packet[8:24], packet[24:]
         # 1. auth_key_id
         bad(sender, "auth_key_id of another key", key_id(b.other_key) + packet[8:], "auth_key_id_mismatch",
-            ["WrongAuthKeyId"])
-        bad(sender, "auth_key_id zero", bytes(8) + packet[8:], "auth_key_id_mismatch", ["WrongAuthKeyId"])
+            ["WrongAuthKeyId", "KeyIdOnly"])
+        bad(sender, "auth_key_id zero", bytes(8) + packet[8:], "auth_key_id_mismatch", ["WrongAuthKeyId", "KeyIdOnly"])
         bad(sender, "wrong auth_key_id and a truncated ciphertext", key_id(b.other_key) + packet[8:-3],
             "auth_key_id_mismatch", ["WrongAuthKeyId", "CheckOrder"])
         bad(sender, "5-byte packet", kid[:5], "auth_key_id_mismatch", ["WrongAuthKeyId", "Truncated"])
@@ -284,7 +284,7 @@ def main():
                 (lambda room: 0xFFFFFFFF, "message_data_length -1 (also unaligned)", "bad_message_length",
                  ["BadMessageLength", "NegativeLength", "CheckOrder"]),
                 (lambda room: room - 2, "message_data_length not a multiple of 4", "unaligned_message_length",
-                 ["UnalignedLength"]),
+                 ["UnalignedLength", "AlignmentOnly"]),
                 (lambda room: room - 16, "16 bytes of padding", "v1_bad_padding_length", ["BadPadding"]),
                 (lambda room: room - 28, "28 bytes of padding", "v1_bad_padding_length", ["BadPadding"]),
                 (lambda room: 0, "no data, 80 bytes of padding", "v1_bad_padding_length", ["BadPadding"])):
@@ -311,6 +311,9 @@ def main():
             "BindMessage": "an auth.bindTempAuthKey binding message: random:int128, msg_id, seq_no 0, length 40, "
                            "bind_auth_key_inner, 8 bytes of padding",
             "WrongAuthKeyId": "auth_key_id is not the key's",
+            "KeyIdOnly": {"description": "a packet whose only fault is its auth_key_id: no page tells the receiver "
+                                         "to compare it (the msg_key check is what catches another key)",
+                          "level": "INFO", "requirement": "C-ENC-14"},
             "Truncated": "packet cut short inside the outer header or the inner 32-byte header",
             "BadLength": "ciphertext not a multiple of 16 or shorter than 32 bytes",
             "MsgKey": "msg_key does not verify",
@@ -320,6 +323,9 @@ def main():
             "BadMessageLength": "message_data_length (read unsigned) beyond the plaintext after the header",
             "NegativeLength": "message_data_length negative as a signed int32",
             "UnalignedLength": "message_data_length not a multiple of 4",
+            "AlignmentOnly": {"description": "message_data_length not a multiple of 4, and every MUST check passes: "
+                                             "only \"The length should be always divisible by 4\" rejects it",
+                              "level": "SHOULD", "requirement": "C-ENC-19"},
             "BadPadding": "more than 15 bytes of padding",
             "Appended": "a block appended to a valid packet",
             "CheckOrder": "several checks fail; the error is the first in the documented order",

@@ -47,13 +47,61 @@ NOTES = {
     "ServerStream": "bytes a server sends: no tag, MSB-set headers are quick-ack tokens",
     "Truncated": "the stream ends inside a tag, header or body",
     "Oversized": "a length claim beyond any sane frame limit (and beyond the data)",
-    "Lenient": "the spec rules it out but deployed servers accept it; implementations may do either",
+    "EmptyPayload": {"description": "a zero-length payload: the framing can carry it and no rule forbids it, but no "
+                                    "MTProto payload is empty, so an implementation may refuse it", "level": "MAY"},
+    "Unaligned": {"description": "a payload whose length is not a multiple of 4: the page does not forbid it, but no "
+                                 "MTProto payload has such a length, so a decoder may refuse it", "level": "MAY"},
+    "LongFormShort": "the 0x7f long form for a length below 127 words: the page requires the long form from 127 words "
+                     "on and does not forbid it below, so a decoder takes it",
+    "CrcCheck": {"description": "a full-transport frame with a wrong CRC32: the page defines the field but gives the "
+                                "receiver no reaction", "level": "INFO", "requirement": "C-TR-28"},
+    "SeqCheck": {"description": "a full-transport frame whose seqno skips or repeats: the page numbers the frames but "
+                                "gives the receiver no reaction", "level": "INFO", "requirement": "C-TR-28"},
+    "PaddingRange": {"description": "padded intermediate padding outside 0..15 bytes: the page describes the padding "
+                                    "(\"a random padding string of length 0-15\") without a requirement word",
+                     "level": "INFO", "requirement": "C-TR-28"},
+    "AckFraming": {"description": "a padded intermediate server header with the MSB set: the page frames a padded "
+                                  "server's quick acks with a length, so the bit marks nothing there; a receiver's "
+                                  "reaction is not stated", "level": "INFO", "requirement": "C-TR-28"},
     "TransportError": "a 4-byte frame with a negative LE int32 error code",
     "Padding": "padded intermediate padding (0..15 bytes, or 0..8 after a quick-ack token)",
     "Mirror": "sender server: the keys of the end that received the init",
     "MTProxy": "with an MTProxy secret: key = SHA256(key || secret)",
+    "SecretKeys": {"description": "the keys with an MTProxy secret: \"the SHA256 hash of such string should be used as "
+                                  "encryption/decryption key\"; an implementation without MTProxy secrets may refuse "
+                                  "the secret", "level": "SHOULD", "requirement": "C-TR-30"},
+    "SecretTransport": {"description": "a client with a secret of more than 16 bytes (0xdd, or 0xee and a domain) "
+                                       "and a tag other than padded intermediate: \"clients should default to the "
+                                       "padded intermediate transport whenever an additional byte in the secret is "
+                                       "encountered\"", "level": "SHOULD", "requirement": "C-TR-30"},
+    "SecretTransportServer": {"description": "the receiving end of an init whose tag the secret's extra byte argues "
+                                             "against: the sentence binds the client, so a server may refuse it or "
+                                             "accept it", "level": "MAY", "requirement": "C-TR-30"},
     "ForbiddenPrefix": "an init whose first bytes select another transport",
+    "TlsPrefix": {"description": "an init opening with 16 03 01 02 (a TLS ClientHello): only the page's example code "
+                                 "skips it, its prose does not forbid it", "level": "INFO", "requirement": "C-TR-30"},
+    "ReceiverPrefix": {"description": "the receiving end's view of an init with a forbidden opening: the page binds "
+                                      "the sender; a server reads such bytes as the transport they select, and the "
+                                      "page gives its obfuscation code no rule", "level": "INFO",
+                       "requirement": "S-TR-46"},
 }
+
+# Shim protocol features (docs/shim.md, "Versions and features") a vector needs: an implementation that does not
+# announce one is not sent the vector, since it would ignore the argument and answer something else.
+def features_of(op, args, expect):
+    f = []
+    if op in ("transport_encode", "transport_decode") and args.get("sender") == "server":
+        f.append("sender")
+    if op == "transport_encode" and (args.get("quick_ack") or "ack" in args):
+        f.append("quick_ack")
+    if op == "transport_decode" and (True in (expect or {}).get("quick_ack", []) or (expect or {}).get("acks")):
+        f.append("quick_ack")
+    if op == "transport_encode" and args.get("transport") == "padded":
+        f.append("padding")
+    secret = bytes.fromhex(args.get("secret", ""))
+    if op in ("obfuscated_init", "transport_detect") and len(secret) > 17 and secret[0] == 0xee:
+        f.append("fake_tls_secret")
+    return f
 
 
 def det(label, n):
@@ -164,12 +212,14 @@ def full_raw(payload, seq, length=None, crc_xor=0):
 
 # ---------------------------------------------------------------- vector file helpers
 
-def test(comment, args, expect=None, result="valid", flags=(), error=None):
+def test(comment, args, expect=None, result="valid", flags=(), error=None, lax=None):
     t = {"comment": comment, "flags": list(flags), "result": result, "args": args}
     if error is not None:
         t["expect"] = {"error": error}
     elif expect is not None:
         t["expect"] = expect
+    if lax is not None:
+        t["lax"] = lax
     return t
 
 
@@ -187,7 +237,11 @@ def write(outdir, stem, title, source, spec, reqs, groups):
         for t in g["tests"]:
             t["tcId"] = tc
             tc += 1
-            t.update({k: t.pop(k) for k in ["comment", "flags", "result", "args", "expect"] if k in t})
+            f = features_of(g["op"], dict(g.get("args", {}), **t["args"]), t.get("expect"))
+            if f:
+                t["features"] = f
+            t.update({k: t.pop(k) for k in ["comment", "flags", "result", "args", "expect", "lax", "features"]
+                      if k in t})
     used = sorted({f for g in groups for t in g["tests"] for f in t["flags"]})
     doc = {
         "format": "mtprobe-vectors/1",
@@ -255,8 +309,8 @@ def gen_abridged(outdir):
              flags=["QuickAck", "ServerStream", "SpecDerived"]),
         test("payload of 5 bytes: abridged counts 4-byte words", {"payload": hx(P("a5", 5)), "first": False},
              result="invalid", error="transport_bad_length"),
-        test("empty payload: length 0 is outside 0x01..0x7e", {"payload": "", "first": False},
-             {"data": "00"}, result="acceptable", flags=["Lenient"]),
+        test("empty payload: the one-byte length 0x00 (length/4 below 127 words)", {"payload": "", "first": False},
+             {"data": "00"}, result="acceptable", flags=["EmptyPayload"]),
     ]
     stream = b"\xef" + abridged(p4) + abridged(p504) + abridged(p508) + abridged(p1028)
     assert read_abridged(stream[1:]) == [p4, p504, p508, p1028]
@@ -285,9 +339,9 @@ def gen_abridged(outdir):
              {"data": hx(b"\xef\x7f\xff\xff\xff" + P("ov", 16))}, result="invalid", error="transport_bad_length",
              flags=["Oversized"]),
         test("a frame of length 0", {"data": "ef00" + hx(abridged(p4))}, decoded([b"", p4], [False, False]),
-             result="acceptable", flags=["Lenient"]),
-        test("0x7f form for 1 word (the one-byte form must be used)", {"data": hx(b"\xef\x7f\x01\x00\x00" + p4)},
-             decoded([p4], [False]), result="acceptable", flags=["Lenient"]),
+             result="acceptable", flags=["EmptyPayload"]),
+        test("0x7f form for 1 word: legal, the long form is required only from 127 words on",
+             {"data": hx(b"\xef\x7f\x01\x00\x00" + p4)}, decoded([p4], [False]), flags=["LongFormShort"]),
     ]
     write(outdir, "abridged", "Abridged transport framing, generated with Telethon",
           "Telethon 1.25.1 AbridgedPacketCodec.encode_packet/read_packet for the framing; quick-ack bits and "
@@ -347,9 +401,9 @@ def gen_intermediate(outdir):
                                                                         P("ov", 16))},
              result="invalid", error="transport_bad_length", flags=["Oversized"]),
         test("a frame of length 0", {"data": hx(tag + intermediate(b"") + intermediate(p4))},
-             decoded([b"", p4], [False, False]), result="acceptable", flags=["Lenient"]),
+             decoded([b"", p4], [False, False]), result="acceptable", flags=["EmptyPayload"]),
         test("a 5-byte frame (not 4-aligned)", {"data": hx(tag + intermediate(p5))}, decoded([p5], [False]),
-             result="acceptable", flags=["Lenient"]),
+             result="acceptable", flags=["Unaligned"]),
     ]
     write(outdir, "intermediate", "Intermediate transport framing, generated with Telethon",
           "Telethon 1.25.1 IntermediatePacketCodec.encode_packet/read_packet for the framing; quick-ack bits and "
@@ -385,7 +439,7 @@ def gen_padded(outdir):
              {"data": hx(ack_padded(TOKEN, det("ackpad", 8)))},
              flags=["QuickAck", "ServerStream", "Padding", "SpecDerived"]),
         test("16 padding bytes: more than 15", {"payload": hx(p16), "padding": hx(det("pad/16", 16))},
-             result="invalid", error="bad_argument", flags=["Padding"]),
+             result="invalid", error="bad_argument", flags=["Padding", "PaddingRange"]),
     ]
     f1, f2, f3 = padded(p16, b""), padded(p32, det("pad/15", 15)), padded(p4, det("pad/3", 3))
     assert read_intermediate(f1 + f2 + f3) == [p16, p32 + det("pad/15", 15), p4 + det("pad/3", 3)]
@@ -408,7 +462,7 @@ def gen_padded(outdir):
              result="invalid", error="transport_bad_length", flags=["Oversized"]),
         test("server length with the MSB set (padded servers frame their quick acks)",
              {"data": hx(b"\x10\x00\x00\x80" + P("ov", 16)), "sender": "server"}, result="invalid",
-             error="transport_bad_length", flags=["ServerStream", "SpecDerived"]),
+             error="transport_bad_length", flags=["ServerStream", "SpecDerived", "AckFraming"]),
     ]
     write(outdir, "padded", "Padded intermediate transport framing, generated with Telethon",
           "Telethon 1.25.1 RandomizedIntermediatePacketCodec.encode_packet with random.randint/os.urandom patched "
@@ -434,7 +488,7 @@ def gen_full(outdir):
         test("server frame", {"payload": hx(p16), "seq": 0, "sender": "server"}, {"data": hx(full(p16, 0))},
              flags=["ServerStream"]),
         test("empty payload: a bare 12-byte envelope", {"payload": "", "seq": 0}, {"data": hx(full(b"", 0))},
-             result="acceptable", flags=["Lenient"]),
+             result="acceptable", flags=["EmptyPayload"]),
     ]
     stream = full(p16, 0) + full(p4, 1) + full(p1028, 2)
     assert read_full(stream) == [p16, p4, p1028]
@@ -453,17 +507,18 @@ def gen_full(outdir):
                                                             "sender": "server"},
              decoded([p16, err_payload(-404)]), flags=["ServerStream", "TransportError"]),
         test("nothing at all", {"data": ""}, decoded([], [])),
-        test("CRC with one bit flipped", {"data": hx(bad_crc)}, result="invalid", error="transport_bad_crc"),
+        test("CRC with one bit flipped", {"data": hx(bad_crc)}, result="invalid", error="transport_bad_crc",
+             flags=["CrcCheck"]),
         test("payload with one bit flipped", {"data": hx(bytes(flipped))}, result="invalid",
-             error="transport_bad_crc"),
+             error="transport_bad_crc", flags=["CrcCheck"]),
         test("second frame's CRC broken", {"data": hx(full(p16, 0) + full_raw(p4, 1, crc_xor=0x80000000))},
-             result="invalid", error="transport_bad_crc"),
+             result="invalid", error="transport_bad_crc", flags=["CrcCheck"]),
         test("first frame numbered 1 (valid CRC)", {"data": hx(full_raw(p16, 1))}, result="invalid",
-             error="transport_bad_seq", flags=["SpecDerived"]),
+             error="transport_bad_seq", flags=["SpecDerived", "SeqCheck"]),
         test("seq 0 twice", {"data": hx(full(p16, 0) + full(p4, 0))}, result="invalid", error="transport_bad_seq",
-             flags=["SpecDerived"]),
+             flags=["SpecDerived", "SeqCheck"]),
         test("seq 0, 2: one skipped", {"data": hx(full(p16, 0) + full(p4, 2))}, result="invalid",
-             error="transport_bad_seq", flags=["SpecDerived"]),
+             error="transport_bad_seq", flags=["SpecDerived", "SeqCheck"]),
         test("length 8: below the 12-byte envelope", {"data": hx(struct.pack("<II", 8, 0) + P("ov", 8))},
              result="invalid", error="transport_bad_length"),
         test("header cut short", {"data": hx(full(p16, 0)[:6])}, result="invalid", error="transport_bad_length",
@@ -474,9 +529,9 @@ def gen_full(outdir):
              {"data": hx(struct.pack("<II", 0x7fffffff, 0) + P("ov", 16))}, result="invalid",
              error="transport_bad_length", flags=["Oversized"]),
         test("a bare 12-byte envelope (empty payload)", {"data": hx(full(b"", 0) + full(p4, 1))},
-             decoded([b"", p4]), result="acceptable", flags=["Lenient"]),
+             decoded([b"", p4]), result="acceptable", flags=["EmptyPayload"]),
         test("a 13-byte payload (not 4-aligned)", {"data": hx(full(p13, 0))}, decoded([p13]),
-             result="acceptable", flags=["Lenient"]),
+             result="acceptable", flags=["Unaligned"]),
     ]
     write(outdir, "full", "Full transport framing, generated with Telethon",
           "Telethon 1.25.1 FullPacketCodec.encode_packet (with _send_counter set to seq) and read_packet, which "
@@ -594,7 +649,7 @@ def obfs_case(label, transport, secret=None, dc=None, next_len=20):
     base = {"init": hx(init), "next_plain": hx(nxt)}
     if secret is not None:
         base["secret"] = hx(secret)
-    flags = ["MTProxy"] if secret is not None else []
+    flags = ["MTProxy", "SecretKeys"] if secret is not None else []
     client = test("%s, sender client" % label, dict(base, sender="client"),
                   {"wire": hx(wire), "enc_key": hx(ek), "enc_iv": hx(ei), "dec_key": hx(dk), "dec_iv": hx(di),
                    "tag": hx(tag), "dc": dcv, "next_wire": hx(client_next)}, flags=flags)
@@ -623,6 +678,14 @@ def gen_obfuscated(outdir):
     ]
     for label, t, sec, dc in cases:
         c, s, w, _ = obfs_case(label, t, sec, dc)
+        if t != "padded" and len(sec) > 16:
+            # The secret's extra byte asks the client for padded intermediate ("should"): refusing the tag is the
+            # strict answer, the keys the lax one; the receiving end may go either way.
+            c.update(comment=label + ", sender client: the client should use padded intermediate with this secret",
+                     flags=["MTProxy", "SecretTransport"], result="invalid", lax=c["expect"],
+                     expect={"error": "obfs_bad_tag"})
+            s.update(comment=label + ", sender server (mirror keys): it may refuse or accept the tag",
+                     flags=["MTProxy", "Mirror", "SecretTransportServer"], result="acceptable")
         proxy += [c, s]
         wires[label] = (w, sec)
     good = make_init("forbidden-base", b"\xee" * 4)
@@ -639,8 +702,10 @@ def gen_obfuscated(outdir):
     ]
     for what, init in forbidden:
         for sender in ("client", "server"):
+            flags = ["ForbiddenPrefix", "SpecDerived"] + (["TlsPrefix"] if init[:4] == b"\x16\x03\x01\x02" else [])
             bad.append(test("%s, sender %s" % (what, sender), {"init": hx(init), "sender": sender},
-                            result="invalid", error="obfs_bad_init", flags=["ForbiddenPrefix", "SpecDerived"]))
+                            result="invalid", error="obfs_bad_init",
+                            flags=flags + (["ReceiverPrefix"] if sender == "server" else [])))
     badtag = make_init("badtag", b"\x01\x02\x03\x04")
     for sender in ("client", "server"):
         bad.append(test("protocol tag 0x04030201, sender %s" % sender, {"init": hx(badtag), "sender": sender},
@@ -654,18 +719,28 @@ def gen_obfuscated(outdir):
         raise AssertionError("Telethon accepted intermediate with a dd secret")
     except ValueError:
         pass
-    bad.append(test("0xdd secret with the intermediate tag: dd secrets force padded, sender client",
+    # The keys of an implementation that lets the tag through: the spec's derivation with the 16 secret bytes.
+    ek, ei, dk, di = expected_keys(dd_init, det("secretdd", 16))
+    dd_wire = dd_init[:56] + AESModeCTR(ek, ei).encrypt(dd_init)[56:64]
+    dd_dc = struct.unpack("<h", dd_init[60:62])[0]
+    bad.append(test("0xdd secret with the intermediate tag, sender client: the client should use padded "
+                    "intermediate with this secret",
                     {"init": hx(dd_init), "sender": "client", "secret": hx(b"\xdd" + det("secretdd", 16))},
-                    result="invalid", error="obfs_bad_tag", flags=["MTProxy"]))
-    bad.append(test("0xdd secret with the intermediate tag, sender server (MTProxy may or may not insist)",
+                    result="invalid", error="obfs_bad_tag", flags=["MTProxy", "SecretTransport"],
+                    lax={"wire": hx(dd_wire), "enc_key": hx(ek), "enc_iv": hx(ei), "dec_key": hx(dk),
+                         "dec_iv": hx(di), "tag": "eeeeeeee", "dc": dd_dc}))
+    bad.append(test("0xdd secret with the intermediate tag, sender server: it may refuse or accept the tag",
                     {"init": hx(dd_init), "sender": "server", "secret": hx(b"\xdd" + det("secretdd", 16))},
-                    result="acceptable", flags=["MTProxy", "Lenient"]))
+                    {"wire": hx(dd_wire), "enc_key": hx(dk), "enc_iv": hx(di), "dec_key": hx(ek), "dec_iv": hx(ei),
+                     "tag": "eeeeeeee", "dc": dd_dc},
+                    result="acceptable", flags=["MTProxy", "SecretTransportServer"]))
     write(outdir, "obfuscated", "Obfuscated2 init and key derivation, generated with Telethon",
           "Telethon 1.25.1 ObfuscatedIO.init_header (no secret) and MTProxyIO.init_header (16-byte and 0xdd "
           "secrets) with os.urandom patched to return the vector's init; the keys are the spec's (init[8:40], "
           "init[40:56], the same from the reversed init, SHA256(key || secret)) and are checked against the "
           "keystreams of Telethon's own cipher objects.  0xee secrets are fed to MTProxyIO as their 16 secret "
-          "bytes.  Forbidden prefixes follow the spec's list (Telethon 1.25.1 only avoids 0xef, 'PVrG', "
+          "bytes.  The keys of the 0xdd secret with the intermediate tag (which Telethon refuses) are the spec's "
+          "derivation, the wire bytes Telethon's AESModeCTR over the init.  Forbidden prefixes follow the spec's list (Telethon 1.25.1 only avoids 0xef, 'PVrG', "
           "'GET ', 'POST' and 0xeeeeeeee, and MTProxyIO does not check bytes 4..7 at all)",
           [SPEC + "#transport-obfuscation"], ["C-TR-30"],
           [group("obfuscated_init", "no secret: each protocol tag", plain),

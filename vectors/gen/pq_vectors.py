@@ -52,10 +52,14 @@ def main():
                       "result": "invalid" if "error" in expect else "valid",
                       "args": {"pq": pq_hex}, "expect": expect})
 
-    def valid(comment, pq, flags, pq_hex=None):
+    def factors(pq, comment):
         p, q = sorted(Factorization.factorize(pq))
         assert p * q == pq and p < q and is_prime(p) and is_prime(q), comment
-        add(comment, pq_hex or be(pq), flags, {"p": be(p), "q": be(q)})
+        return {"p": be(p), "q": be(q)}
+
+    def valid(comment, pq, flags, pq_hex=None):
+        # The page: "Normally, pq is less than or equal to 2^63-1"; a client may refuse a larger one.
+        add(comment, pq_hex or be(pq), flags + (["Over63Bits"] if pq > 2**63 - 1 else []), factors(pq, comment))
 
     valid("samples-auth_key, older example: 17ED48941A08F981 = 494C553B * 53911073", 0x17ED48941A08F981,
           ["Published"])
@@ -76,7 +80,10 @@ def main():
         add(comment, pq_hex, flags, {"error": code})
 
     invalid("9 significant bytes: 2^64", "010000000000000000", "pq_too_large", ["TooLarge"])
-    invalid("9 significant bytes: a 65-bit semiprime", be((2**33 - 9) * (2**32 - 5)), "pq_too_large", ["TooLarge"])
+    semi = (2**33 - 9) * (2**32 - 5)
+    add("9 significant bytes: a 65-bit semiprime, which may be refused or factored", be(semi),
+        ["TooLarge", "Over63Bits"], {"error": "pq_too_large"})
+    tests[-1].update(result="acceptable", lax=factors(semi, "65-bit semiprime"))
     invalid("16 bytes of 0xff", "ff" * 16, "pq_too_large", ["TooLarge"])
     invalid("an empty pq (zero)", "", "pq_too_small", ["TooSmall"])
     for v in (0, 1, 9, 14):
@@ -115,6 +122,9 @@ def main():
             "Large": "a 63- or 64-bit pq", "Unbalanced": "one factor much smaller than the other",
             "Small": "the smallest pq there is", "LeadingZero": "leading zero bytes, which do not change the value",
             "TooLarge": "more than 64 bits", "TooSmall": "below 15", "Even": "has the factor 2",
+            "Over63Bits": {"description": "a product of two primes above 2^63 - 1: \"Normally, pq is less than or "
+                                          "equal to 2^63-1\" describes pq without a requirement, so a client may "
+                                          "factor it or refuse it", "level": "MAY", "requirement": "C-HS-10"},
             "Prime": "pq is prime", "Square": "p = q", "NotTwoPrimes": "not a product of exactly two primes",
             "order": "the checks run in the order pq_too_large, pq_too_small, pq_even_factor, pq_prime, "
                      "pq_equal_factors, pq_not_two_primes; each vector fails exactly one of them",

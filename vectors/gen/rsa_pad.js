@@ -104,8 +104,9 @@ async function main() {
     const used = r.draws - 4; // draws: nonce, new_nonce, padding, then one per temp_key tried
     for (let k = 0; k < used; k++) {
       retried++;
-      tests.enc.push(t(`pq ${pqs[i]}: temp_key #${k} gives key_aes_encrypted >= modulus, the client must draw another`,
-        { data: hx(data), temp_key: hx(tks[k]), random_padding: hx(pad) }, { error: "retry" }, ["Retry"], "invalid"));
+      tests.enc.push(t(`pq ${pqs[i]}: temp_key #${k} gives key_aes_encrypted >= modulus, the client draws another`,
+        { data: hx(data), temp_key: hx(tks[k]), random_padding: hx(pad) }, { error: "retry" }, ["Retry", "RetryRule"],
+        "invalid"));
     }
     tests.enc.push(t(`p_q_inner_data for pq ${pqs[i]} (96 bytes), 96 bytes of padding` +
                      (used ? `, temp_key #${used} (GramJS rejected the ${used} before it)` : ""),
@@ -117,11 +118,11 @@ async function main() {
       const bad = Buffer.from(r.encrypted);
       bad[255] ^= 1;
       tests.dec.push(t("one bit of encrypted_data flipped: the SHA256 check fails",
-        { encrypted_data: hx(bad) }, { error: "rsa_pad_hash_mismatch" }, ["Modified"], "invalid"));
+        { encrypted_data: hx(bad) }, { error: "rsa_pad_hash_mismatch" }, ["Modified", "ServerCheck"], "invalid"));
       tests.dec.push(t("encrypted_data equal to the modulus", { encrypted_data: hx(nBuf) },
-        { error: "rsa_out_of_range" }, ["Modified"], "invalid"));
+        { error: "rsa_out_of_range" }, ["Modified", "ServerCheck"], "invalid"));
       tests.dec.push(t("255 bytes of encrypted_data", { encrypted_data: hx(r.encrypted.subarray(1)) },
-        { error: "rsa_bad_length" }, ["Modified"], "invalid"));
+        { error: "rsa_bad_length" }, ["Modified", "ServerCheck"], "invalid"));
       tests.enc.push(t("145 bytes of data: more than RSA_PAD takes",
         { data: hx(Buffer.concat([data, stream("long", 49)])), temp_key: hx(tks[used]),
           random_padding: hx(stream("p47", 47)) },
@@ -163,6 +164,16 @@ async function main() {
     notes: {
       Modified: "a value changed on purpose to exercise a check",
       Retry: "key_aes_encrypted >= modulus for the first temp_key (GramJS drew a second one)",
+      RetryRule: {
+        description: "the redraw of temp_key when key_aes_encrypted is not below the modulus: the page states it as " +
+                     "what happens (\"the previous steps ... are repeated\"), without a requirement word",
+        level: "INFO", requirement: "C-HS-11",
+      },
+      ServerCheck: {
+        description: "the server's checks when it undoes RSA_PAD: the page defines how the payload is built; a " +
+                     "server's check of it is implied, not stated",
+        level: "INFO", requirement: "S-HS-4",
+      },
     },
     testGroups: [
       { op: "rsa_pad_encrypt", comment: "RSA_PAD with the given temp_key and padding", args: keyArgs, tests: tests.enc },
