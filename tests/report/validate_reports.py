@@ -134,6 +134,9 @@ def validate_junit(path, report):
                 raise Invalid(f"testcase {key}: verdict {v} written as {kind}")
             if kind:
                 counts[kind] += 1
+            if v == "wrong-error" and "expected error" not in (tc.findtext("system-out") or "") and \
+                    "expected reason" not in (tc.findtext("system-out") or ""):
+                raise Invalid(f"testcase {key}: a wrong-error testcase without both names in its system-out")
             for el in (fail, err):
                 if el is not None and report["kind"].startswith("check") and (
                         "expected: " not in (el.text or "") or "observed: " not in (el.text or "")):
@@ -167,8 +170,18 @@ def produce(mtprobe, src, work):
     shim = os.path.join(work, "kat-shim")
     run([mtprobe, "kat", "--vectors", os.path.join(vec, "aes_ige"), "--shim", f"{mtprobe} shim", "--report-dir", shim])
     out.append(("kat (through mtprobe shim)", f"{shim}/kat.json", f"{shim}/kat.junit.xml"))
+    # A third party's shim with its own error names: wrong-error, acceptable, unsupported and not-checked results.
+    third = os.path.join(work, "kat-thirdparty")
+    run([mtprobe, "kat", "--vectors", os.path.join(vec, "transport/full.json"), "--vectors",
+         os.path.join(vec, "transport/obfuscated.json"), "--shim",
+         f"{sys.executable} {os.path.join(src, 'tests/kat/thirdparty_shim.py')}", "--report-dir", third])
+    with open(f"{third}/kat.json") as f:
+        got = {r["verdict"] for r in json.load(f)["results"]}
+    if not {"wrong-error", "acceptable", "unsupported", "pass"} <= got:
+        raise Invalid(f"the third-party kat run lacks a verdict: it has {sorted(got)}")
+    out.append(("kat (a third-party shim, wrong-error notes)", f"{third}/kat.json", f"{third}/kat.junit.xml"))
     km = os.path.join(work, "kat-merged")
-    run([mtprobe, "report", "merge", f"reference={kat}", f"shim={shim}", "--out", km], ok=(0,))
+    run([mtprobe, "report", "merge", f"reference={kat}", f"shim={shim}", f"thirdparty={third}", "--out", km], ok=(0,))
     out.append(("kat merged", f"{km}/report.json", f"{km}/junit.xml"))
 
     with open(os.path.join(src, "vectors/cases/client/dh.json")) as f:
