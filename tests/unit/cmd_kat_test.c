@@ -117,6 +117,74 @@ START_TEST(unusable_input_exits_three)
 }
 END_TEST
 
+/* A rejection under another name: a wrong-error note (exit 0), a failure under --strict, a pass through an
+ * error map; a map that cannot be read stops the run. */
+START_TEST(wrong_errors_strict_and_error_maps)
+{
+    const char *dir = mtp_test_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/v.json", dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "{\"format\":\"mtprobe-vectors/1\",\"source\":\"unit test\",\"testGroups\":[{\"op\":"
+               "\"aes_ige_encrypt\",\"args\":{\"key\":\"" IGE_KEY "\",\"iv\":\"" IGE_IV "\"},\"tests\":["
+               "{\"tcId\":1,\"comment\":\"15 bytes\",\"result\":\"invalid\",\"args\":{\"data\":"
+               "\"000000000000000000000000000000\"},\"expect\":{\"error\":\"not-a-multiple\"}}]}]}\n");
+    fclose(f);
+    snprintf(path, sizeof path, "%s/map.json", dir);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "{\"ops\":{\"aes_ige_encrypt\":{\"bad_argument\":\"not-a-multiple\"}}}\n");
+    fclose(f);
+    char cmd[1024], *out, *err;
+    snprintf(cmd, sizeof cmd, "\"$MTPROBE\" kat --vectors %s/v.json --report-dir %s/r", dir, dir);
+    ck_assert_int_eq(mtp_test_sh(cmd, NULL, &out, &err), 0);
+    ck_assert_msg(strstr(out, "wrong-error v#1 (aes_ige_encrypt: 15 bytes): expected error \"not-a-multiple\", got "
+                              "\"bad_argument\"") != NULL,
+                  "%s", out);
+    ck_assert_msg(strstr(out, "total: 1 files, 1 vectors: 0 passed, 1 wrong-error, 0 unsupported, 0 failed") != NULL,
+                  "%s", out);
+    ck_assert_msg(strstr(out, "--error-map FILE says which of ours each of its names is") != NULL, "%s", out);
+    snprintf(cmd, sizeof cmd, "\"$MTPROBE\" kat --strict --vectors %s/v.json --report-dir %s/r", dir, dir);
+    ck_assert_int_eq(mtp_test_sh(cmd, NULL, &out, &err), 1);
+    ck_assert_msg(strstr(out, "FAIL v#1 (aes_ige_encrypt: 15 bytes): wrong error (a failure under --strict)") != NULL,
+                  "%s", out);
+    snprintf(cmd, sizeof cmd, "\"$MTPROBE\" kat --strict --error-map %s/map.json --vectors %s/v.json --report-dir %s/r "
+                              "-v && grep -c '\"error_map\"' %s/r/kat.json",
+             dir, dir, dir, dir);
+    ck_assert_int_eq(mtp_test_sh(cmd, NULL, &out, &err), 0);
+    ck_assert_msg(strstr(out, "1 vectors: 1 passed") != NULL, "%s", out);
+    snprintf(cmd, sizeof cmd, "echo '{\"errs\":{}}' > %s/bad.json; \"$MTPROBE\" kat --error-map %s/bad.json --vectors %s/v.json",
+             dir, dir, dir);
+    ck_assert_int_eq(mtp_test_sh(cmd, NULL, &out, &err), 3);
+    ck_assert_msg(strstr(err, "--error-map: ") != NULL && strstr(err, "unknown key \"errs\"") != NULL, "%s", err);
+    mtp_test_rmdir(dir);
+}
+END_TEST
+
+/* A shim without hello is a version 1 shim: the report says so, and the console too. */
+START_TEST(hello_and_protocol)
+{
+    const char *dir = mtp_test_tmpdir();
+    write_vectors(dir, "ige.json", false);
+    char cmd[1024], *out, *err;
+    snprintf(cmd, sizeof cmd,
+             "\"$MTPROBE\" kat --vectors %s --report-dir %s/r --shim 'while read l; do id=$(echo \"$l\" | sed "
+             "\"s/.*\\\"id\\\":\\([0-9]*\\).*/\\1/\"); echo \"{\\\"id\\\":$id,\\\"ok\\\":false,\\\"error\\\":\\\"unsupported\\\"}\"; done'"
+             " && grep -o '\"protocol\": 1' %s/r/kat.json",
+             dir, dir, dir);
+    ck_assert_int_eq(mtp_test_sh(cmd, NULL, &out, &err), 0);
+    ck_assert_msg(strstr(out, "shim: protocol 1 (no hello answer)") != NULL, "%s\n%s", out, err);
+    ck_assert_msg(strstr(out, "\"protocol\": 1") != NULL, "%s", out);
+    snprintf(cmd, sizeof cmd, "\"$MTPROBE\" kat --vectors %s --report-dir %s/r --shim '\"$MTPROBE\" shim'", dir, dir);
+    ck_assert_int_eq(mtp_test_sh(cmd, NULL, &out, &err), 0);
+    ck_assert_msg(strstr(out, "shim: protocol 2; features: sender, quick_ack, padding, next_plain, fake_tls_secret\n") !=
+                      NULL,
+                  "%s", out);
+    mtp_test_rmdir(dir);
+}
+END_TEST
+
 static Suite *cmd_kat_suite(void)
 {
     Suite *s = suite_create("cmd_kat");
@@ -126,6 +194,8 @@ static Suite *cmd_kat_suite(void)
     tcase_add_test(tc, a_wrong_answer_exits_one_with_details);
     tcase_add_test(tc, shim_failures_and_unsupported);
     tcase_add_test(tc, unusable_input_exits_three);
+    tcase_add_test(tc, wrong_errors_strict_and_error_maps);
+    tcase_add_test(tc, hello_and_protocol);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -27,7 +27,26 @@ START_TEST(answers_every_line)
     for (size_t i = 0; i < json_array_size(ops); i++)
         listed |= strcmp(json_string_value(json_array_get(ops, i)), "hello") == 0;
     ck_assert_msg(listed, "hello is not in the op list");
+    /* Protocol 2, and every feature added since version 1 by name. */
+    ck_assert_int_eq(json_integer_value(json_object_get(a, "protocol")), 2);
+    ck_assert_int_eq(MTP_SHIM_PROTOCOL_VERSION, 2);
+    json_t *features = json_object_get(a, "features");
+    static const char *const names[] = {"sender", "quick_ack", "padding", "next_plain", "fake_tls_secret"};
+    ck_assert_uint_eq(json_array_size(features), sizeof names / sizeof names[0]);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        ck_assert_str_eq(json_string_value(json_array_get(features, i)), names[i]);
+        ck_assert_ptr_nonnull(mtp_shim_feature_find(names[i]));
+        ck_assert_int_eq(mtp_shim_feature_find(names[i])->since, 2);
+    }
     json_decref(a);
+    ck_assert_ptr_null(mtp_shim_feature_find("telepathy"));
+    ck_assert_ptr_null(mtp_shim_feature_find(NULL));
+    /* The answer fields features add, per op. */
+    ck_assert_str_eq(mtp_shim_feature_of_field("transport_decode", "acks")->name, "quick_ack");
+    ck_assert_str_eq(mtp_shim_feature_of_field("transport_decode", "quick_ack")->name, "quick_ack");
+    ck_assert_str_eq(mtp_shim_feature_of_field("obfuscated_init", "next_wire")->name, "next_plain");
+    ck_assert_ptr_null(mtp_shim_feature_of_field("transport_decode", "payloads"));
+    ck_assert_ptr_null(mtp_shim_feature_of_field("transport_encode", "quick_ack"));
 
     a = handle("{\"id\": \"x\", \"op\": \"frobnicate\"}");
     ck_assert_str_eq(json_string_value(json_object_get(a, "id")), "x");
