@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "kat/shim_proc.h"
+#include "shim/shim.h"
 #include "mtp_test.h"
 
 static json_t *req(int id) { return json_pack("{s:i, s:s}", "id", id, "op", "hello"); }
@@ -19,7 +20,7 @@ START_TEST(talks_to_the_reference_shim)
         ck_assert_msg(a != NULL, "%s", why);
         ck_assert_int_eq(json_integer_value(json_object_get(a, "id")), i);
         ck_assert(json_is_true(json_object_get(a, "ok")));
-        ck_assert_int_eq(json_integer_value(json_object_get(a, "protocol")), 1);
+        ck_assert_int_eq(json_integer_value(json_object_get(a, "protocol")), MTP_SHIM_PROTOCOL_VERSION);
         json_decref(a);
         json_decref(r);
     }
