@@ -78,6 +78,9 @@ NOTES = {
                                              "against: the sentence binds the client, so a server may refuse it or "
                                              "accept it", "level": "MAY", "requirement": "C-TR-30"},
     "ForbiddenPrefix": "an init whose first bytes select another transport",
+    "WrongSecret": {"description": "an init made for another MTProxy secret (or none): the page gives the key "
+                                   "derivation, not what the receiver does with such an init", "level": "INFO",
+                    "requirement": "S-TR-47"},
     "TlsPrefix": {"description": "an init opening with 16 03 01 02 (a TLS ClientHello): only the page's example code "
                                  "skips it, its prose does not forbid it", "level": "INFO", "requirement": "C-TR-30"},
     "ReceiverPrefix": {"description": "the receiving end's view of an init with a forbidden opening: the page binds "
@@ -781,7 +784,7 @@ def gen_detect(outdir, wires):
                   {"envelope": "obfuscated2", "transport": "abridged", "header_len": 64, "dc": -2},
                   flags=["MTProxy"]))
     t.append(test("obfuscated init read without its MTProxy secret: the tag does not decrypt",
-                  {"data": hx(w)}, result="invalid", error="obfs_bad_tag", flags=["MTProxy"]))
+                  {"data": hx(w)}, result="invalid", error="obfs_bad_tag", flags=["MTProxy", "WrongSecret"]))
     for data, what in (("ee", "one byte of a possible tag"), ("eeeeee", "three bytes of a possible tag"),
                        ("01000000", "a first int only"), ("0100000002000000", "8 bytes that are not full's"),
                        (hx(wires["plain-padded"][:63]), "63 bytes of an obfuscated init")):
