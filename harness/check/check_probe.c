@@ -993,6 +993,34 @@ const uint8_t *probe_last_packet(const struct probe_conn *c, size_t *len)
     return c->last.p;
 }
 
+/* A packet whose msg_key has one bit flipped, encrypted under the key and iv
+ * that the flipped msg_key derives: the server decrypts it to the intended
+ * plaintext, and only the msg_key comparison can tell (flipping a bit of a
+ * correct packet would instead give a garbage plaintext, which other checks
+ * could catch first). */
+static int encrypt_flipped(const uint8_t *auth_key, const uint8_t *plain, size_t len, struct mtp_wr *out,
+                           struct mtp_error *err)
+{
+    uint8_t id[8], msg_key[16], key[32], iv[32];
+    uint8_t *ct = NULL;
+    mtp_auth_key_id(auth_key, id);
+    int rc = mtp_msg_key(auth_key, MTP_SENDER_CLIENT, plain, len, msg_key, err);
+    msg_key[15] ^= 0x01;
+    if (rc == MTP_OK)
+        rc = mtp_msg_kdf(auth_key, MTP_SENDER_CLIENT, msg_key, key, iv);
+    if (rc == MTP_OK)
+        rc = mtp_wr_raw(out, id, sizeof id);
+    if (rc == MTP_OK)
+        rc = mtp_wr_raw(out, msg_key, sizeof msg_key);
+    if (rc == MTP_OK)
+        rc = mtp_wr_reserve(out, len, &ct);
+    if (rc == MTP_OK)
+        rc = mtp_aes_ige_encrypt(key, sizeof key, iv, plain, ct, len, err);
+    mtp_wipe(key, sizeof key);
+    mtp_wipe(iv, sizeof iv);
+    return rc;
+}
+
 int probe_send_msg(struct probe_conn *c, struct probe_sess *s, const struct probe_msg *m, uint64_t *msg_id_out,
                    size_t *ev_out)
 {
@@ -1054,6 +1082,8 @@ int probe_send_msg(struct probe_conn *c, struct probe_sess *s, const struct prob
     int rc;
     if (m->mtproto1)
         rc = mtp_msg_v1_encrypt(key, MTP_SENDER_CLIENT, pw.p, pw.len, &pkt, &err);
+    else if (m->flip_msg_key)
+        rc = encrypt_flipped(key, pw.p, pw.len, &pkt, &err);
     else
         rc = mtp_msg_encrypt(key, m->server_direction ? MTP_SENDER_SERVER : MTP_SENDER_CLIENT, pw.p, pw.len, &pkt,
                              &err);
@@ -1063,8 +1093,6 @@ int probe_send_msg(struct probe_conn *c, struct probe_sess *s, const struct prob
         mtp_wr_free(&pkt);
         return probe_fail(P, "encrypt: %s", err.msg);
     }
-    if (m->flip_msg_key)
-        pkt.p[8 + 15] ^= 0x01;
     for (size_t i = 0; i < m->ct_extra; i++)
         PROBE_MUST(P, mtp_wr_u8(&pkt, (uint8_t)i));
     mtp_wr_reset(&c->last);

@@ -57,6 +57,8 @@ struct probe {
     int64_t t0_mono;
     char error[512];                  /* why the run could not do its part (setup failed) */
     bool quiet;                       /* log nothing (the timing probe's thousands of samples) */
+    char last_reaction[64];           /* the last reaction recorded (probe_reaction) */
+    size_t last_reaction_ev;
 };
 
 MTP_MUST_USE int probe_init(struct probe *P, const struct probe_cfg *cfg, const char *events_path,
@@ -240,7 +242,7 @@ struct probe_msg {
     int padding;                      /* bytes of padding; 0: the usual 12..27 */
     bool length_set;                  /* message_data_length as sent (the plaintext keeps its size) */
     uint32_t length;
-    bool flip_msg_key;                /* one bit of msg_key */
+    bool flip_msg_key;                /* one bit of msg_key (the AES key and iv derived from the flipped one) */
     bool server_direction;            /* msg_key and key/iv with x = 8 */
     bool mtproto1;                    /* MTProto 1.0 msg_key and key derivation */
     bool unknown_key;                 /* another auth_key_id (and key) */

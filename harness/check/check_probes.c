@@ -43,7 +43,9 @@ size_t probe_reaction(struct probe *P, const char *reaction, const size_t *hosti
             json_array_append_new(e, json_integer((json_int_t)evidence[i]));
     json_object_set_new(o, "hostile", h);
     json_object_set_new(o, "evidence", e);
-    return probe_emit(P, o);
+    snprintf(P->last_reaction, sizeof P->last_reaction, "%s", reaction);
+    P->last_reaction_ev = probe_emit(P, o);
+    return P->last_reaction_ev;
 }
 
 /* ---- spec access ---- */
@@ -104,6 +106,7 @@ struct watch {
     uint64_t orig_ping_id;          /* duplicate cases: the first copy's ping_id */
     bool have_orig;
     uint64_t sentinel;              /* the sentinel ping's msg_id (0: none) */
+    uint64_t sentinel_session;      /* ... and its session */
     int32_t want_code;              /* the bad_msg_notification code the case names (0: any) */
     /* what happened, by the event that showed it first (0: not seen) */
     size_t answer_ev, stored_ev, ack_ev, detailed_ev, badmsg_ev, badsalt_ev, terr_ev, close_ev, junk_ev;
@@ -150,7 +153,7 @@ static void watch_msg(void *ctx, const struct seen *m)
         struct mtp_rd rr = r;
         uint32_t ctor;
         if (mtp_rd_u32(&rr, &ctor, "ctor") == 0 && mtp_rd_u64(&rr, &req, "req_msg_id") == 0) {
-            if (req == w->sentinel && w->sentinel) {
+            if (req == w->sentinel && w->sentinel && m->session_id == w->sentinel_session) {
                 w->sentinel_done = true;
             } else if (watched(w, req)) {
                 first(&w->answer_ev, m->ev);
@@ -163,7 +166,7 @@ static void watch_msg(void *ctx, const struct seen *m)
         return;
     switch (svc.id) {
     case MTP_SVC_pong:
-        if (w->sentinel && svc.u.pong.msg_id == w->sentinel) {
+        if (w->sentinel && svc.u.pong.msg_id == w->sentinel && m->session_id == w->sentinel_session) {
             w->sentinel_done = true;
             break;
         }
@@ -466,8 +469,18 @@ static int setup(struct sctx *x, struct probe *P, size_t nwarm)
 
 /* A ping in a session of its own, after the hostile message: when its pong
  * comes, whatever the server had to say about the hostile one was said. */
-static int send_sentinel(struct sctx *x, struct watch *w)
+static int send_sentinel(struct sctx *x, struct watch *w, bool same_session)
 {
+    if (same_session) {
+        /* In the case's session: what the server owes that session (acks) goes out with its pong. */
+        uint8_t b[16];
+        struct mtp_wr wr;
+        mtp_wr_init_fixed(&wr, b, sizeof b, NULL);
+        PROBE_MUST(x->P, probe_body_ping(&wr, rand64(x->P)));
+        struct probe_msg m = {.body = b, .len = wr.len, .content = true};
+        w->sentinel_session = x->s.session_id;
+        return probe_send_msg(&x->c, &x->s, &m, &w->sentinel, NULL);
+    }
     if (!x->sent_up) {
         probe_sess_init(x->P, &x->sent, &x->k);
         x->sent.ids.offset_ms = x->k.offset_ms;
@@ -477,7 +490,9 @@ static int send_sentinel(struct sctx *x, struct watch *w)
     struct mtp_wr wr;
     mtp_wr_init_fixed(&wr, b, sizeof b, NULL);
     PROBE_MUST(x->P, probe_body_ping(&wr, rand64(x->P)));
-    struct probe_msg m = {.body = b, .len = wr.len, .content = true};
+    /* Its msg_id from the case's session: ids that never repeat across the two sessions. */
+    struct probe_msg m = {.body = b, .len = wr.len, .content = true, .msg_id = probe_next_msg_id(x->P, &x->s)};
+    w->sentinel_session = x->sent.session_id;
     return probe_send_msg(&x->c, &x->sent, &m, &w->sentinel, NULL);
 }
 
@@ -933,7 +948,7 @@ static int run_plain_after_key(struct probe *P, const json_t *spec)
     wt.ping_ids[wt.npings++] = ping_id;
     size_t answer_ev = 0;
     int64_t deadline = probe_mono_ms() + P->cfg.wait_ms;
-    if (send_sentinel(&x, &wt) < 0) {
+    if (send_sentinel(&x, &wt, false) < 0) {
         watch_free(&wt);
         sctx_free(&x);
         return -1;
@@ -1004,14 +1019,15 @@ static int build_body(struct sctx *x, const json_t *spec, struct msgbuild *b)
         long n = iget(spec, "count", 1);
         if (n <= 1)
             return mtp_svc_write_ids(&b->body, MTP_SVC_msgs_ack, x->warm_pongs, 1);
-        uint64_t *ids = calloc((size_t)n, sizeof *ids);
-        if (ids == NULL)
-            return -1;
-        for (long i = 0; i < n; i++)
-            ids[i] = x->warm_pongs[0] + 4 * (uint64_t)i;
-        int rc = mtp_svc_write_ids(&b->body, MTP_SVC_msgs_ack, ids, (size_t)n);
-        free(ids);
-        return rc;
+        /* By hand: the library refuses to write more than the 8192 ids the page allows. */
+        int rc = mtp_wr_u32(&b->body, MTP_SVC_msgs_ack);
+        if (rc == 0)
+            rc = mtp_wr_u32(&b->body, 0x1cb5c415u); /* vector */
+        if (rc == 0)
+            rc = mtp_wr_u32(&b->body, (uint32_t)n);
+        for (long i = 0; rc == 0 && i < n; i++)
+            rc = mtp_wr_u64(&b->body, x->warm_pongs[0] + 4 * (uint64_t)i);
+        return rc < 0 ? probe_fail(P, "msgs_ack of %ld ids does not fit", n) : 0;
     }
     if (strcmp(body, "container") == 0) {
         /* msg_container: the nested messages first (their ids below the container's, unless "order"). */
@@ -1064,8 +1080,39 @@ static int build_body(struct sctx *x, const json_t *spec, struct msgbuild *b)
     return probe_fail(P, "unknown body \"%s\"", body);
 }
 
+static int run_message(struct probe *P, const json_t *spec);
+
+/* S-ENC-19: the reaction to the case's packet against the reaction to a flipped msg_key. */
+static int run_compare(struct probe *P, const json_t *spec)
+{
+    json_t *ref = json_pack("{s:s, s:s}", "do", "message", "msg_key", "flip");
+    json_t *own = json_deep_copy(spec);
+    json_object_del(own, "compare");
+    char r1[64] = "", r2[64] = "";
+    size_t e1 = 0, e2 = 0;
+    int rc = run_message(P, ref);
+    if (rc == 0) {
+        snprintf(r1, sizeof r1, "%s", P->last_reaction);
+        e1 = P->last_reaction_ev;
+        rc = run_message(P, own);
+        snprintf(r2, sizeof r2, "%s", P->last_reaction);
+        e2 = P->last_reaction_ev;
+    }
+    json_decref(ref);
+    json_decref(own);
+    if (rc < 0)
+        return -1;
+    size_t ev[2] = {e1, e2};
+    bool same = strcmp(r1, r2) == 0;
+    probe_reaction(P, same ? "same-reaction" : "different-reaction", NULL, 0, ev, 2,
+                   "a flipped msg_key got %s; this packet got %s", r1, r2);
+    return 0;
+}
+
 static int run_message(struct probe *P, const json_t *spec)
 {
+    if (sget(spec, "compare"))
+        return run_compare(P, spec);
     struct sctx x;
     memset(&x, 0, sizeof x);
     struct watch w;
@@ -1146,8 +1193,10 @@ static int run_message(struct probe *P, const json_t *spec)
         }
     }
     rc = build_body(&x, spec, b);
-    if (rc < 0)
+    if (rc < 0) {
+        probe_fail(P, "cannot build the message the case describes");
         goto out;
+    }
     m.body = b->body.p;
     m.len = b->body.len;
     m.content = b->content;
@@ -1293,7 +1342,7 @@ static int run_message(struct probe *P, const json_t *spec)
     }
     for (size_t i = 0; i < b->nnested; i++)
         watch_id(&w, b->nested[i]);
-    if (!bget(spec, "no_sentinel") && (rc = send_sentinel(&x, &w)) < 0)
+    if (!bget(spec, "no_sentinel") && (rc = send_sentinel(&x, &w, sis(spec, "sentinel", "same"))) < 0)
         goto out;
     if ((rc = collect(&x, &w, P->cfg.wait_ms)) < 0)
         goto out;
@@ -2027,7 +2076,7 @@ static int run_old_salt(struct probe *P, const json_t *spec)
     watch_init(&wt);
     watch_id(&wt, id);
     wt.ping_ids[wt.npings++] = ping_id;
-    if ((rc = send_sentinel(&x, &wt)) == 0 && (rc = collect(&x, &wt, P->cfg.wait_ms)) == 0)
+    if ((rc = send_sentinel(&x, &wt, false)) == 0 && (rc = collect(&x, &wt, P->cfg.wait_ms)) == 0)
         finish_watch(P, &wt, &hev, 1, "");
     watch_free(&wt);
 out:
@@ -2062,7 +2111,7 @@ static int run_traffic(struct probe *P, const json_t *spec)
     struct watch wt;
     watch_init(&wt);
     watch_id(&wt, api_id);
-    if (rc == 0 && (rc = send_sentinel(&x, &wt)) == 0 && (rc = collect(&x, &wt, P->cfg.wait_ms)) == 0) {
+    if (rc == 0 && (rc = send_sentinel(&x, &wt, false)) == 0 && (rc = collect(&x, &wt, P->cfg.wait_ms)) == 0) {
         size_t ev[2] = {a.ev, wt.answer_ev};
         probe_reaction(P, "answer", NULL, 0, ev, 2, "honest traffic: pings, get_future_salts, an API call");
     }
@@ -2098,11 +2147,27 @@ static int run_frame(struct probe *P, const json_t *spec)
     w.ping_ids[w.npings++] = ping_id;
     int rc = probe_send_msg(&x.c, &x.s, &m, &id, &hev);
     watch_id(&w, id);
-    if (rc == 0 && (rc = send_sentinel(&x, &w)) == 0 && (rc = collect(&x, &w, P->cfg.wait_ms)) == 0)
+    if (rc == 0 && (rc = send_sentinel(&x, &w, false)) == 0 && (rc = collect(&x, &w, P->cfg.wait_ms)) == 0)
         finish_watch(P, &w, &hev, 1, NULL);
     watch_free(&w);
     sctx_free(&x);
     return rc;
+}
+
+/* The server's first bytes, as received, are a transport error in a plain framing
+ * (abridged: 01 + code; intermediate, padded: a length of 4..19, then the code). */
+static bool plain_error_in(const struct probe_conn *c, int32_t *code)
+{
+    const uint8_t *b = c->first;
+    int32_t v = 0;
+    if (c->nfirst >= 5 && b[0] == 0x01)
+        v = (int32_t)mtp_load_u32(b + 1);
+    else if (c->nfirst >= 8 && mtp_load_u32(b) >= 4 && mtp_load_u32(b) <= 19)
+        v = (int32_t)mtp_load_u32(b + 4);
+    if (v != MTP_TR_ERROR_AUTH_KEY && v != MTP_TR_ERROR_FLOOD && v != MTP_TR_ERROR_BAD_DC && v != MTP_TR_ERROR_FORBIDDEN)
+        return false;
+    *code = v;
+    return true;
 }
 
 /* Reads until a transport error, a close or the wait's end; writes the reaction. */
@@ -2136,6 +2201,15 @@ static int bare_reaction(struct probe *P, struct probe_conn *c, size_t hev, bool
         default:
             if (plain_answer || !answer_is_resPQ) {
                 probe_reaction(P, "answer", &hev, 1, &ev, 1, "%s: the server answered", what);
+                return 0;
+            }
+            if (plain_error_in(c, &code)) {
+                /* Under obfuscation the reply does not decrypt: the server answered in a plain transport,
+                 * as it must for an init it does not take for obfuscated2. */
+                char name[24];
+                snprintf(name, sizeof name, "transport%d", (int)code);
+                probe_reaction(P, name, &hev, 1, &ev, 1, "%s: a plain transport error %d (the server took the init "
+                                                         "for a plain transport)", what, (int)code);
                 return 0;
             }
             probe_reaction(P, "garbage", &hev, 1, &ev, 1, "%s: the server sent bytes that are no MTProto answer", what);
@@ -2238,7 +2312,7 @@ static int run_quick_ack(struct probe *P, const json_t *spec)
     size_t qev = 0;
     uint32_t got = 0;
     if (rc == 0 && bad)
-        rc = send_sentinel(&x, &w);
+        rc = send_sentinel(&x, &w, false);
     int64_t deadline = probe_mono_ms() + P->cfg.wait_ms;
     while (rc == 0 && !w.closed) {
         int64_t until = deadline;
@@ -2391,40 +2465,40 @@ static int run_first_reply(struct probe *P, const json_t *spec)
 {
     (void)spec;
     struct probe_conn c;
-    struct probe_hs h;
-    struct probe_key k;
-    memset(&h, 0, sizeof h);
-    memset(&k, 0, sizeof k);
     int rc = probe_open(P, &c, NULL);
+    uint8_t b[64];
+    struct mtp_wr w;
+    mtp_wr_init_fixed(&w, b, sizeof b, NULL);
+    struct mtp_auth_req_pq rq = {.multi = true};
+    PROBE_MUST(P, mtp_env_rand(&P->env, rq.nonce, 16));
+    PROBE_MUST(P, mtp_auth_tl_write_req_pq(&w, &rq));
+    struct probe_rx r = {0};
     if (rc == 0)
-        rc = probe_exchange(&c, NULL, &h, &k);
-    if (rc == 0) {
+        rc = probe_send_plain(&c, w.p, w.len, NULL, NULL);
+    if (rc == 0)
+        rc = await_plain(&c, &r);
+    if (rc == 0 && c.nfirst == 0) {
+        rc = probe_fail(P, "req_pq_multi got no reply at all");
+    } else if (rc == 0) {
+        /* The bytes as they came, before any framing: what a client sees first. */
         const uint8_t *f = c.first;
-        bool bad = false;
         char what[96] = "";
-        if (P->cfg.kind == MTP_TR_ABRIDGED && c.nfirst >= 1 && (f[0] == 0xef || f[0] > 0x7f)) {
-            bad = true;
+        if (P->cfg.kind == MTP_TR_ABRIDGED && (f[0] == 0xef || f[0] > 0x7f))
             snprintf(what, sizeof what, "its first byte is 0x%02x", f[0]);
-        }
-        if ((P->cfg.kind == MTP_TR_INTERMEDIATE || P->cfg.kind == MTP_TR_PADDED) && c.nfirst >= 4) {
-            uint32_t v = mtp_load_u32(f);
-            if (v == 0xeeeeeeeeu || v == 0xddddddddu) {
-                bad = true;
-                snprintf(what, sizeof what, "its first int is 0x%08x", v);
-            }
-        }
-        size_t ev = 2;
-        char hex[20];
+        if ((P->cfg.kind == MTP_TR_INTERMEDIATE || P->cfg.kind == MTP_TR_PADDED) && c.nfirst >= 4 &&
+            (mtp_load_u32(f) == 0xeeeeeeeeu || mtp_load_u32(f) == 0xddddddddu))
+            snprintf(what, sizeof what, "its first int is 0x%08x", mtp_load_u32(f));
+        char hex[20] = "";
         for (size_t i = 0; i < 4 && i < c.nfirst; i++)
             snprintf(hex + 2 * i, 3, "%02x", f[i]);
-        if (bad)
-            probe_reaction(P, "tag", NULL, 0, &ev, 1, "the server's first reply opens with the transport's tag: %s", what);
+        if (what[0])
+            probe_reaction(P, "tag", NULL, 0, &r.ev, 1, "the server's first reply opens with a transport tag: %s",
+                           what);
         else
-            probe_reaction(P, "answer", NULL, 0, &ev, 1, "the server's first reply opens with %s", c.nfirst ? hex : "?");
+            probe_reaction(P, "answer", NULL, 0, &r.ev, 1, "the server's first reply opens with %s", hex);
     }
+    probe_rx_free(&r);
     probe_close(&c);
-    probe_hs_free(&h);
-    probe_key_free(&k);
     return rc < 0 ? -1 : 0;
 }
 
@@ -2491,7 +2565,7 @@ static const struct probe_kind kinds[] = {
     {"plain_after_key", run_plain_after_key, "an unencrypted non-exchange message once the key is in use", "body"},
     {"message", run_message, "one encrypted message with header or packet fields broken on purpose",
      "body num delay count container messages msg_id same_body seqno salt session padding length msg_key direction "
-     "mtproto auth_key_id ciphertext reflect code before no_sentinel alive_after"},
+     "mtproto auth_key_id ciphertext reflect code before no_sentinel alive_after compare sentinel"},
     {"state_req", run_state_req, "msgs_state_req for a received, a higher and a far lower msg_id", ""},
     {"resend_req", run_resend_req, "msg_resend_req for a message of the server, or for unknown ids", "ids"},
     {"future_salts", run_future_salts, "get_future_salts: count, and the salt valid now works", "num record"},

@@ -10,7 +10,7 @@ static const char *const reactions[] = {
     "ignore", "close", "restart", "silence", "error", "accept", "transport-404", "transport-429", "transport-444",
     "dh_gen_fail", "bad_msg_notification", "bad_server_salt", "msg_detailed_info", "stored-answer", "answer",
     /* the probes' own */
-    "same-timing", "no-token",
+    "same-timing", "same-reaction",
 };
 
 bool check_server_reaction_known(const char *name)

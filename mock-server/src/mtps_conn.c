@@ -534,7 +534,8 @@ static void on_destroy(struct mtps_conn *c, struct mtps_sess *s, const struct mt
     uint64_t target = ev->value;
     bool destroyed = false;
     /* "The result of this being applied to the current session is undefined": kept. */
-    if (target != s->session_id && mtps_store_find_session(s->key, target) != NULL) {
+    if (target != s->session_id && mtps_store_find_session(s->key, target) != NULL &&
+        !mtps_faulty(c->srv, MTPS_FAULT_DESTROY_SESSION_NONE)) {
         destroyed = true;
         bool listed = false;
         for (size_t i = 0; i < c->ndestroy; i++)
@@ -769,14 +770,19 @@ static void on_plain(struct mtps_conn *c, const uint8_t *data, size_t len)
     struct mtp_auth_result res;
     bool done = false;
     mtp_wr_reset(&c->pkt);
+    if (mtps_faulty(srv, MTPS_FAULT_EXECUTE_PLAIN) && mtps_fault_plain_pong(pm.body, pm.body_len, &c->pkt))
+        goto answer;
     rc = mtps_hs_recv(&c->hs, &srv->auth, &cfg, &srv->env, pm.body, pm.body_len, &c->pkt, &done, &res, &err);
     ev_exchange(c);
     if (rc < 0) {
         ev_bad_packet(c, "auth-key exchange", rc, err.msg);
+        if (mtps_faulty(srv, MTPS_FAULT_IGNORE_BAD_HANDSHAKE))
+            return;
         fail_with(c, MTP_TR_ERROR_AUTH_KEY, MTP_ERR_SRV_HANDSHAKE, "auth-key exchange: %s: %s", mtp_err_name(rc),
                   err.msg);
         return;
     }
+answer:
     if (c->pkt.len > 0) {
         mtp_wr_reset(&c->plain);
         if (mtp_auth_plain_wrap_next(&c->plain, &c->plain_ids, &srv->env, true, c->pkt.p, c->pkt.len) < 0) {
@@ -830,6 +836,8 @@ static void on_encrypted(struct mtps_conn *c, const uint8_t *data, size_t len, b
         json_t *o = mtps_ev_new(evs(c), "unknown_key", c->id);
         mtps_ev_set_wire64(o, "auth_key_id", id);
         mtps_events_emit(evs(c), o);
+        if (mtps_faulty(srv, MTPS_FAULT_UNKNOWN_KEY_SILENT))
+            return;
         fail_with(c, MTP_TR_ERROR_AUTH_KEY, MTP_ERR_SRV_UNKNOWN_KEY, "auth_key_id %016" PRIx64 " is not known", id);
         return;
     }
@@ -841,7 +849,12 @@ static void on_encrypted(struct mtps_conn *c, const uint8_t *data, size_t len, b
     struct mtp_error err;
     mtp_error_clear(&err);
     mtp_wr_reset(&c->plain);
-    rc = mtp_msgcrypt_decrypt(c->mc, MTP_SENDER_CLIENT, data, len, &c->plain, &err);
+    if (mtps_faulty(srv, MTPS_FAULT_EARLY_LENGTH_CHECK) && mtps_fault_early_length_reject(k->auth_key, data, len))
+        rc = mtp_error_set(&err, MTP_ERR_BAD_MESSAGE_LENGTH, 28, "message_data_length: beyond the packet");
+    else if (srv->faults)
+        rc = mtps_fault_decrypt(srv->faults, c->mc, k->auth_key, data, len, &c->plain, &err);
+    else
+        rc = mtp_msgcrypt_decrypt(c->mc, MTP_SENDER_CLIENT, data, len, &c->plain, &err);
     if (rc < 0) {
         ev_bad_packet(c, "encrypted message", rc, err.msg);
         if (scen(c)->bad_packet_closes)
@@ -883,7 +896,8 @@ static void on_encrypted(struct mtps_conn *c, const uint8_t *data, size_t len, b
     if (quick_ack && scen(c)->quick_ack) {
         uint32_t token;
         mtp_error_clear(&err);
-        if (mtp_tr_quick_ack_compute(k->auth_key, MTP_TR_CLIENT, plain, plen, &token) == MTP_OK &&
+        enum mtp_tr_side dir = mtps_faulty(srv, MTPS_FAULT_WRONG_QUICK_ACK) ? MTP_TR_SERVER : MTP_TR_CLIENT;
+        if (mtp_tr_quick_ack_compute(k->auth_key, dir, plain, plen, &token) == MTP_OK &&
             mtp_tr_conn_send_ack(&c->tr, token, &c->out, &err) == MTP_OK) {
             mtps_logv(&srv->log, c->id, "s2c quick ack %08" PRIx32, token);
             json_t *o = mtps_ev_new(evs(c), "quick_ack", c->id);
@@ -996,6 +1010,12 @@ static void transport_known(struct mtps_conn *c)
         }
         mtps_events_emit(&srv->events, o);
     }
+    if (mtps_faulty(srv, MTPS_FAULT_ECHO_TRANSPORT_TAG) && !c->tr.obfuscated && c->tr.kind != MTP_TR_FULL) {
+        uint8_t tag[4];
+        mtp_store_u32(tag, mtp_tr_obfs_tag(c->tr.kind));
+        if (mtp_wr_raw(&c->out, tag, c->tr.kind == MTP_TR_ABRIDGED ? 1 : 4) < 0)
+            abort_conn(c, MTP_ERR_INTERNAL, "cannot queue the echoed tag");
+    }
     mtps_logv(&srv->log, c->id, "transport %s%s (dc field %d)", mtp_tr_kind_name(c->tr.kind),
               c->tr.obfuscated ? ", obfuscated2" : "", (int)c->tr.dc);
     if (c->refuse_code)
@@ -1057,7 +1077,8 @@ int mtps_conn_init(struct mtps_conn *c, struct mtps_server *srv, int32_t dc, con
         .side = MTP_TR_SERVER,
         .secret = srv->secret,
         .require_obfs = srv->scenario->require_obfs,
-        .tr = {.max_frame = srv->limits.max_frame},
+        .tr = {.max_frame = mtps_faulty(srv, MTPS_FAULT_NO_FRAME_LIMIT) ? 0x7fffffffu : srv->limits.max_frame,
+               .skip_crc = mtps_faulty(srv, MTPS_FAULT_SKIP_TRANSPORT_CRC)},
         .env = &srv->env,
     };
     MTP_GUARD(mtp_tr_conn_init(&c->tr, &o, err));

@@ -84,6 +84,8 @@ int mtps_server_init(struct mtps_server *srv, const struct mtps_server_cfg *cfg,
     int rc = MTP_OK;
     MTP_TRY(mtp_rsa_key_fingerprint(cfg->rsa, srv->fingerprint, err));
     MTP_TRY(mtps_auth_cfg_parse(&srv->auth, cfg->scenario->auth, cfg->scenario->name, err));
+    srv->faults = cfg->faults;
+    srv->auth.beh.faults = mtps_fault_auth_bits(cfg->faults);
     MTP_TRY(mtps_api_init(&srv->api, cfg->api_schemas, cfg->napi_schemas, cfg->templates_dir, &cfg->scenario->api,
                           err));
     srv->log.schema = mtps_api_log_schema(&srv->api);
@@ -93,6 +95,11 @@ int mtps_server_init(struct mtps_server *srv, const struct mtps_server_cfg *cfg,
         .max_sessions_per_key = cfg->limits.max_sessions_per_key,
         .session = cfg->scenario->session,
     };
+    sc.session.server_faults = mtps_fault_session_bits(cfg->faults);
+    if (mtps_faulty(srv, MTPS_FAULT_NO_FLOOD_LIMIT)) {
+        sc.session.container.max_msgs = 1u << 16;
+        sc.session.container.max_bytes = 1u << 22;
+    }
     rc = mtps_store_init(&srv->store, &sc, &srv->env, on_session_event, srv);
     if (rc < 0) {
         mtp_error_set(err, rc, MTP_NO_OFFSET, "server: bad store limits");

@@ -19,6 +19,7 @@
 #include "mtp/rsa.h"
 #include "mtps_api.h"
 #include "mtps_events.h"
+#include "mtps_fault.h"
 #include "mtps_hs.h"
 #include "mtps_keylog.h"
 #include "mtps_log.h"
@@ -43,6 +44,7 @@ struct mtps_server_cfg {
     struct mtp_obfs_secret secret;      /* MTProxy secret for obfuscated2 (mode NONE: none) */
     int32_t dc_ids[MTPS_MAX_DCS];
     size_t ndcs;                        /* at least 1 */
+    uint64_t faults;                    /* MTPS_FAULT_BIT(f) of mtps_fault.h: test-only; 0 for a correct server */
 };
 
 struct mtps_stats {
@@ -77,7 +79,10 @@ struct mtps_server {
     uint64_t mem_used;                  /* buffers of all connections */
     struct mtps_rule_state rules;       /* counters of the scenario rules counted per server */
     struct mtps_stats stats;
+    uint64_t faults;                    /* the seeded faults (mtps_fault.h); 0: none */
 };
+
+static inline bool mtps_faulty(const struct mtps_server *srv, enum mtps_fault f) { return mtps_fault_set(srv->faults, f); }
 
 MTP_MUST_USE int mtps_server_init(struct mtps_server *srv, const struct mtps_server_cfg *cfg, struct mtp_error *err);
 void mtps_server_free(struct mtps_server *srv);
