@@ -1077,6 +1077,7 @@ int mtps_conn_init(struct mtps_conn *c, struct mtps_server *srv, int32_t dc, con
         .side = MTP_TR_SERVER,
         .secret = srv->secret,
         .require_obfs = srv->scenario->require_obfs,
+        .secret_optional = mtps_faulty(srv, MTPS_FAULT_SECRET_OPTIONAL),
         .tr = {.max_frame = mtps_faulty(srv, MTPS_FAULT_NO_FRAME_LIMIT) ? 0x7fffffffu : srv->limits.max_frame,
                .skip_crc = mtps_faulty(srv, MTPS_FAULT_SKIP_TRANSPORT_CRC)},
         .env = &srv->env,

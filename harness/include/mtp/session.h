@@ -95,7 +95,8 @@ enum mtp_session_server_fault {
     MTP_SESSION_SF_SKIP_LOW_BITS,         /* msg_ids not divisible by 4 are taken (no code 18) */
     MTP_SESSION_SF_CONTAINER_ID_REUSE,    /* a container with a received msg_id is opened (no code 19) */
     MTP_SESSION_SF_SKIP_WINDOW,           /* msg_ids below the full window are taken (no code 20) */
-    MTP_SESSION_SF_SWAP_SEQNO_ORDER,      /* seqno too low gets 33, too high 32 */
+    MTP_SESSION_SF_SEQNO_LOW_AS_HIGH,     /* seqno too low gets code 33 */
+    MTP_SESSION_SF_SEQNO_HIGH_AS_LOW,     /* seqno too high gets code 32 */
     MTP_SESSION_SF_SKIP_SERVICE_PARITY,   /* an odd seqno on a container or ack is taken (no code 34) */
     MTP_SESSION_SF_SKIP_CONTENT_PARITY,   /* an even seqno on content is taken (no code 35) */
     MTP_SESSION_SF_ACCEPT_BAD_SALT,       /* any salt is taken (no code 48) */

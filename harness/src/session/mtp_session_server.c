@@ -199,11 +199,11 @@ static uint32_t faulty_facts(const struct mtp_session *s, uint32_t f)
     if ((container && mtp_session_server_faulty(s, MTP_SESSION_SF_CONTAINER_ID_REUSE)) ||
         (!container && mtp_session_server_faulty(s, MTP_SESSION_SF_EXECUTE_DUPLICATE)))
         f &= ~MTP_FACT_DUPLICATE;
-    if (mtp_session_server_faulty(s, MTP_SESSION_SF_SWAP_SEQNO_ORDER)) {
-        uint32_t lo = f & MTP_FACT_SEQNO_TOO_LOW, hi = f & MTP_FACT_SEQNO_TOO_HIGH;
-        f &= ~(MTP_FACT_SEQNO_TOO_LOW | MTP_FACT_SEQNO_TOO_HIGH);
-        f |= (lo ? MTP_FACT_SEQNO_TOO_HIGH : 0) | (hi ? MTP_FACT_SEQNO_TOO_LOW : 0);
-    }
+    uint32_t lo = f & MTP_FACT_SEQNO_TOO_LOW, hi = f & MTP_FACT_SEQNO_TOO_HIGH;
+    if (lo && mtp_session_server_faulty(s, MTP_SESSION_SF_SEQNO_LOW_AS_HIGH))
+        f = (f & ~MTP_FACT_SEQNO_TOO_LOW) | MTP_FACT_SEQNO_TOO_HIGH;
+    if (hi && mtp_session_server_faulty(s, MTP_SESSION_SF_SEQNO_HIGH_AS_LOW))
+        f = (f & ~MTP_FACT_SEQNO_TOO_HIGH) | MTP_FACT_SEQNO_TOO_LOW;
     return f;
 }
 
