@@ -779,7 +779,7 @@ int probe_exchange(struct probe_conn *c, const struct probe_hs_faults *f, struct
     mtp_rd_init(&r, h->answer.data, h->answer.len, &err);
     if (mtp_auth_tl_read_res_pq(&r, &rp) < 0)
         return probe_fail(P, "resPQ: %s", err.msg);
-    if (memcmp(rp.nonce, h->nonce, 16) != 0)
+    if (mtp_ct_memcmp(rp.nonce, h->nonce, 16) != 0)
         return probe_fail(P, "resPQ.nonce is not the probe's");
     memcpy(h->server_nonce, rp.server_nonce, 16);
     uint8_t fp[8];
@@ -872,7 +872,7 @@ int probe_exchange(struct probe_conn *c, const struct probe_hs_faults *f, struct
     mtp_rd_init(&r, h->answer.data, h->answer.len, &err);
     if (mtp_auth_tl_read_server_dh_params(&r, &sp) < 0 || !sp.ok)
         return probe_fail(P, "server_DH_params_ok: %s", err.msg);
-    if (memcmp(sp.nonce, h->nonce, 16) != 0 || memcmp(sp.server_nonce, h->server_nonce, 16) != 0)
+    if (mtp_ct_memcmp(sp.nonce, h->nonce, 16) != 0 || mtp_ct_memcmp(sp.server_nonce, h->server_nonce, 16) != 0)
         return probe_fail(P, "server_DH_params_ok: the nonces are not the run's");
     mtp_authcrypt_tmp_aes(h->new_nonce, h->server_nonce, h->tmp_key, h->tmp_iv);
     uint8_t ans[MTP_AUTHCRYPT_INNER_MAX];
@@ -951,7 +951,7 @@ int probe_exchange(struct probe_conn *c, const struct probe_hs_faults *f, struct
         return probe_fail(P, "auth_key: %s", err.msg);
     uint8_t hash1[16];
     if (mtp_authcrypt_new_nonce_hash_key(h->new_nonce, 1, k->auth_key, hash1, &err) < 0 ||
-        memcmp(hash1, dg.new_nonce_hash, 16) != 0)
+        mtp_ct_memcmp(hash1, dg.new_nonce_hash, 16) != 0)
         return probe_fail(P, "dh_gen_ok.new_nonce_hash1 is not the key's");
     mtp_auth_key_id(k->auth_key, k->id);
     uint8_t salt[8];
