@@ -471,7 +471,7 @@ int probe_recv(struct probe_conn *c, int64_t deadline, struct probe_rx *r)
         }
     }
     for (;;) {
-        if (c->tr_up) {
+        if (c->tr_up && c->fed) {
             struct mtp_tr_frame f;
             struct mtp_error err;
             mtp_error_clear(&err);
@@ -518,6 +518,7 @@ int probe_recv(struct probe_conn *c, int64_t deadline, struct probe_rx *r)
         if (!c->tr_up)
             continue; /* after a broken frame: read until the server closes */
         mtp_tr_conn_feed(&c->tr, c->buf, (size_t)n);
+        c->fed = true;
     }
 }
 

@@ -94,6 +94,7 @@ struct probe_conn {
     bool raw;
     struct mtp_tr_conn tr;
     bool tr_up;
+    bool fed;                         /* the transport has been given bytes (it has none to read before) */
     struct mtp_wr out;
     uint8_t buf[PROBE_READ_CHUNK];
     bool eof;                         /* the server closed (or reset) the connection */

@@ -136,17 +136,23 @@ def faults(a, mtprobe, work):
         if secret:
             extra += ["--secret", secret]
         if name in TIMING:
-            extra += ["--timing", "--timing-samples", "100", "--cases", "*timing*"]
-        try:
-            srv = Server(mtprobe, fdir, faults=[name], secret=secret)
-        except RuntimeError as e:
-            print("%-28s %-9s harness error: %s" % (name, req, e))
-            missed.append(name)
-            continue
-        try:
-            r, rep = check(mtprobe, srv, os.path.join(fdir, "report"), extra)
-        finally:
-            srv.stop()
+            extra += ["--timing", "--timing-samples", "200", "--cases", "*timing*"]
+        # A timing measurement shares the machine with whatever else runs (the other tests under
+        # ctest -j): a leak hidden by that noise once is measured again, up to three times.
+        attempts = 3 if name in TIMING else 1
+        for attempt in range(attempts):
+            try:
+                srv = Server(mtprobe, fdir, faults=[name], secret=secret)
+            except RuntimeError as e:
+                rep = None
+                r = subprocess.CompletedProcess([], 3, "", str(e))
+                break
+            try:
+                r, rep = check(mtprobe, srv, os.path.join(fdir, "report"), extra)
+            finally:
+                srv.stop()
+            if rep is not None and any(x["verdict"] in FAILING for x in rep["results"]):
+                break
         if rep is None:
             print("%-28s %-9s harness error: no report; exit %d: %s" % (name, req, r.returncode,
                                                                       r.stderr.strip()[-300:]))
