@@ -920,7 +920,6 @@ static int run_plain_after_key(struct probe *P, const json_t *spec)
         sctx_free(&x);
         return -1;
     }
-    uint8_t b[512];
     struct mtp_wr w;
     mtp_wr_init_dyn(&w, 4096, NULL);
     uint64_t ping_id = rand64(P);
@@ -934,7 +933,6 @@ static int run_plain_after_key(struct probe *P, const json_t *spec)
         sctx_free(&x);
         return -1;
     }
-    (void)b;
     size_t hev;
     int rc = probe_send_plain(&x.c, w.p, w.len, "an unencrypted message after the key", &hev);
     mtp_wr_free(&w);
