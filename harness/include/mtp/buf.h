@@ -40,6 +40,7 @@ MTP_MUST_USE int mtp_rd_u32(struct mtp_rd *r, uint32_t *v, const char *field);
 MTP_MUST_USE int mtp_rd_i32(struct mtp_rd *r, int32_t *v, const char *field);
 MTP_MUST_USE int mtp_rd_u64(struct mtp_rd *r, uint64_t *v, const char *field);
 MTP_MUST_USE int mtp_rd_i64(struct mtp_rd *r, int64_t *v, const char *field);
+MTP_MUST_USE int mtp_rd_u16_be(struct mtp_rd *r, uint16_t *v, const char *field);
 MTP_MUST_USE int mtp_rd_u32_be(struct mtp_rd *r, uint32_t *v, const char *field);
 MTP_MUST_USE int mtp_rd_peek_u32(const struct mtp_rd *r, uint32_t *v, const char *field);
 /* Borrows n bytes (no copy). */
@@ -82,6 +83,7 @@ MTP_MUST_USE int mtp_wr_u32(struct mtp_wr *w, uint32_t v);
 MTP_MUST_USE int mtp_wr_i32(struct mtp_wr *w, int32_t v);
 MTP_MUST_USE int mtp_wr_u64(struct mtp_wr *w, uint64_t v);
 MTP_MUST_USE int mtp_wr_i64(struct mtp_wr *w, int64_t v);
+MTP_MUST_USE int mtp_wr_u16_be(struct mtp_wr *w, uint16_t v);
 MTP_MUST_USE int mtp_wr_u32_be(struct mtp_wr *w, uint32_t v);
 MTP_MUST_USE int mtp_wr_raw(struct mtp_wr *w, const void *src, size_t n);
 MTP_MUST_USE int mtp_wr_zero(struct mtp_wr *w, size_t n);

@@ -102,6 +102,15 @@ int mtp_rd_u32_be(struct mtp_rd *r, uint32_t *v, const char *field)
     return MTP_OK;
 }
 
+int mtp_rd_u16_be(struct mtp_rd *r, uint16_t *v, const char *field)
+{
+    MTP_GUARD(need(r, 2, field));
+    const uint8_t *b = r->p + r->pos;
+    *v = (uint16_t)(b[0] << 8 | b[1]);
+    r->pos += 2;
+    return MTP_OK;
+}
+
 int mtp_rd_peek_u32(const struct mtp_rd *r, uint32_t *v, const char *field)
 {
     MTP_GUARD(need(r, 4, field));
@@ -307,6 +316,12 @@ int mtp_wr_u32_be(struct mtp_wr *w, uint32_t v)
 {
     uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
     return mtp_wr_raw(w, b, 4);
+}
+
+int mtp_wr_u16_be(struct mtp_wr *w, uint16_t v)
+{
+    uint8_t b[2] = {(uint8_t)(v >> 8), (uint8_t)v};
+    return mtp_wr_raw(w, b, 2);
 }
 
 int mtp_wr_patch_u32(struct mtp_wr *w, size_t at, uint32_t v)

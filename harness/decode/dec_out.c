@@ -1,0 +1,456 @@
+/* The decoder's output: text like `tshark -V` (a summary line per message,
+ * the fields below it), or JSON lines in the shape of the mock DC's
+ * observation log (docs/events.md) so that a decoded capture can stand in
+ * for a wire log; the per-connection summary and the totals. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "decode/dec_internal.h"
+#include "mtp/hex.h"
+#include "mtp/service.h"
+#include "tlengine/tl_json.h"
+
+#define TEXT_INDENT "    "
+#define MAX_NAMES 64
+
+static const char *dir_name(enum mtp_tcp_dir dir) { return dir == MTP_TCP_C2S ? "c2s" : "s2c"; }
+
+double dec_rel_ms(const struct dec *d, int64_t ts) { return d->t0_set ? (double)(ts - d->t0_ns) / 1e6 : 0.0; }
+
+static void wire64(char out[17], uint64_t v)
+{
+    uint8_t b[8];
+    mtp_store_u64(b, v);
+    mtp_hex_encode(b, 8, out);
+}
+
+static json_t *hex_json(const uint8_t *p, size_t n)
+{
+    char *h = malloc(2 * n + 1);
+    if (h == NULL)
+        return json_null();
+    mtp_hex_encode(p, n, h);
+    json_t *j = json_string(h);
+    free(h);
+    return j;
+}
+
+/* ---- names: the constructor, the messages of a container, the result inside an rpc_result ---- */
+
+struct names {
+    const char *v[MAX_NAMES];
+    size_t n;
+};
+
+static void add_names(struct names *nm, const struct mtp_tl_value *v, int depth)
+{
+    const struct mtp_tl_object *o = mtp_tl_value_object(v);
+    if (o == NULL || depth > 4 || nm->n == MAX_NAMES)
+        return;
+    if (v->kind == MTP_TL_V_GZIP && nm->n < MAX_NAMES)
+        nm->v[nm->n++] = "gzip_packed";
+    if (o->ctor->name && nm->n < MAX_NAMES)
+        nm->v[nm->n++] = o->ctor->name;
+    if (o->ctor->id == MTP_TL_ID_MSG_CONTAINER) {
+        const struct mtp_tl_value *msgs = mtp_tl_obj_get(o, "messages");
+        for (uint32_t i = 0; msgs && msgs->kind == MTP_TL_V_VECTOR && i < msgs->len; i++) {
+            const struct mtp_tl_object *m = mtp_tl_value_object(&msgs->u.items[i]);
+            const struct mtp_tl_value *body = m ? mtp_tl_obj_get(m, "body") : NULL;
+            if (body)
+                add_names(nm, body, depth + 1);
+        }
+    } else if (o->ctor->id == MTP_TL_ID_RPC_RESULT) {
+        const struct mtp_tl_value *r = mtp_tl_obj_get(o, "result");
+        if (r)
+            add_names(nm, r, depth + 1);
+    } else if (o->ctor->is_function) {
+        /* invokeWithLayer(initConnection(help.getConfig)): the call inside names it */
+        for (unsigned i = 0; i < o->ctor->nargs; i++)
+            if (o->ctor->args[i].type->bang) {
+                const struct mtp_tl_value *q = mtp_tl_obj_field(o, i);
+                if (q)
+                    add_names(nm, q, depth + 1);
+            }
+    }
+}
+
+static void names_of(const struct dec_msg *m, struct names *nm)
+{
+    nm->n = 0;
+    if (m->value)
+        add_names(nm, m->value, 0);
+}
+
+static bool filtered_out(const struct dec *d, const struct names *nm)
+{
+    if (d->o->filter == NULL)
+        return false;
+    for (size_t i = 0; i < nm->n; i++)
+        if (strcmp(nm->v[i], d->o->filter) == 0)
+            return false;
+    return true;
+}
+
+static const char *ctor_text(const struct dec_msg *m, char buf[16])
+{
+    const struct mtp_tl_object *o = m->value ? mtp_tl_value_object(m->value) : NULL;
+    if (o && o->ctor->name)
+        return o->ctor->name;
+    if (m->enc && !m->decrypted)
+        return "(encrypted)";
+    if (m->body_len >= 4) {
+        snprintf(buf, 16, "#%08" PRIx32, mtp_load_u32(m->body));
+        return buf;
+    }
+    return "(empty)";
+}
+
+/* ---- text ---- */
+
+static void put(struct dec *d, const char *s) { fputs(s, d->out); }
+
+static void text_indented(struct dec *d, const char *prefix, const char *text, size_t n)
+{
+    const char *p = text, *end = text + n;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t k = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        fprintf(d->out, "%s%.*s\n", prefix, (int)k, p);
+        p += k + (nl ? 1 : 0);
+    }
+}
+
+static void text_value(struct dec *d, const char *prefix, const struct mtp_tl_value *v)
+{
+    struct mtp_tl_text_opts to = {.multiline = true,
+                                  .max_bytes = d->o->short_bytes == SIZE_MAX ? 0
+                                               : d->o->short_bytes      ? d->o->short_bytes
+                                                                        : 64};
+    mtp_wr_reset(&d->line);
+    if (mtp_tl_text(v, &to, &d->line) == MTP_OK)
+        text_indented(d, prefix, (const char *)d->line.p, d->line.len);
+}
+
+static void text_msg(struct dec *d, const struct dec_msg *m, const struct names *nm)
+{
+    (void)nm;
+    char ctor[16], id[17], tr[40];
+    fprintf(d->out, "%12.6f #%" PRIu64 " %s %s %-7s msg_id=%016" PRIx64, dec_rel_ms(d, m->ts_ns) / 1000.0, m->c->id,
+            dir_name(m->dir), dec_conn_transport(m->c, tr, sizeof tr), m->enc ? "enc" : "plain", m->msg_id);
+    if (m->enc && m->decrypted)
+        fprintf(d->out, " seqno=%d", (int)m->seqno);
+    fprintf(d->out, " %s (%zu bytes)\n", ctor_text(m, ctor), m->body_len);
+    if (m->enc) {
+        wire64(id, m->auth_key_id);
+        fprintf(d->out, TEXT_INDENT "auth_key_id=%s", id);
+        if (m->decrypted) {
+            char salt[17], sess[17];
+            wire64(salt, m->salt);
+            wire64(sess, m->session_id);
+            fprintf(d->out, " session_id=%s salt=%s padding=%zu", sess, salt, m->padding);
+            if (m->sess && m->sess->layer)
+                fprintf(d->out, " layer=%d", (int)m->sess->layer);
+        }
+        if (m->quick_ack)
+            put(d, " quick_ack");
+        put(d, "\n");
+    }
+    if (m->value)
+        text_value(d, TEXT_INDENT, m->value);
+    if (m->error)
+        fprintf(d->out, TEXT_INDENT "! %s\n", m->error);
+    if (m->inner_name) {
+        if (m->inner) {
+            fprintf(d->out, TEXT_INDENT "%s, decrypted with the logged new_nonce:\n", m->inner_name);
+            text_value(d, TEXT_INDENT "  ", m->inner);
+        } else if (m->inner_error) {
+            fprintf(d->out, TEXT_INDENT "%s: %s\n", m->inner_name, m->inner_error);
+        }
+    }
+    if (m->note[0])
+        fprintf(d->out, TEXT_INDENT "%s\n", m->note);
+    if (d->o->hex && m->body_len) {
+        char *h = malloc(2 * m->body_len + 1);
+        if (h) {
+            mtp_hex_encode(m->body, m->body_len, h);
+            fprintf(d->out, TEXT_INDENT "body: %s\n", h);
+            free(h);
+        }
+    }
+}
+
+/* ---- JSON lines ---- */
+
+static json_t *event_obj(struct dec *d, const struct dec_conn *c, const char *ev, int64_t ts)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "t", json_real(dec_rel_ms(d, ts)));
+    json_object_set_new(o, "time", json_real((double)ts / 1e9));
+    json_object_set_new(o, "ev", json_string(ev));
+    if (c)
+        json_object_set_new(o, "conn", json_integer((json_int_t)c->id));
+    return o;
+}
+
+static void emit(struct dec *d, json_t *o)
+{
+    char *s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+    if (s) {
+        fputs(s, d->out);
+        fputc('\n', d->out);
+        free(s);
+    }
+    json_decref(o);
+}
+
+static void json_msg(struct dec *d, const struct dec_msg *m, const struct names *nm)
+{
+    json_t *o = event_obj(d, m->c, "msg", m->ts_ns);
+    char buf[40], ctor[16];
+    json_object_set_new(o, "dir", json_string(dir_name(m->dir)));
+    json_object_set_new(o, "transport", json_string(dec_conn_transport(m->c, buf, sizeof buf)));
+    json_object_set_new(o, "enc", json_boolean(m->enc));
+    json_object_set_new(o, "offset", json_integer((json_int_t)m->stream_off));
+    if (m->enc) {
+        wire64(buf, m->auth_key_id);
+        json_object_set_new(o, "auth_key_id", json_string(buf));
+    }
+    if (!m->enc || m->decrypted) {
+        if (m->enc) {
+            wire64(buf, m->salt);
+            json_object_set_new(o, "salt", json_string(buf));
+            wire64(buf, m->session_id);
+            json_object_set_new(o, "session_id", json_string(buf));
+        }
+        snprintf(buf, sizeof buf, "%016" PRIx64, m->msg_id);
+        json_object_set_new(o, "msg_id", json_string(buf));
+        if (m->enc) {
+            json_object_set_new(o, "seqno", json_integer(m->seqno));
+            json_object_set_new(o, "plaintext_len", json_integer((json_int_t)m->plaintext_len));
+            json_object_set_new(o, "padding", json_integer((json_int_t)m->padding));
+            if (m->sess && m->sess->layer)
+                json_object_set_new(o, "layer", json_integer(m->sess->layer));
+        }
+    }
+    if (m->quick_ack)
+        json_object_set_new(o, "quick_ack", json_true());
+    json_object_set_new(o, "ctor", json_string(ctor_text(m, ctor)));
+    json_t *names = json_array();
+    for (size_t i = 0; i < nm->n; i++)
+        json_array_append_new(names, json_string(nm->v[i]));
+    json_object_set_new(o, "names", names);
+    json_object_set_new(o, "len", json_integer((json_int_t)m->body_len));
+    if (m->value) {
+        json_t *j = mtp_tl_json_from_value(m->value);
+        if (j)
+            json_object_set_new(o, "json", j);
+        if (d->o->tl_text) {
+            struct mtp_tl_text_opts to = {.max_bytes = 256};
+            mtp_wr_reset(&d->line);
+            if (mtp_tl_text(m->value, &to, &d->line) == MTP_OK && mtp_wr_u8(&d->line, 0) == MTP_OK)
+                json_object_set_new(o, "tl", json_string((const char *)d->line.p));
+        }
+    }
+    if (d->o->hex && (!m->enc || m->decrypted))
+        json_object_set_new(o, "body", hex_json(m->body, m->body_len));
+    if (m->error)
+        json_object_set_new(o, "error", json_string(m->error));
+    if (m->inner_name) {
+        json_t *in = json_object();
+        json_object_set_new(in, "name", json_string(m->inner_name));
+        if (m->inner) {
+            json_t *j = mtp_tl_json_from_value(m->inner);
+            if (j)
+                json_object_set_new(in, "json", j);
+        } else if (m->inner_error) {
+            json_object_set_new(in, "error", json_string(m->inner_error));
+        }
+        json_object_set_new(o, "inner", in);
+    }
+    if (m->note[0])
+        json_object_set_new(o, "note", json_string(m->note));
+    emit(d, o);
+}
+
+void dec_out_msg(struct dec *d, const struct dec_msg *m)
+{
+    if (d->o->format == MTP_DECODE_NONE)
+        return;
+    struct names nm;
+    names_of(m, &nm);
+    if (filtered_out(d, &nm))
+        return;
+    if (d->o->format == MTP_DECODE_JSONL)
+        json_msg(d, m, &nm);
+    else
+        text_msg(d, m, &nm);
+}
+
+void dec_out_event(struct dec *d, struct dec_conn *c, const char *ev, int64_t ts, json_t *fields)
+{
+    if (d->o->format == MTP_DECODE_NONE || d->o->filter) {
+        json_decref(fields);
+        return;
+    }
+    if (d->o->format == MTP_DECODE_JSONL) {
+        json_t *o = event_obj(d, c, ev, ts);
+        json_object_update(o, fields);
+        json_decref(fields);
+        emit(d, o);
+        return;
+    }
+    fprintf(d->out, "%12.6f #%" PRIu64 " -- %s", dec_rel_ms(d, ts) / 1000.0, c ? c->id : 0, ev);
+    const char *k;
+    json_t *v;
+    json_object_foreach(fields, k, v)
+    {
+        if (json_is_string(v))
+            fprintf(d->out, " %s=%s", k, json_string_value(v));
+        else if (json_is_integer(v))
+            fprintf(d->out, " %s=%" JSON_INTEGER_FORMAT, k, json_integer_value(v));
+        else if (json_is_boolean(v))
+            fprintf(d->out, " %s=%s", k, json_is_true(v) ? "true" : "false");
+    }
+    put(d, "\n");
+    json_decref(fields);
+}
+
+void dec_out_finding(struct dec *d, struct dec_conn *c, enum mtp_tcp_dir dir, int64_t ts, const struct dec_msg *m,
+                     const char *req, const char *text)
+{
+    if (d->o->format == MTP_DECODE_NONE)
+        return;
+    const char *level = dec_check_level(d, req);
+    if (d->o->format == MTP_DECODE_JSONL) {
+        json_t *o = event_obj(d, c, "check", ts);
+        json_object_set_new(o, "dir", json_string(dir_name(dir)));
+        json_object_set_new(o, "requirement", json_string(req));
+        json_object_set_new(o, "level", json_string(level));
+        if (m && m->msg_id) {
+            char buf[17];
+            snprintf(buf, sizeof buf, "%016" PRIx64, m->msg_id);
+            json_object_set_new(o, "msg_id", json_string(buf));
+        }
+        json_object_set_new(o, "text", json_string(text));
+        emit(d, o);
+        return;
+    }
+    fprintf(d->out, "%12.6f #%" PRIu64 " %s CHECK %s (%s): %s\n", dec_rel_ms(d, ts) / 1000.0, c->id, dir_name(dir), req,
+            level, text);
+}
+
+void dec_out_summary(struct dec *d, const struct dec_conn *c)
+{
+    char a[MTP_TCP_ADDR_TEXT_MAX], b[MTP_TCP_ADDR_TEXT_MAX], tr[40];
+    const struct mtp_tcp_conn *tc = c->tcp;
+    if (d->o->format == MTP_DECODE_JSONL) {
+        json_t *o = event_obj(d, c, "summary", c->last_ns);
+        json_object_set_new(o, "client", json_string(mtp_tcp_addr_text(&tc->ep[0], a, sizeof a)));
+        json_object_set_new(o, "server", json_string(mtp_tcp_addr_text(&tc->ep[1], b, sizeof b)));
+        json_object_set_new(o, "transport", json_string(dec_conn_transport(c, tr, sizeof tr)));
+        json_object_set_new(o, "duration_ms", json_real((double)(c->last_ns - c->first_ns) / 1e6));
+        json_t *keys = json_array();
+        for (unsigned i = 0; i < c->nkey_ids; i++) {
+            char k[17];
+            wire64(k, c->key_ids[i]);
+            json_array_append_new(keys, json_string(k));
+        }
+        json_object_set_new(o, "auth_key_ids", keys);
+        json_object_set_new(o, "msgs_c2s", json_integer((json_int_t)c->msgs[0]));
+        json_object_set_new(o, "msgs_s2c", json_integer((json_int_t)c->msgs[1]));
+        json_object_set_new(o, "plain", json_integer((json_int_t)c->plain));
+        json_object_set_new(o, "encrypted", json_integer((json_int_t)c->encrypted));
+        json_object_set_new(o, "undecrypted", json_integer((json_int_t)c->undecrypted));
+        json_object_set_new(o, "tl_errors", json_integer((json_int_t)c->tl_errors));
+        json_object_set_new(o, "quick_acks", json_integer((json_int_t)c->quick_acks));
+        json_object_set_new(o, "transport_errors", json_integer((json_int_t)c->transport_errors));
+        json_object_set_new(o, "bytes_lost", json_integer((json_int_t)c->lost));
+        json_object_set_new(o, "resyncs", json_integer((json_int_t)c->resyncs));
+        json_object_set_new(o, "findings", json_integer((json_int_t)c->findings));
+        json_object_set_new(o, "end", json_string(c->end ? c->end : "?"));
+        json_t *pr = json_array();
+        for (unsigned i = 0; i < c->nproblems; i++)
+            json_array_append_new(pr, json_string(c->problems[i]));
+        if (c->more_problems) {
+            char more[64];
+            snprintf(more, sizeof more, "... and %u more", c->more_problems);
+            json_array_append_new(pr, json_string(more));
+        }
+        json_object_set_new(o, "problems", pr);
+        emit(d, o);
+        return;
+    }
+    fprintf(d->out, "connection #%" PRIu64 " %s -> %s %s, %.3f s, ended: %s\n", c->id,
+            mtp_tcp_addr_text(&tc->ep[0], a, sizeof a), mtp_tcp_addr_text(&tc->ep[1], b, sizeof b),
+            dec_conn_transport(c, tr, sizeof tr), (double)(c->last_ns - c->first_ns) / 1e9, c->end ? c->end : "?");
+    put(d, TEXT_INDENT "auth_key_id:");
+    if (c->nkey_ids == 0)
+        put(d, " none");
+    for (unsigned i = 0; i < c->nkey_ids; i++) {
+        char k[17];
+        wire64(k, c->key_ids[i]);
+        fprintf(d->out, " %s", k);
+    }
+    fprintf(d->out,
+            "\n" TEXT_INDENT "messages: %" PRIu64 " c2s, %" PRIu64 " s2c (%" PRIu64 " unencrypted, %" PRIu64
+            " encrypted, %" PRIu64 " not decrypted, %" PRIu64 " TL errors); %" PRIu64 " quick acks, %" PRIu64
+            " transport errors\n",
+            c->msgs[0], c->msgs[1], c->plain, c->encrypted, c->undecrypted, c->tl_errors, c->quick_acks,
+            c->transport_errors);
+    if (c->lost || c->resyncs)
+        fprintf(d->out, TEXT_INDENT "lost: %" PRIu64 " bytes in %" PRIu64 " gaps, %" PRIu64 " resynchronisations\n",
+                c->lost, c->gaps, c->resyncs);
+    if (c->findings)
+        fprintf(d->out, TEXT_INDENT "check findings: %" PRIu64 "\n", c->findings);
+    for (unsigned i = 0; i < c->nproblems; i++)
+        fprintf(d->out, TEXT_INDENT "problem: %s\n", c->problems[i]);
+    if (c->more_problems)
+        fprintf(d->out, TEXT_INDENT "... and %u more problems\n", c->more_problems);
+}
+
+void dec_out_totals(struct dec *d)
+{
+    const struct mtp_decode_stats *st = d->st;
+    if (d->o->format == MTP_DECODE_JSONL) {
+        json_t *o = event_obj(d, NULL, "end", 0);
+        json_object_del(o, "t");
+        json_object_del(o, "time");
+        json_object_set_new(o, "packets", json_integer((json_int_t)st->packets));
+        json_object_set_new(o, "connections", json_integer((json_int_t)st->connections));
+        json_object_set_new(o, "messages", json_integer((json_int_t)st->messages));
+        json_object_set_new(o, "undecrypted", json_integer((json_int_t)st->undecrypted));
+        json_object_set_new(o, "tl_errors", json_integer((json_int_t)st->tl_errors));
+        json_object_set_new(o, "bytes_lost", json_integer((json_int_t)st->bytes_lost));
+        json_object_set_new(o, "truncated", json_boolean(st->truncated));
+        if (d->o->check) {
+            json_t *ch = json_array();
+            for (size_t i = 0; i < d->nreqs; i++) {
+                json_t *e = json_object();
+                json_object_set_new(e, "requirement", json_string(d->reqs[i].id));
+                json_object_set_new(e, "level", json_string(dec_check_level(d, d->reqs[i].id)));
+                json_object_set_new(e, "checked", json_integer((json_int_t)d->reqs[i].checked));
+                json_object_set_new(e, "failed", json_integer((json_int_t)d->reqs[i].failed));
+                json_array_append_new(ch, e);
+            }
+            json_object_set_new(o, "checks", ch);
+            json_object_set_new(o, "findings", json_integer((json_int_t)st->findings));
+        }
+        emit(d, o);
+        return;
+    }
+    if (d->o->format == MTP_DECODE_NONE && !d->o->summary && !d->o->check)
+        return;
+    fprintf(d->out,
+            "capture: %" PRIu64 " packets, %" PRIu64 " connections, %" PRIu64 " messages (%" PRIu64
+            " not decrypted, %" PRIu64 " TL errors), %" PRIu64 " bytes lost%s\n",
+            st->packets, st->connections, st->messages, st->undecrypted, st->tl_errors, st->bytes_lost,
+            st->truncated ? ", the file is damaged or cut short" : "");
+    if (!d->o->check)
+        return;
+    fprintf(d->out, "checks: %" PRIu64 " findings\n", st->findings);
+    for (size_t i = 0; i < d->nreqs; i++)
+        fprintf(d->out, TEXT_INDENT "%-9s %-11s %8" PRIu64 " checked %6" PRIu64 " failed\n", d->reqs[i].id,
+                dec_check_level(d, d->reqs[i].id), d->reqs[i].checked, d->reqs[i].failed);
+}
