@@ -33,11 +33,15 @@ void dec_problem(struct dec_conn *c, const char *fmt, ...)
 
 const char *dec_conn_transport(const struct dec_conn *c, char *buf, size_t cap)
 {
-    if (!c->detected)
-        snprintf(buf, cap, "unknown");
-    else
-        snprintf(buf, cap, "%s%s", c->obfuscated ? "obfuscated-" : "", mtp_tr_kind_name(c->kind));
-    return buf;
+    (void)buf, (void)cap;
+    return c->detected ? c->transport : "unknown";
+}
+
+/* The transport is known from here on. */
+static void known(struct dec_conn *c)
+{
+    c->detected = true;
+    snprintf(c->transport, sizeof c->transport, "%s%s", c->obfuscated ? "obfuscated-" : "", mtp_tr_kind_name(c->kind));
 }
 
 static const char *dir_name(enum mtp_tcp_dir dir) { return dir == MTP_TCP_C2S ? "c2s" : "s2c"; }
@@ -272,8 +276,8 @@ static void resync_scan(struct dec *d, struct dec_conn *c, enum mtp_tcp_dir dir,
                 continue;
             uint64_t at = dd->rs_off + pos;
             if (!c->detected) {
-                c->detected = true;
                 c->kind = kind;
+                known(c);
                 note(d, c, dir, ts, at, "transport_guessed", "%s, from a frame found without the stream's start",
                      mtp_tr_kind_name(kind));
             }
@@ -418,7 +422,7 @@ static void detect(struct dec *d, struct dec_conn *c, const uint8_t *p, size_t n
     }
     if (det.envelope == MTP_TR_ENV_PLAIN)
         c->kind = det.kind;
-    c->detected = true;
+    known(c);
     char tr[40];
     json_t *o = json_object();
     json_object_set_new(o, "transport", json_string(dec_conn_transport(c, tr, sizeof tr)));

@@ -163,6 +163,7 @@ struct dec_conn {
     unsigned nproblems, more_problems;
     int64_t first_ns, last_ns;
     const char *end;
+    char transport[32];      /* its name, once known */
 };
 
 /* ---- one decoded message (dec_msg.c), handed to the checks and the output ---- */

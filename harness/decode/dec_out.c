@@ -3,6 +3,8 @@
  * observation log (docs/events.md) so that a decoded capture can stand in
  * for a wire log; the per-connection summary and the totals. */
 #include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -19,22 +21,20 @@ static const char *dir_name(enum mtp_tcp_dir dir) { return dir == MTP_TCP_C2S ? 
 
 double dec_rel_ms(const struct dec *d, int64_t ts) { return d->t0_set ? (double)(ts - d->t0_ns) / 1e6 : 0.0; }
 
+/* msg_ids as 16 hex digits of their value, so that they sort by time (docs/events.md). */
+static void msg_id_hex(char out[17], uint64_t v)
+{
+    static const char hx[] = "0123456789abcdef";
+    for (int i = 15; i >= 0; i--, v >>= 4)
+        out[i] = hx[v & 15];
+    out[16] = '\0';
+}
+
 static void wire64(char out[17], uint64_t v)
 {
     uint8_t b[8];
     mtp_store_u64(b, v);
     mtp_hex_encode(b, 8, out);
-}
-
-static json_t *hex_json(const uint8_t *p, size_t n)
-{
-    char *h = malloc(2 * n + 1);
-    if (h == NULL)
-        return json_null();
-    mtp_hex_encode(p, n, h);
-    json_t *j = json_string(h);
-    free(h);
-    return j;
 }
 
 /* ---- names: the constructor, the messages of a container, the result inside an rpc_result ---- */
@@ -181,97 +181,223 @@ static void text_msg(struct dec *d, const struct dec_msg *m, const struct names 
     }
 }
 
-/* ---- JSON lines ---- */
+/* ---- JSON lines ----
+ *
+ * Written straight into a buffer (no jansson tree per message: a capture has
+ * millions of them); events and summaries, which are few, merge a jansson
+ * object of fields. */
 
-static json_t *event_obj(struct dec *d, const struct dec_conn *c, const char *ev, int64_t ts)
+struct jw {
+    struct mtp_wr *w;
+    bool first;
+};
+
+/* Writers are sticky: a failed write fails every later one, and jw_finish
+ * looks at the status once. */
+static void sticky(int rc) { (void)rc; }
+
+static void jw_key(struct jw *j, const char *k)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "t", json_real(dec_rel_ms(d, ts)));
-    json_object_set_new(o, "time", json_real((double)ts / 1e9));
-    json_object_set_new(o, "ev", json_string(ev));
-    if (c)
-        json_object_set_new(o, "conn", json_integer((json_int_t)c->id));
-    return o;
+    sticky(j->first ? MTP_OK : mtp_wr_u8(j->w, ','));
+    j->first = false;
+    sticky(mtp_json_write_string(j->w, (const uint8_t *)k, strlen(k)));
+    sticky(mtp_wr_u8(j->w, ':'));
 }
 
-static void emit(struct dec *d, json_t *o)
+static void jw_str(struct jw *j, const char *k, const char *v)
 {
-    char *s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
-    if (s) {
-        fputs(s, d->out);
-        fputc('\n', d->out);
+    jw_key(j, k);
+    sticky(mtp_json_write_string(j->w, (const uint8_t *)v, strlen(v)));
+}
+
+static void jw_fmt(struct jw *j, const char *k, const char *fmt, ...) MTP_PRINTF(3, 4);
+static void jw_fmt(struct jw *j, const char *k, const char *fmt, ...)
+{
+    char buf[64];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    jw_key(j, k);
+    sticky(mtp_wr_raw(j->w, buf, n > 0 && (size_t)n < sizeof buf ? (size_t)n : 0));
+}
+
+static void jw_u64(struct jw *j, const char *k, uint64_t v)
+{
+    char buf[24];
+    char *p = buf + sizeof buf;
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    jw_key(j, k);
+    sticky(mtp_wr_raw(j->w, p, (size_t)(buf + sizeof buf - p)));
+}
+
+static void jw_i64(struct jw *j, const char *k, int64_t v)
+{
+    if (v >= 0) {
+        jw_u64(j, k, (uint64_t)v);
+        return;
+    }
+    jw_fmt(j, k, "%" PRId64, v);
+}
+
+/* A fixed-point number: v / 10^decimals, exactly (times are nanoseconds). */
+static void jw_fixed(struct jw *j, const char *k, int64_t v, int decimals)
+{
+    char buf[32];
+    char *p = buf + sizeof buf;
+    bool neg = v < 0;
+    uint64_t u = neg ? 0ull - (uint64_t)v : (uint64_t)v;
+    for (int i = 0; i < decimals; i++) {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    }
+    *--p = '.';
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (neg)
+        *--p = '-';
+    jw_key(j, k);
+    sticky(mtp_wr_raw(j->w, p, (size_t)(buf + sizeof buf - p)));
+}
+
+static void jw_bool(struct jw *j, const char *k, bool v)
+{
+    jw_key(j, k);
+    sticky(mtp_wr_raw(j->w, v ? "true" : "false", v ? 4 : 5));
+}
+
+static void jw_hex(struct jw *j, const char *k, const uint8_t *p, size_t n)
+{
+    jw_key(j, k);
+    uint8_t *o;
+    if (mtp_wr_reserve(j->w, 2 * n + 2, &o) < 0)
+        return;
+    *o++ = '"';
+    mtp_hex_encode(p, n, (char *)o);
+    o[2 * n] = '"';
+}
+
+static void jw_start(struct dec *d, struct jw *j, const struct dec_conn *c, const char *ev, int64_t ts, bool timed)
+{
+    mtp_wr_reset(&d->line);
+    j->w = &d->line;
+    j->first = true;
+    sticky(mtp_wr_u8(j->w, '{'));
+    if (timed) {
+        /* ms since the first packet and unix time, both to the microsecond */
+        jw_fixed(j, "t", ((d->t0_set ? ts - d->t0_ns : 0)) / 1000, 3);
+        jw_fixed(j, "time", ts / 1000, 6);
+    }
+    jw_str(j, "ev", ev);
+    if (c)
+        jw_u64(j, "conn", c->id);
+}
+
+/* Adds a jansson object's fields, then ends the line and writes it. */
+static void jw_finish(struct dec *d, struct jw *j, json_t *fields)
+{
+    if (fields && json_object_size(fields)) {
+        char *s = json_dumps(fields, JSON_COMPACT | JSON_ENSURE_ASCII);
+        if (s && s[0] == '{') {
+            if (!j->first)
+                sticky(mtp_wr_u8(j->w, ','));
+            sticky(mtp_wr_raw(j->w, s + 1, strlen(s) - 2));
+        }
         free(s);
     }
-    json_decref(o);
+    json_decref(fields);
+    sticky(mtp_wr_raw(j->w, "}\n", 2));
+    if (mtp_wr_status(j->w) == MTP_OK)
+        fwrite(j->w->p, 1, j->w->len, d->out);
 }
 
 static void json_msg(struct dec *d, const struct dec_msg *m, const struct names *nm)
 {
-    json_t *o = event_obj(d, m->c, "msg", m->ts_ns);
+    struct jw j;
     char buf[40], ctor[16];
-    json_object_set_new(o, "dir", json_string(dir_name(m->dir)));
-    json_object_set_new(o, "transport", json_string(dec_conn_transport(m->c, buf, sizeof buf)));
-    json_object_set_new(o, "enc", json_boolean(m->enc));
-    json_object_set_new(o, "offset", json_integer((json_int_t)m->stream_off));
+    jw_start(d, &j, m->c, "msg", m->ts_ns, true);
+    jw_str(&j, "dir", dir_name(m->dir));
+    jw_str(&j, "transport", dec_conn_transport(m->c, buf, sizeof buf));
+    jw_bool(&j, "enc", m->enc);
+    jw_u64(&j, "offset", m->stream_off);
     if (m->enc) {
         wire64(buf, m->auth_key_id);
-        json_object_set_new(o, "auth_key_id", json_string(buf));
+        jw_str(&j, "auth_key_id", buf);
     }
     if (!m->enc || m->decrypted) {
         if (m->enc) {
             wire64(buf, m->salt);
-            json_object_set_new(o, "salt", json_string(buf));
+            jw_str(&j, "salt", buf);
             wire64(buf, m->session_id);
-            json_object_set_new(o, "session_id", json_string(buf));
+            jw_str(&j, "session_id", buf);
         }
-        snprintf(buf, sizeof buf, "%016" PRIx64, m->msg_id);
-        json_object_set_new(o, "msg_id", json_string(buf));
+        msg_id_hex(buf, m->msg_id);
+        jw_str(&j, "msg_id", buf);
         if (m->enc) {
-            json_object_set_new(o, "seqno", json_integer(m->seqno));
-            json_object_set_new(o, "plaintext_len", json_integer((json_int_t)m->plaintext_len));
-            json_object_set_new(o, "padding", json_integer((json_int_t)m->padding));
+            jw_i64(&j, "seqno", m->seqno);
+            jw_u64(&j, "plaintext_len", m->plaintext_len);
+            jw_u64(&j, "padding", m->padding);
             if (m->sess && m->sess->layer)
-                json_object_set_new(o, "layer", json_integer(m->sess->layer));
+                jw_i64(&j, "layer", m->sess->layer);
         }
     }
     if (m->quick_ack)
-        json_object_set_new(o, "quick_ack", json_true());
-    json_object_set_new(o, "ctor", json_string(ctor_text(m, ctor)));
-    json_t *names = json_array();
-    for (size_t i = 0; i < nm->n; i++)
-        json_array_append_new(names, json_string(nm->v[i]));
-    json_object_set_new(o, "names", names);
-    json_object_set_new(o, "len", json_integer((json_int_t)m->body_len));
+        jw_bool(&j, "quick_ack", true);
+    jw_str(&j, "ctor", ctor_text(m, ctor));
+    jw_key(&j, "names");
+    sticky(mtp_wr_u8(j.w, '['));
+    for (size_t i = 0; i < nm->n; i++) {
+        if (i)
+            sticky(mtp_wr_u8(j.w, ','));
+        sticky(mtp_json_write_string(j.w, (const uint8_t *)nm->v[i], strlen(nm->v[i])));
+    }
+    sticky(mtp_wr_u8(j.w, ']'));
+    jw_u64(&j, "len", m->body_len);
     if (m->value) {
-        json_t *j = mtp_tl_json_from_value(m->value);
-        if (j)
-            json_object_set_new(o, "json", j);
-        if (d->o->tl_text) {
-            struct mtp_tl_text_opts to = {.max_bytes = 256};
-            mtp_wr_reset(&d->line);
-            if (mtp_tl_text(m->value, &to, &d->line) == MTP_OK && mtp_wr_u8(&d->line, 0) == MTP_OK)
-                json_object_set_new(o, "tl", json_string((const char *)d->line.p));
+        jw_key(&j, "json");
+        sticky(mtp_tl_json_write(m->value, j.w));
+    }
+    if (m->value && d->o->tl_text) {
+        /* the text goes after the line so far, then into the line as a string */
+        size_t at = j.w->len;
+        struct mtp_tl_text_opts to = {.max_bytes = 256};
+        if (mtp_tl_text(m->value, &to, j.w) == MTP_OK) {
+            size_t n = j.w->len - at;
+            char *copy = malloc(n);
+            if (copy) {
+                memcpy(copy, j.w->p + at, n);
+                j.w->len = at;
+                jw_key(&j, "tl");
+                sticky(mtp_json_write_string(j.w, (const uint8_t *)copy, n));
+                free(copy);
+            }
         }
     }
     if (d->o->hex && (!m->enc || m->decrypted))
-        json_object_set_new(o, "body", hex_json(m->body, m->body_len));
+        jw_hex(&j, "body", m->body, m->body_len);
     if (m->error)
-        json_object_set_new(o, "error", json_string(m->error));
+        jw_str(&j, "error", m->error);
     if (m->inner_name) {
-        json_t *in = json_object();
-        json_object_set_new(in, "name", json_string(m->inner_name));
+        jw_key(&j, "inner");
+        struct jw in = {j.w, true};
+        sticky(mtp_wr_u8(j.w, '{'));
+        jw_str(&in, "name", m->inner_name);
         if (m->inner) {
-            json_t *j = mtp_tl_json_from_value(m->inner);
-            if (j)
-                json_object_set_new(in, "json", j);
+            jw_key(&in, "json");
+            sticky(mtp_tl_json_write(m->inner, j.w));
         } else if (m->inner_error) {
-            json_object_set_new(in, "error", json_string(m->inner_error));
+            jw_str(&in, "error", m->inner_error);
         }
-        json_object_set_new(o, "inner", in);
+        sticky(mtp_wr_u8(j.w, '}'));
     }
     if (m->note[0])
-        json_object_set_new(o, "note", json_string(m->note));
-    emit(d, o);
+        jw_str(&j, "note", m->note);
+    jw_finish(d, &j, NULL);
 }
 
 void dec_out_msg(struct dec *d, const struct dec_msg *m)
@@ -295,10 +421,9 @@ void dec_out_event(struct dec *d, struct dec_conn *c, const char *ev, int64_t ts
         return;
     }
     if (d->o->format == MTP_DECODE_JSONL) {
-        json_t *o = event_obj(d, c, ev, ts);
-        json_object_update(o, fields);
-        json_decref(fields);
-        emit(d, o);
+        struct jw j;
+        jw_start(d, &j, c, ev, ts, true);
+        jw_finish(d, &j, fields);
         return;
     }
     fprintf(d->out, "%12.6f #%" PRIu64 " -- %s", dec_rel_ms(d, ts) / 1000.0, c ? c->id : 0, ev);
@@ -324,7 +449,7 @@ void dec_out_finding(struct dec *d, struct dec_conn *c, enum mtp_tcp_dir dir, in
         return;
     const char *level = dec_check_level(d, req);
     if (d->o->format == MTP_DECODE_JSONL) {
-        json_t *o = event_obj(d, c, "check", ts);
+        json_t *o = json_object();
         json_object_set_new(o, "dir", json_string(dir_name(dir)));
         json_object_set_new(o, "requirement", json_string(req));
         json_object_set_new(o, "level", json_string(level));
@@ -334,7 +459,9 @@ void dec_out_finding(struct dec *d, struct dec_conn *c, enum mtp_tcp_dir dir, in
             json_object_set_new(o, "msg_id", json_string(buf));
         }
         json_object_set_new(o, "text", json_string(text));
-        emit(d, o);
+        struct jw j;
+        jw_start(d, &j, c, "check", ts, true);
+        jw_finish(d, &j, o);
         return;
     }
     fprintf(d->out, "%12.6f #%" PRIu64 " %s CHECK %s (%s): %s\n", dec_rel_ms(d, ts) / 1000.0, c->id, dir_name(dir), req,
@@ -346,7 +473,7 @@ void dec_out_summary(struct dec *d, const struct dec_conn *c)
     char a[MTP_TCP_ADDR_TEXT_MAX], b[MTP_TCP_ADDR_TEXT_MAX], tr[40];
     const struct mtp_tcp_conn *tc = c->tcp;
     if (d->o->format == MTP_DECODE_JSONL) {
-        json_t *o = event_obj(d, c, "summary", c->last_ns);
+        json_t *o = json_object();
         json_object_set_new(o, "client", json_string(mtp_tcp_addr_text(&tc->ep[0], a, sizeof a)));
         json_object_set_new(o, "server", json_string(mtp_tcp_addr_text(&tc->ep[1], b, sizeof b)));
         json_object_set_new(o, "transport", json_string(dec_conn_transport(c, tr, sizeof tr)));
@@ -379,7 +506,9 @@ void dec_out_summary(struct dec *d, const struct dec_conn *c)
             json_array_append_new(pr, json_string(more));
         }
         json_object_set_new(o, "problems", pr);
-        emit(d, o);
+        struct jw j;
+        jw_start(d, &j, c, "summary", c->last_ns, true);
+        jw_finish(d, &j, o);
         return;
     }
     fprintf(d->out, "connection #%" PRIu64 " %s -> %s %s, %.3f s, ended: %s\n", c->id,
@@ -414,9 +543,7 @@ void dec_out_totals(struct dec *d)
 {
     const struct mtp_decode_stats *st = d->st;
     if (d->o->format == MTP_DECODE_JSONL) {
-        json_t *o = event_obj(d, NULL, "end", 0);
-        json_object_del(o, "t");
-        json_object_del(o, "time");
+        json_t *o = json_object();
         json_object_set_new(o, "packets", json_integer((json_int_t)st->packets));
         json_object_set_new(o, "connections", json_integer((json_int_t)st->connections));
         json_object_set_new(o, "messages", json_integer((json_int_t)st->messages));
@@ -437,7 +564,9 @@ void dec_out_totals(struct dec *d)
             json_object_set_new(o, "checks", ch);
             json_object_set_new(o, "findings", json_integer((json_int_t)st->findings));
         }
-        emit(d, o);
+        struct jw j;
+        jw_start(d, &j, NULL, "end", 0, false);
+        jw_finish(d, &j, o);
         return;
     }
     if (d->o->format == MTP_DECODE_NONE && !d->o->summary && !d->o->check)

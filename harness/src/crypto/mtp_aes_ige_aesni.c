@@ -210,42 +210,74 @@ struct ige_lane {
     size_t left; /* blocks */
 };
 
-AESNI_INLINE void lanes_step(struct ige_lane *ln, int nl, size_t m)
+/* L lanes for m blocks, written out lane by lane so that each lane's state
+ * stays in a register (the compiler does not unroll nested loops over
+ * arrays of vectors into registers). */
+#define LANE_IN(l)                                                                                                     \
+    __m128i c##l = _mm_loadu_si128((const __m128i *)(ln[l].in + off));                                               \
+    __m128i s##l = _mm_xor_si128(_mm_xor_si128(c##l, ln[l].s.rk[0]), x##l);
+#define LANE_ROUND(l) s##l = _mm_aesdec_si128(s##l, ln[l].s.rk[r]);
+#define LANE_OUT(l)                                                                                                    \
+    x##l = _mm_aesdeclast_si128(s##l, _mm_xor_si128(ln[l].s.rk[14], y##l));                                         \
+    _mm_storeu_si128((__m128i *)(ln[l].out + off), x##l);                                                            \
+    y##l = c##l;
+#define LANE_STATE(l) __m128i x##l = ln[l].x, y##l = ln[l].y;
+#define LANE_SAVE(l) ln[l].x = x##l, ln[l].y = y##l;
+
+#define EACH4(M) M(0) M(1) M(2) M(3)
+#define EACH8(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7)
+
+AESNI_INLINE void lanes8(struct ige_lane *ln, size_t m)
 {
+    EACH8(LANE_STATE)
     for (size_t i = 0; i < m; i++) {
-        __m128i c[MTP_AES_IGE_LANES], st[MTP_AES_IGE_LANES];
-        for (int l = 0; l < nl; l++) {
-            c[l] = _mm_loadu_si128((const __m128i *)(ln[l].in + 16 * i));
-            st[l] = _mm_xor_si128(_mm_xor_si128(c[l], ln[l].s.rk[0]), ln[l].x);
+        size_t off = 16 * i;
+        EACH8(LANE_IN)
+        for (int r = 1; r < 14; r++) {
+            EACH8(LANE_ROUND)
         }
-        for (int r = 1; r < 14; r++)
-            for (int l = 0; l < nl; l++)
-                st[l] = _mm_aesdec_si128(st[l], ln[l].s.rk[r]);
-        for (int l = 0; l < nl; l++) {
-            ln[l].x = _mm_aesdeclast_si128(st[l], _mm_xor_si128(ln[l].s.rk[14], ln[l].y));
-            _mm_storeu_si128((__m128i *)(ln[l].out + 16 * i), ln[l].x);
-            ln[l].y = c[l];
-        }
+        EACH8(LANE_OUT)
     }
-    for (int l = 0; l < nl; l++) {
+    EACH8(LANE_SAVE)
+}
+
+AESNI_INLINE void lanes4(struct ige_lane *ln, size_t m)
+{
+    EACH4(LANE_STATE)
+    for (size_t i = 0; i < m; i++) {
+        size_t off = 16 * i;
+        EACH4(LANE_IN)
+        for (int r = 1; r < 14; r++) {
+            EACH4(LANE_ROUND)
+        }
+        EACH4(LANE_OUT)
+    }
+    EACH4(LANE_SAVE)
+}
+
+/* m blocks of the first nl lanes: eight or four at once, the rest one by one. */
+AESNI_INLINE void lanes_run(struct ige_lane *ln, int nl, size_t m)
+{
+    int l = 0;
+    if (nl - l >= 8) {
+        lanes8(ln + l, m);
+        l += 8;
+    }
+    if (nl - l >= 4) {
+        lanes4(ln + l, m);
+        l += 4;
+    }
+    for (; l < nl; l++) {
+        /* the chain's last blocks, for the next call on this lane (read before in == out is overwritten) */
+        __m128i last_c = _mm_loadu_si128((const __m128i *)(ln[l].in + 16 * (m - 1)));
+        ige_dec_blocks(ln[l].s.rk, 14, ln[l].y, ln[l].x, ln[l].in, ln[l].out, m);
+        ln[l].y = last_c;
+        ln[l].x = _mm_loadu_si128((const __m128i *)(ln[l].out + 16 * (m - 1)));
+    }
+    for (l = 0; l < nl; l++) {
         ln[l].in += 16 * m;
         ln[l].out += 16 * m;
         ln[l].left -= m;
-    }
-}
-
-/* The lane count as a constant at each call, so the lane loops unroll. */
-AESNI_INLINE void lanes_run(struct ige_lane *ln, int nl, size_t m)
-{
-    switch (nl) {
-    case 8: lanes_step(ln, 8, m); break;
-    case 7: lanes_step(ln, 7, m); break;
-    case 6: lanes_step(ln, 6, m); break;
-    case 5: lanes_step(ln, 5, m); break;
-    case 4: lanes_step(ln, 4, m); break;
-    case 3: lanes_step(ln, 3, m); break;
-    case 2: lanes_step(ln, 2, m); break;
-    default: lanes_step(ln, 1, m); break;
     }
 }
 
