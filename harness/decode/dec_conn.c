@@ -149,8 +149,6 @@ static void frames(struct dec *d, struct dec_conn *c, enum mtp_tcp_dir dir, cons
             return;
         }
         d->st->frames++;
-        if (d->o->stop_after == 1)
-            continue;
         struct mtp_tr_packet pk;
         mtp_error_clear(&err);
         rc = mtp_tr_sort_packet(c->kind, from, &f, &pk, &err);
@@ -524,7 +522,7 @@ void dec_conn_data(struct dec *d, struct mtp_tcp_conn *tc, enum mtp_tcp_dir dir,
                    size_t n, int64_t ts)
 {
     struct dec_conn *c = tc->user;
-    if (c == NULL || c->skip)
+    if (c == NULL || c->skip || d->o->stop_after == 1)
         return;
     c->last_ns = ts;
     input(d, c, dir, p, n, off, ts);

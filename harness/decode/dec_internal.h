@@ -58,9 +58,13 @@ const struct dec_nonce_line *dec_keys_nonce(const struct dec_keys *k, const uint
 
 /* ---- schemas ---- */
 
+/* Loaded when a session first needs it (parsing the API schema is the
+ * largest fixed cost of a run). */
 struct dec_schema {
     struct mtp_tl_schema *s;
     int32_t layer;
+    char path[4608];
+    bool failed;
 };
 
 /* ---- sessions (dec_msg.c): one per (auth_key_id, session_id) ---- */
@@ -216,7 +220,7 @@ struct dec {
     struct dec_keys keys;
     struct dec_schema schemas[MTP_DECODE_MAX_SCHEMAS];
     size_t nschemas;
-    const struct dec_schema *newest;
+    struct dec_schema *newest;
     struct dec_sess *sess[DEC_SESS_BUCKETS];
     struct dec_sess *lru_head, *lru_tail;
     size_t nsess;
@@ -224,7 +228,8 @@ struct dec {
     struct mtp_wr plain;     /* decrypted packets */
     struct mtp_wr scratch;   /* deobfuscated bytes */
     struct mtp_wr inner;     /* decrypted exchange inner data */
-    struct mtp_wr line;      /* output being built */
+    struct mtp_wr line;      /* scratch for text output */
+    struct mtp_wr obuf;      /* JSON lines not written yet */
     struct mtp_tl_arena arena;
     int64_t t0_ns;
     bool t0_set;
@@ -232,6 +237,9 @@ struct dec {
     struct dec_req_count reqs[DEC_REQS];
     size_t nreqs;
 };
+
+/* decode.c: loads a schema the first time it is needed. */
+MTP_MUST_USE int dec_schema_load(struct dec_schema *sch, struct mtp_error *err);
 
 /* dec_conn.c */
 void dec_conn_open(struct dec *d, struct mtp_tcp_conn *tc);
@@ -269,6 +277,7 @@ void dec_out_finding(struct dec *d, struct dec_conn *c, enum mtp_tcp_dir dir, in
                      const char *req, const char *text);
 void dec_out_summary(struct dec *d, const struct dec_conn *c);
 void dec_out_totals(struct dec *d);
+void dec_out_flush(struct dec *d);
 double dec_rel_ms(const struct dec *d, int64_t ts);
 
 #endif

@@ -108,17 +108,25 @@ void dec_sessions_free(struct dec *d)
 }
 
 /* The schema of a layer: the highest not above it, else the lowest (as the mock DC picks). */
-static const struct dec_schema *schema_for(const struct dec *d, int32_t layer)
+static const struct dec_schema *schema_for(struct dec *d, int32_t layer)
 {
-    const struct dec_schema *best = NULL, *lowest = &d->schemas[0];
+    struct dec_schema *best = NULL, *lowest = &d->schemas[0];
     for (size_t i = 0; i < d->nschemas; i++) {
-        const struct dec_schema *s = &d->schemas[i];
+        struct dec_schema *s = &d->schemas[i];
         if (s->layer <= layer && (best == NULL || s->layer > best->layer))
             best = s;
         if (s->layer < lowest->layer)
             lowest = s;
     }
-    return best ? best : lowest;
+    struct dec_schema *pick = best ? best : lowest;
+    struct mtp_error err;
+    mtp_error_clear(&err);
+    if (dec_schema_load(pick, &err) < 0) {
+        if (!pick->failed || err.code != MTP_OK)
+            fprintf(stderr, "mtprobe decode: layer %d: %s\n", (int)layer, err.msg);
+        return d->newest;
+    }
+    return pick;
 }
 
 /* invokeWithLayer at the top of a client body, or in one of its container's messages. */

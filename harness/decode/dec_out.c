@@ -107,17 +107,98 @@ static const char *ctor_text(const struct dec_msg *m, char buf[16])
     return "(empty)";
 }
 
-/* ---- text ---- */
+/* Output collects in d->obuf and goes out in large writes. */
+#define OBUF_FLUSH ((size_t)256 << 10)
 
-static void put(struct dec *d, const char *s) { fputs(s, d->out); }
+void dec_out_flush(struct dec *d)
+{
+    if (d->obuf.len)
+        fwrite(d->obuf.p, 1, d->obuf.len, d->out);
+    mtp_wr_reset(&d->obuf);
+}
+
+/* ---- text ----
+ *
+ * Like the JSON lines, text collects in d->obuf (written in large pieces);
+ * the line per message is put together by hand, the rest with tx(). */
+
+static void tx(struct dec *d, const char *fmt, ...) MTP_PRINTF(2, 3);
+static void tx(struct dec *d, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char buf[512];
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n < sizeof buf) {
+        if (mtp_wr_raw(&d->obuf, buf, (size_t)n) < 0)
+            return;
+        return;
+    }
+    char *big = malloc((size_t)n + 1);
+    if (big == NULL)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    if (mtp_wr_raw(&d->obuf, big, (size_t)n) < 0) {
+        free(big);
+        return;
+    }
+    free(big);
+}
+
+static void put(struct dec *d, const char *s)
+{
+    if (mtp_wr_raw(&d->obuf, s, strlen(s)) < 0)
+        return;
+}
+
+static void put_u64(struct dec *d, uint64_t v)
+{
+    char buf[24];
+    char *p = buf + sizeof buf;
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    if (mtp_wr_raw(&d->obuf, p, (size_t)(buf + sizeof buf - p)) < 0)
+        return;
+}
+
+/* Seconds since the first packet, to the microsecond. */
+static void put_time(struct dec *d, int64_t ts)
+{
+    int64_t us = (d->t0_set ? ts - d->t0_ns : 0) / 1000;
+    char buf[32];
+    char *p = buf + sizeof buf;
+    uint64_t u = us < 0 ? 0 : (uint64_t)us;
+    for (int i = 0; i < 6; i++, u /= 10)
+        *--p = (char)('0' + u % 10);
+    *--p = '.';
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (mtp_wr_raw(&d->obuf, p, (size_t)(buf + sizeof buf - p)) < 0)
+        return;
+}
 
 static void text_indented(struct dec *d, const char *prefix, const char *text, size_t n)
 {
     const char *p = text, *end = text + n;
+    size_t pl = strlen(prefix);
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t k = nl ? (size_t)(nl - p) : (size_t)(end - p);
-        fprintf(d->out, "%s%.*s\n", prefix, (int)k, p);
+        uint8_t *o;
+        if (mtp_wr_reserve(&d->obuf, pl + k + 1, &o) < 0)
+            return;
+        memcpy(o, prefix, pl);
+        memcpy(o + pl, p, k);
+        o[pl + k] = '\n';
         p += k + (nl ? 1 : 0);
     }
 }
@@ -137,21 +218,37 @@ static void text_msg(struct dec *d, const struct dec_msg *m, const struct names 
 {
     (void)nm;
     char ctor[16], id[17], tr[40];
-    fprintf(d->out, "%12.6f #%" PRIu64 " %s %s %-7s msg_id=%016" PRIx64, dec_rel_ms(d, m->ts_ns) / 1000.0, m->c->id,
-            dir_name(m->dir), dec_conn_transport(m->c, tr, sizeof tr), m->enc ? "enc" : "plain", m->msg_id);
-    if (m->enc && m->decrypted)
-        fprintf(d->out, " seqno=%d", (int)m->seqno);
-    fprintf(d->out, " %s (%zu bytes)\n", ctor_text(m, ctor), m->body_len);
+    put_time(d, m->ts_ns);
+    put(d, " #");
+    put_u64(d, m->c->id);
+    put(d, m->dir == MTP_TCP_C2S ? " c2s " : " s2c ");
+    put(d, dec_conn_transport(m->c, tr, sizeof tr));
+    put(d, m->enc ? " enc   msg_id=" : " plain msg_id=");
+    msg_id_hex(id, m->msg_id);
+    put(d, id);
+    if (m->enc && m->decrypted) {
+        put(d, " seqno=");
+        if (m->seqno < 0)
+            tx(d, "%d", (int)m->seqno);
+        else
+            put_u64(d, (uint64_t)m->seqno);
+    }
+    put(d, " ");
+    put(d, ctor_text(m, ctor));
+    put(d, " (");
+    put_u64(d, m->body_len);
+    put(d, " bytes)\n");
     if (m->enc) {
         wire64(id, m->auth_key_id);
-        fprintf(d->out, TEXT_INDENT "auth_key_id=%s", id);
+        put(d, TEXT_INDENT "auth_key_id=");
+        put(d, id);
         if (m->decrypted) {
             char salt[17], sess[17];
             wire64(salt, m->salt);
             wire64(sess, m->session_id);
-            fprintf(d->out, " session_id=%s salt=%s padding=%zu", sess, salt, m->padding);
+            tx(d, " session_id=%s salt=%s padding=%zu", sess, salt, m->padding);
             if (m->sess && m->sess->layer)
-                fprintf(d->out, " layer=%d", (int)m->sess->layer);
+                tx(d, " layer=%d", (int)m->sess->layer);
         }
         if (m->quick_ack)
             put(d, " quick_ack");
@@ -160,25 +257,28 @@ static void text_msg(struct dec *d, const struct dec_msg *m, const struct names 
     if (m->value)
         text_value(d, TEXT_INDENT, m->value);
     if (m->error)
-        fprintf(d->out, TEXT_INDENT "! %s\n", m->error);
+        tx(d, TEXT_INDENT "! %s\n", m->error);
     if (m->inner_name) {
         if (m->inner) {
-            fprintf(d->out, TEXT_INDENT "%s, decrypted with the logged new_nonce:\n", m->inner_name);
+            tx(d, TEXT_INDENT "%s, decrypted with the logged new_nonce:\n", m->inner_name);
             text_value(d, TEXT_INDENT "  ", m->inner);
         } else if (m->inner_error) {
-            fprintf(d->out, TEXT_INDENT "%s: %s\n", m->inner_name, m->inner_error);
+            tx(d, TEXT_INDENT "%s: %s\n", m->inner_name, m->inner_error);
         }
     }
     if (m->note[0])
-        fprintf(d->out, TEXT_INDENT "%s\n", m->note);
+        tx(d, TEXT_INDENT "%s\n", m->note);
     if (d->o->hex && m->body_len) {
-        char *h = malloc(2 * m->body_len + 1);
-        if (h) {
-            mtp_hex_encode(m->body, m->body_len, h);
-            fprintf(d->out, TEXT_INDENT "body: %s\n", h);
-            free(h);
+        uint8_t *o;
+        size_t pl = strlen(TEXT_INDENT "body: ");
+        if (mtp_wr_reserve(&d->obuf, pl + 2 * m->body_len + 1, &o) == MTP_OK) {
+            memcpy(o, TEXT_INDENT "body: ", pl);
+            mtp_hex_encode(m->body, m->body_len, (char *)o + pl); /* writes a NUL where the newline goes */
+            o[pl + 2 * m->body_len] = '\n';
         }
     }
+    if (d->obuf.len >= OBUF_FLUSH)
+        dec_out_flush(d);
 }
 
 /* ---- JSON lines ----
@@ -189,6 +289,7 @@ static void text_msg(struct dec *d, const struct dec_msg *m, const struct names 
 
 struct jw {
     struct mtp_wr *w;
+    size_t start; /* where the line began */
     bool first;
 };
 
@@ -196,12 +297,22 @@ struct jw {
  * looks at the status once. */
 static void sticky(int rc) { (void)rc; }
 
+/* Keys are this file's own names: nothing to escape. */
 static void jw_key(struct jw *j, const char *k)
 {
-    sticky(j->first ? MTP_OK : mtp_wr_u8(j->w, ','));
+    size_t n = strlen(k);
+    uint8_t *o;
+    if (mtp_wr_reserve(j->w, n + 4, &o) < 0)
+        return;
+    if (j->first)
+        j->w->len--;
+    else
+        *o++ = ',';
     j->first = false;
-    sticky(mtp_json_write_string(j->w, (const uint8_t *)k, strlen(k)));
-    sticky(mtp_wr_u8(j->w, ':'));
+    *o++ = '"';
+    memcpy(o, k, n);
+    o[n] = '"';
+    o[n + 1] = ':';
 }
 
 static void jw_str(struct jw *j, const char *k, const char *v)
@@ -284,8 +395,8 @@ static void jw_hex(struct jw *j, const char *k, const uint8_t *p, size_t n)
 
 static void jw_start(struct dec *d, struct jw *j, const struct dec_conn *c, const char *ev, int64_t ts, bool timed)
 {
-    mtp_wr_reset(&d->line);
-    j->w = &d->line;
+    j->w = &d->obuf;
+    j->start = d->obuf.len;
     j->first = true;
     sticky(mtp_wr_u8(j->w, '{'));
     if (timed) {
@@ -312,8 +423,14 @@ static void jw_finish(struct dec *d, struct jw *j, json_t *fields)
     }
     json_decref(fields);
     sticky(mtp_wr_raw(j->w, "}\n", 2));
-    if (mtp_wr_status(j->w) == MTP_OK)
-        fwrite(j->w->p, 1, j->w->len, d->out);
+    if (mtp_wr_status(j->w) != MTP_OK) {
+        /* a line too long for the buffer is lost, not the lines before it */
+        j->w->failed = false;
+        j->w->len = j->start;
+        fprintf(stderr, "mtprobe decode: an output line exceeded the buffer and was dropped\n");
+    }
+    if (d->obuf.len >= OBUF_FLUSH)
+        dec_out_flush(d);
 }
 
 static void json_msg(struct dec *d, const struct dec_msg *m, const struct names *nm)
@@ -384,7 +501,7 @@ static void json_msg(struct dec *d, const struct dec_msg *m, const struct names 
         jw_str(&j, "error", m->error);
     if (m->inner_name) {
         jw_key(&j, "inner");
-        struct jw in = {j.w, true};
+        struct jw in = {j.w, 0, true};
         sticky(mtp_wr_u8(j.w, '{'));
         jw_str(&in, "name", m->inner_name);
         if (m->inner) {
@@ -426,17 +543,17 @@ void dec_out_event(struct dec *d, struct dec_conn *c, const char *ev, int64_t ts
         jw_finish(d, &j, fields);
         return;
     }
-    fprintf(d->out, "%12.6f #%" PRIu64 " -- %s", dec_rel_ms(d, ts) / 1000.0, c ? c->id : 0, ev);
+    tx(d, "%.6f #%" PRIu64 " -- %s", dec_rel_ms(d, ts) / 1000.0, c ? c->id : 0, ev);
     const char *k;
     json_t *v;
     json_object_foreach(fields, k, v)
     {
         if (json_is_string(v))
-            fprintf(d->out, " %s=%s", k, json_string_value(v));
+            tx(d, " %s=%s", k, json_string_value(v));
         else if (json_is_integer(v))
-            fprintf(d->out, " %s=%" JSON_INTEGER_FORMAT, k, json_integer_value(v));
+            tx(d, " %s=%" JSON_INTEGER_FORMAT, k, json_integer_value(v));
         else if (json_is_boolean(v))
-            fprintf(d->out, " %s=%s", k, json_is_true(v) ? "true" : "false");
+            tx(d, " %s=%s", k, json_is_true(v) ? "true" : "false");
     }
     put(d, "\n");
     json_decref(fields);
@@ -464,7 +581,7 @@ void dec_out_finding(struct dec *d, struct dec_conn *c, enum mtp_tcp_dir dir, in
         jw_finish(d, &j, o);
         return;
     }
-    fprintf(d->out, "%12.6f #%" PRIu64 " %s CHECK %s (%s): %s\n", dec_rel_ms(d, ts) / 1000.0, c->id, dir_name(dir), req,
+    tx(d, "%.6f #%" PRIu64 " %s CHECK %s (%s): %s\n", dec_rel_ms(d, ts) / 1000.0, c->id, dir_name(dir), req,
             level, text);
 }
 
@@ -511,7 +628,7 @@ void dec_out_summary(struct dec *d, const struct dec_conn *c)
         jw_finish(d, &j, o);
         return;
     }
-    fprintf(d->out, "connection #%" PRIu64 " %s -> %s %s, %.3f s, ended: %s\n", c->id,
+    tx(d, "connection #%" PRIu64 " %s -> %s %s, %.3f s, ended: %s\n", c->id,
             mtp_tcp_addr_text(&tc->ep[0], a, sizeof a), mtp_tcp_addr_text(&tc->ep[1], b, sizeof b),
             dec_conn_transport(c, tr, sizeof tr), (double)(c->last_ns - c->first_ns) / 1e9, c->end ? c->end : "?");
     put(d, TEXT_INDENT "auth_key_id:");
@@ -520,23 +637,23 @@ void dec_out_summary(struct dec *d, const struct dec_conn *c)
     for (unsigned i = 0; i < c->nkey_ids; i++) {
         char k[17];
         wire64(k, c->key_ids[i]);
-        fprintf(d->out, " %s", k);
+        tx(d, " %s", k);
     }
-    fprintf(d->out,
+    tx(d,
             "\n" TEXT_INDENT "messages: %" PRIu64 " c2s, %" PRIu64 " s2c (%" PRIu64 " unencrypted, %" PRIu64
             " encrypted, %" PRIu64 " not decrypted, %" PRIu64 " TL errors); %" PRIu64 " quick acks, %" PRIu64
             " transport errors\n",
             c->msgs[0], c->msgs[1], c->plain, c->encrypted, c->undecrypted, c->tl_errors, c->quick_acks,
             c->transport_errors);
     if (c->lost || c->resyncs)
-        fprintf(d->out, TEXT_INDENT "lost: %" PRIu64 " bytes in %" PRIu64 " gaps, %" PRIu64 " resynchronisations\n",
+        tx(d, TEXT_INDENT "lost: %" PRIu64 " bytes in %" PRIu64 " gaps, %" PRIu64 " resynchronisations\n",
                 c->lost, c->gaps, c->resyncs);
     if (c->findings)
-        fprintf(d->out, TEXT_INDENT "check findings: %" PRIu64 "\n", c->findings);
+        tx(d, TEXT_INDENT "check findings: %" PRIu64 "\n", c->findings);
     for (unsigned i = 0; i < c->nproblems; i++)
-        fprintf(d->out, TEXT_INDENT "problem: %s\n", c->problems[i]);
+        tx(d, TEXT_INDENT "problem: %s\n", c->problems[i]);
     if (c->more_problems)
-        fprintf(d->out, TEXT_INDENT "... and %u more problems\n", c->more_problems);
+        tx(d, TEXT_INDENT "... and %u more problems\n", c->more_problems);
 }
 
 void dec_out_totals(struct dec *d)
@@ -571,15 +688,15 @@ void dec_out_totals(struct dec *d)
     }
     if (d->o->format == MTP_DECODE_NONE && !d->o->summary && !d->o->check)
         return;
-    fprintf(d->out,
+    tx(d,
             "capture: %" PRIu64 " packets, %" PRIu64 " connections, %" PRIu64 " messages (%" PRIu64
             " not decrypted, %" PRIu64 " TL errors), %" PRIu64 " bytes lost%s\n",
             st->packets, st->connections, st->messages, st->undecrypted, st->tl_errors, st->bytes_lost,
             st->truncated ? ", the file is damaged or cut short" : "");
     if (!d->o->check)
         return;
-    fprintf(d->out, "checks: %" PRIu64 " findings\n", st->findings);
+    tx(d, "checks: %" PRIu64 " findings\n", st->findings);
     for (size_t i = 0; i < d->nreqs; i++)
-        fprintf(d->out, TEXT_INDENT "%-9s %-11s %8" PRIu64 " checked %6" PRIu64 " failed\n", d->reqs[i].id,
+        tx(d, TEXT_INDENT "%-9s %-11s %8" PRIu64 " checked %6" PRIu64 " failed\n", d->reqs[i].id,
                 dec_check_level(d, d->reqs[i].id), d->reqs[i].checked, d->reqs[i].failed);
 }

@@ -42,36 +42,46 @@ static int32_t schema_layer(const char *path)
 /* By default the schemas the mock DC loads: the bundled api.tl and every .tl of mock-server/schemas. */
 static int load_schemas(struct dec *d, struct mtp_error *err)
 {
-    char paths[MTP_DECODE_MAX_SCHEMAS][4608];
     size_t n = 0;
     if (d->o->nschemas) {
         for (size_t i = 0; i < d->o->nschemas; i++)
-            snprintf(paths[n++], sizeof paths[0], "%s", d->o->schemas[i]);
+            snprintf(d->schemas[n++].path, sizeof d->schemas[0].path, "%s", d->o->schemas[i]);
     } else {
         char dirbuf[4096], dir[4200];
-        snprintf(paths[n++], sizeof paths[0], "%s/api.tl", mtp_tl_schema_dir(dirbuf, sizeof dirbuf));
+        snprintf(d->schemas[n++].path, sizeof d->schemas[0].path, "%s/api.tl",
+                 mtp_tl_schema_dir(dirbuf, sizeof dirbuf));
         snprintf(dir, sizeof dir, "%s/mock-server/schemas", source_dir());
         struct dirent **list = NULL;
         int k = scandir(dir, &list, NULL, alphasort);
         for (int i = 0; i < k; i++) {
             size_t len = strlen(list[i]->d_name);
-            if (len > 3 && strcmp(list[i]->d_name + len - 3, ".tl") == 0 && n < MTP_DECODE_MAX_SCHEMAS)
-                snprintf(paths[n++], sizeof paths[0], "%s/%s", dir, list[i]->d_name);
+            if (len > 3 && strcmp(list[i]->d_name + len - 3, ".tl") == 0 && n < MTP_DECODE_MAX_SCHEMAS &&
+                strlen(dir) + len + 2 <= sizeof d->schemas[0].path)
+                snprintf(d->schemas[n++].path, sizeof d->schemas[0].path, "%s/%s", dir, list[i]->d_name);
             free(list[i]);
         }
         free(list);
     }
-    for (size_t i = 0; i < n; i++) {
-        const char *names[2] = {paths[i], "mtproto"};
-        MTP_GUARD(mtp_tl_schema_load(names, 2, &d->schemas[i].s, err));
-        d->schemas[i].layer = schema_layer(paths[i]);
-        d->nschemas = i + 1;
-    }
+    d->nschemas = n;
     d->newest = &d->schemas[0];
-    for (size_t i = 1; i < d->nschemas; i++)
+    for (size_t i = 0; i < n; i++) {
+        d->schemas[i].layer = schema_layer(d->schemas[i].path);
         if (d->schemas[i].layer > d->newest->layer)
             d->newest = &d->schemas[i];
-    return MTP_OK;
+    }
+    /* the newest now: it decodes the exchange and every session until its invokeWithLayer, and a
+     * --schema that does not load is a usage error; the others when a session asks for their layer */
+    return dec_schema_load(d->newest, err);
+}
+
+int dec_schema_load(struct dec_schema *sch, struct mtp_error *err)
+{
+    if (sch->s || sch->failed)
+        return sch->s ? MTP_OK : MTP_ERR_SCHEMA_SYNTAX;
+    const char *names[2] = {sch->path, "mtproto"};
+    int rc = mtp_tl_schema_load(names, 2, &sch->s, err);
+    sch->failed = rc < 0;
+    return rc;
 }
 
 static void cb_open(void *ctx, struct mtp_tcp_conn *c) { dec_conn_open(ctx, c); }
@@ -95,11 +105,13 @@ static void dec_free(struct dec *d)
     dec_sessions_free(d);
     dec_keys_free(&d->keys);
     for (size_t i = 0; i < d->nschemas; i++)
-        mtp_tl_schema_free(d->schemas[i].s);
+        if (d->schemas[i].s)
+            mtp_tl_schema_free(d->schemas[i].s);
     mtp_wr_free(&d->plain);
     mtp_wr_free(&d->scratch);
     mtp_wr_free(&d->inner);
     mtp_wr_free(&d->line);
+    mtp_wr_free(&d->obuf);
     mtp_tl_arena_free(&d->arena);
     json_decref(d->catalogue);
 }
@@ -120,6 +132,7 @@ static int run(struct mtp_pcap_in *in, const struct mtp_decode_opts *o, struct m
     mtp_wr_init_dyn(&d->scratch, (size_t)64 << 20, NULL);
     mtp_wr_init_dyn(&d->inner, (size_t)64 << 20, NULL);
     mtp_wr_init_dyn(&d->line, (size_t)256 << 20, NULL);
+    mtp_wr_init_dyn(&d->obuf, (size_t)256 << 20, NULL);
     mtp_tl_arena_init(&d->arena, 0);
     int rc = MTP_OK;
     for (size_t i = 0; i < o->nkeylogs && rc == MTP_OK; i++)
@@ -173,6 +186,7 @@ static int run(struct mtp_pcap_in *in, const struct mtp_decode_opts *o, struct m
         dec_out_event(d, NULL, "packets_skipped", in->last_ns, f);
     }
     dec_out_totals(d);
+    dec_out_flush(d);
     fflush(d->out);
     mtp_pcap_close(in);
     dec_free(d);

@@ -46,7 +46,8 @@ struct mtp_decode_opts {
     bool check;                     /* passive conformance checks */
     size_t short_bytes;             /* text: shorten byte strings longer than this (0: 64; SIZE_MAX: never) */
     FILE *out;
-    /* Benchmarks: stop after reassembly (1) or after framing and decryption (2); 0 does everything. */
+    /* Benchmarks: stop after reading and reassembly (1), or after framing and
+     * decryption (2); 0 does everything. */
     int stop_after;
 };
 

@@ -54,11 +54,21 @@ static int u_escape(struct mtp_wr *w, uint32_t cp)
     return mtp_wr_raw(w, e, sizeof e);
 }
 
+/* Bytes written as they are: printable ASCII but the quote and the backslash. */
+static const uint8_t as_is[256] = {
+    ['\x20'] = 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x20..0x2f, 0x22 is the quote */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,               /* 0x30 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,               /* 0x40 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,               /* 0x50, 0x5c is the backslash */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,               /* 0x60 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,               /* 0x70, DEL included as jansson does */
+};
+
 int mtp_json_write_string(struct mtp_wr *w, const uint8_t *p, size_t n)
 {
     /* the common case, printable ASCII: one write */
     size_t plain = 0;
-    while (plain < n && p[plain] >= 0x20 && p[plain] < 0x80 && p[plain] != '"' && p[plain] != '\\')
+    while (plain < n && as_is[p[plain]])
         plain++;
     if (plain == n) {
         uint8_t *o;
@@ -72,7 +82,7 @@ int mtp_json_write_string(struct mtp_wr *w, const uint8_t *p, size_t n)
     size_t run = 0; /* plain bytes not written yet */
     for (size_t i = 0; i < n;) {
         uint8_t c = p[i];
-        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+        if (as_is[c]) {
             run++;
             i++;
             continue;

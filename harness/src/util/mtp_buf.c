@@ -253,7 +253,7 @@ static int room(struct mtp_wr *w, size_t n)
     return MTP_OK;
 }
 
-int mtp_wr_raw(struct mtp_wr *w, const void *src, size_t n)
+int mtp_wr_raw_slow(struct mtp_wr *w, const void *src, size_t n)
 {
     MTP_GUARD(room(w, n));
     if (n)
@@ -271,7 +271,7 @@ int mtp_wr_zero(struct mtp_wr *w, size_t n)
     return MTP_OK;
 }
 
-int mtp_wr_reserve(struct mtp_wr *w, size_t n, uint8_t **out)
+int mtp_wr_reserve_slow(struct mtp_wr *w, size_t n, uint8_t **out)
 {
     MTP_GUARD(room(w, n));
     /* An empty dynamic writer has no buffer yet; NULL + 0 is undefined in C. */
@@ -280,7 +280,6 @@ int mtp_wr_reserve(struct mtp_wr *w, size_t n, uint8_t **out)
     return MTP_OK;
 }
 
-int mtp_wr_u8(struct mtp_wr *w, uint8_t v) { return mtp_wr_raw(w, &v, 1); }
 
 int mtp_wr_u16(struct mtp_wr *w, uint16_t v)
 {
