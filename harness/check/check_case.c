@@ -514,12 +514,13 @@ int check_expectations_load(struct check_expectations *x, const char *path, char
         const char *ref = json_string_value(json_object_get(e, "ref"));
         if (cases == NULL || reason == NULL || ref == NULL ||
             parse_transports(json_object_get(e, "transports"), &f->transports) < 0) {
-            snprintf(why, why_len, "%s: entry %zu needs \"cases\" (a glob of case ids), \"reason\", \"ref\" "
-                     "(the library's file:line) and optionally \"transports\"", path, i);
+            snprintf(why, why_len, "%s: entry %zu needs \"cases\" (comma-separated globs of case ids), \"reason\", "
+                     "\"ref\" (the library's file:line) and optionally \"transports\" and \"sometimes\"", path, i);
             rc = -1;
             break;
         }
         f->cases = strdup(cases);
+        f->sometimes = json_is_true(json_object_get(e, "sometimes"));
         f->reason = strdup(reason);
         f->ref = strdup(ref);
         x->n++;
@@ -542,10 +543,21 @@ void check_expectations_free(struct check_expectations *x)
     memset(x, 0, sizeof *x);
 }
 
+static bool glob_list_match(const char *list, const char *s)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", list);
+    char *save = NULL;
+    for (char *g = strtok_r(buf, ",", &save); g; g = strtok_r(NULL, ",", &save))
+        if (fnmatch(g, s, 0) == 0)
+            return true;
+    return false;
+}
+
 const struct check_expected_failure *check_expected(const struct check_expectations *x, const char *case_id, int t)
 {
     for (size_t i = 0; x && i < x->n; i++)
-        if ((x->v[i].transports & (1u << t)) && fnmatch(x->v[i].cases, case_id, 0) == 0)
+        if ((x->v[i].transports & (1u << t)) && glob_list_match(x->v[i].cases, case_id))
             return &x->v[i];
     return NULL;
 }

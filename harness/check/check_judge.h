@@ -12,6 +12,7 @@
 #include "check/check_proc.h"
 
 struct check_client_run {
+    const char *transport;   /* the transport under test (a name of check_transport_names) */
     bool started;            /* the command could be run at all */
     struct check_exit exit;
     json_t *line;            /* the last stdout line as JSON, or NULL */

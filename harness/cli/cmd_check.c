@@ -35,11 +35,13 @@ static void check_usage(FILE *out)
             "exit 0 ok, 1 failed, 2 usage, 3 could not proceed, 4 transport not supported.\n\n"
             "  --cmd TEMPLATE        the client under test (see above)\n"
             "  --transports LIST     all (default), plain, obfuscated, or comma-separated names\n"
-            "  --cases GLOB          only cases whose id matches (e.g. 'client.dh.*')\n"
+            "  --cases GLOBS         only cases whose id matches one of these (e.g. 'client.dh.*,client.hs.*')\n"
             "  --tag TAG             only cases with this tag, group or area\n"
-            "  --requirement GLOB    only cases of these catalogue items (e.g. 'C-DH-*')\n"
+            "  --requirement GLOBS   only cases of these catalogue items (e.g. 'C-DH-*,C-HS-9')\n"
             "  --expect FILE         expected failures of this implementation (xfail / xpass)\n"
             "  --strict              SHOULD and RECOMMENDED failures fail the run too\n"
+            "  --require-pass        every run must pass: any other verdict (unsupported, INFO failures\n"
+            "                        too) fails the run; for a reference implementation\n"
             "  --jobs N              runs in parallel, each with its own mock DC (default 2)\n"
             "  --repeat N            run every case N times (flakiness)\n"
             "  --seed N              recorded in the report, for the runs' order of work (default 0)\n"
@@ -154,7 +156,7 @@ static int check_main(int argc, char **argv)
 {
     const struct mtp_cli_cmd *cmd = &mtp_cli_cmd_check;
     enum { O_CMD = 256, O_TRANSPORTS, O_CASES, O_TAG, O_EXPECT, O_STRICT, O_JOBS, O_REPEAT, O_SEED, O_TIMEOUT,
-           O_SCALE, O_REPORT, O_IMPL, O_CASES_DIR, O_CATALOGUE, O_KEEP, O_VALIDATE, O_LIST, O_LIST_CHECKS, O_REQ };
+           O_SCALE, O_REPORT, O_IMPL, O_CASES_DIR, O_CATALOGUE, O_KEEP, O_VALIDATE, O_LIST, O_LIST_CHECKS, O_REQ, O_REQUIRE_PASS };
     static const struct option longopts[] = {
         {"cmd", required_argument, NULL, O_CMD},
         {"transports", required_argument, NULL, O_TRANSPORTS},
@@ -163,6 +165,7 @@ static int check_main(int argc, char **argv)
         {"requirement", required_argument, NULL, O_REQ},
         {"expect", required_argument, NULL, O_EXPECT},
         {"strict", no_argument, NULL, O_STRICT},
+        {"require-pass", no_argument, NULL, O_REQUIRE_PASS},
         {"jobs", required_argument, NULL, O_JOBS},
         {"repeat", required_argument, NULL, O_REPEAT},
         {"seed", required_argument, NULL, O_SEED},
@@ -202,6 +205,7 @@ static int check_main(int argc, char **argv)
         case O_REQ: o.requirement = optarg; break;
         case O_EXPECT: expect_path = optarg; break;
         case O_STRICT: o.strict = true; break;
+        case O_REQUIRE_PASS: o.require_pass = true; break;
         case O_JOBS: {
             long v = strtol(optarg, &end, 10);
             if (*end || v < 1 || v > 64)
@@ -309,6 +313,8 @@ static int check_main(int argc, char **argv)
     if (t.by_verdict[CHECK_ERROR])
         return MTP_EXIT_ERROR;
     if (t.must_failed || (o.strict && t.should_failed))
+        return MTP_EXIT_FAIL;
+    if (o.require_pass && t.by_verdict[CHECK_PASS] != t.runs)
         return MTP_EXIT_FAIL;
     return MTP_EXIT_OK;
 }

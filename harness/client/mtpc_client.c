@@ -38,6 +38,7 @@ struct mtpc_client {
     uint8_t init[MTP_OBFS_INIT_LEN];
     bool have_init;
     struct mtp_auth_client *auth;
+    uint64_t last_plain_msg_id; /* the server's last key-exchange message: its time to the millisecond */
     struct mtp_auth_client_behaviour auth_bh; /* cfg.auth.behaviour with the auth faults added */
     bool temp_phase;          /* PFS: the exchange in progress makes the temporary key */
     unsigned attempts;        /* attempts at the exchange in progress */
@@ -105,6 +106,10 @@ void mtpc_config_init(struct mtpc_config *cfg)
     /* The reference client checks everything: primality and safety of
      * dh_prime even when it is one of the embedded primes. */
     cfg->auth.dh_mode = MTP_DH_FULL;
+    /* The spec puts no bound on dh_gen_retry rounds (each costs the server a
+     * message and the client one modexp; the run's deadline bounds the rest):
+     * an auth key whose first byte is 0 takes about 256 of them to meet. */
+    cfg->auth.max_retries = 4096;
     cfg->pings = 1;
     cfg->max_resends = DEFAULT_MAX_RESENDS;
     cfg->max_auth_attempts = DEFAULT_MAX_AUTH_ATTEMPTS;
@@ -849,6 +854,13 @@ static int session_up(struct mtpc_client *c, const struct mtp_auth_result *key)
         return fail(c, rc, "session: salt: %s", mtp_err_text(rc));
     if (!faulty(c, MTPC_FAULT_IGNORE_SERVER_TIME)) {
         mtp_session_sync_time(&c->ses, key->server_time);
+        /* server_time has whole seconds; dh_gen_ok's msg_id, just received,
+         * has the server's clock to the millisecond.  Taken when the two agree
+         * (dh_gen_ok comes after server_time, within a minute), so the first msg_ids follow the exchange's
+         * and the 300 s / 30 s window is not off by up to a second. */
+        int64_t id_ms = mtp_msgid_to_ms(c->last_plain_msg_id), st_ms = (int64_t)key->server_time * 1000;
+        if (c->last_plain_msg_id != 0 && id_ms >= st_ms - 1000 && id_ms <= st_ms + 60000)
+            mtp_msgid_sync(&c->ses.ids, mtp_env_now_ms(&c->env), c->last_plain_msg_id);
     } else {
         /* The local clock taken as the server's: no offset, but the checks
          * that wait for a synchronised clock still run. */
@@ -898,6 +910,7 @@ static int on_plain(struct mtpc_client *c, const uint8_t *p, size_t len)
     if (rc < 0)
         return fail_err(c, rc, &e, doing);
     trace(c, MTPC_IN, MTPC_TRACE_PLAIN, pm.msg_id, pm.body, pm.body_len, 0, NULL);
+    c->last_plain_msg_id = (uint64_t)pm.msg_id;
     mtp_wr_reset(&c->msg);
     rc = mtp_auth_client_recv(c->auth, pm.body, pm.body_len, &c->msg, &e);
     if (rc < 0)

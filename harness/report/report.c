@@ -384,7 +384,7 @@ json_t *mtp_report_load(const char *path, char *why, size_t why_len)
         }
     }
     json_error_t je;
-    json_t *r = json_load_file(file, 0, &je);
+    json_t *r = json_load_file(file, JSON_ALLOW_NUL, &je);
     if (r == NULL) {
         say(why, why_len, "%s:%d:%d: %s", file, je.line, je.column, je.text);
         return NULL;

@@ -738,6 +738,7 @@ static void ev_exchange(struct mtps_conn *c)
         mtps_ev_set_hex(o, "retry_id", at->retry_id, 8);
         mtps_ev_set_hex(o, "retry_id_expected", at->expected, 8);
         json_object_set_new(o, "retry_id_ok", json_boolean(at->retry_id_ok));
+        mtps_ev_set_hex(o, "g_b_sha256", at->g_b_sha256, sizeof at->g_b_sha256);
         json_object_set_new(o, "answer", json_string(answers[at->answer >= 0 && at->answer <= 3 ? at->answer : 0]));
         if (at->have_key)
             json_object_set_new(o, "key_first_byte", json_integer(at->key_first_byte));
@@ -1083,6 +1084,11 @@ void mtps_conn_feed(struct mtps_conn *c, uint8_t *buf, size_t len)
 {
     if (c->state != MTPS_CONN_OPEN || len == 0)
         return;
+    if (c->first_len < sizeof c->first) {
+        size_t k = len < sizeof c->first - c->first_len ? len : sizeof c->first - c->first_len;
+        memcpy(c->first + c->first_len, buf, k);
+        c->first_len += k;
+    }
     c->bytes_in += len;
     c->srv->stats.bytes_in += len;
     if (flooded(c, 0, len)) {
@@ -1238,6 +1244,9 @@ void mtps_conn_free(struct mtps_conn *c)
         if (c->sent_error)
             json_object_set_new(o, "sent_error", json_integer(c->sent_error));
         json_object_set_new(o, "bytes_in", json_integer((json_int_t)c->bytes_in));
+        /* What the connection opened with, whatever the transport was taken for: an
+         * obfuscated init that breaks the rules is not recognised as one. */
+        mtps_ev_set_hex(o, "first", c->first, c->first_len);
         json_object_set_new(o, "bytes_out", json_integer((json_int_t)c->bytes_out));
         mtps_events_emit(&srv->events, o);
     }

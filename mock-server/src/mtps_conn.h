@@ -115,6 +115,8 @@ struct mtps_conn {
     uint64_t mem_accounted;             /* what this connection has added to srv->mem_used */
     uint64_t queued_elsewhere;          /* bytes the shell still holds for the socket */
     uint64_t bytes_in, bytes_out, frames_in, frames_out;
+    uint8_t first[64];                  /* the first bytes received, as they came (for the observation log) */
+    size_t first_len;
 };
 
 /* A new connection from peer (text for logs) on DC dc.  refuse_code != 0:

@@ -15,6 +15,7 @@
 #define EV_BYTES_MAX 256    /* bytes fields longer than this are shortened in the text (the hex has them all) */
 #define EV_BODY_HEX_MAX 65536 /* bodies longer than this keep only their first bytes as hex */
 #define EV_NAMES_MAX 64
+#define EV_NESTED_BODY_MAX 128
 
 int mtps_events_open(struct mtps_events *e, const char *path, const struct mtp_env *env, struct mtp_error *err)
 {
@@ -165,6 +166,10 @@ void mtps_ev_set_body(const struct mtps_events *e, json_t *o, const uint8_t *bod
                 mtps_ev_set_u64(n, "msg_id", m.msg_id);
                 json_object_set_new(n, "seqno", json_integer(m.seqno));
                 json_object_set_new(n, "ctor", json_string(name_of(e, m.ctor, buf)));
+                /* Small messages (service messages: notifications, acks) keep their bytes, so a
+                 * reader can tell which message they refer to; the container's tl has the rest. */
+                if (mtp_rd_left(&m.body) <= EV_NESTED_BODY_MAX)
+                    mtps_ev_set_hex(n, "body", mtp_rd_cur(&m.body), mtp_rd_left(&m.body));
                 json_array_append_new(nested, n);
                 add_name(e, names, m.body);
                 add_acks(acks, m.body);

@@ -122,7 +122,8 @@ static int set_send_pq(struct mtps_auth_cfg *a, const json_t *v, const char *o, 
 static int set_send_fps(struct mtps_auth_cfg *a, const json_t *v, const char *o, const char *k, struct mtp_error *e)
 {
     if (!json_is_array(v) || json_array_size(v) > MTP_AUTH_MAX_FINGERPRINTS)
-        return bad(e, o, "%s: expected a list of at most %d hex fingerprints", k, MTP_AUTH_MAX_FINGERPRINTS);
+        return bad(e, o, "%s: expected a list of at most %d fingerprints (16 hex digits, or \"server\")", k,
+                   MTP_AUTH_MAX_FINGERPRINTS);
     if (a->nbufs == sizeof a->bufs / sizeof a->bufs[0])
         return bad(e, o, "%s: too many byte values", k);
     size_t n = json_array_size(v);
@@ -134,8 +135,13 @@ static int set_send_fps(struct mtps_auth_cfg *a, const json_t *v, const char *o,
         const json_t *f = json_array_get(v, i);
         struct mtp_error he;
         mtp_error_clear(&he);
+        /* "server": the server's own key, which a client holds (a list mixing known and unknown ones). */
+        if (json_is_string(f) && strcmp(json_string_value(f), "server") == 0) {
+            a->fp_server |= 1u << i;
+            continue;
+        }
         if (!json_is_string(f) || mtp_hex_decode_exact(json_string_value(f), b + 8 * i, 8, &he, k) < 0)
-            return bad(e, o, "%s[%zu]: expected 16 hex digits (the wire bytes)", k, i);
+            return bad(e, o, "%s[%zu]: expected 16 hex digits (the wire bytes) or \"server\"", k, i);
     }
     a->beh.fingerprints = b;
     a->beh.n_fingerprints = n;
@@ -411,6 +417,13 @@ int mtps_auth_cfg_parse(struct mtps_auth_cfg *a, const json_t *auth, const char 
         }
     }
     return MTP_OK;
+}
+
+void mtps_auth_cfg_set_fingerprint(struct mtps_auth_cfg *a, const uint8_t fingerprint[8])
+{
+    for (size_t i = 0; i < a->beh.n_fingerprints; i++)
+        if (a->fp_server & (1u << i))
+            memcpy((uint8_t *)a->beh.fingerprints + 8 * i, fingerprint, 8);
 }
 
 void mtps_auth_cfg_free(struct mtps_auth_cfg *a)

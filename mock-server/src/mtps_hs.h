@@ -43,6 +43,7 @@ struct mtps_auth_cfg {
     bool zero_key_set;
     unsigned zero_key_left;
     const char *g_a_expr;                   /* while parsing: send_g_a as an expression */
+    uint32_t fp_server;                     /* send_fingerprints: bit i is "server", the server's own key */
     uint8_t *bufs[8];                       /* owned hex-decoded values */
     size_t nbufs;
 };
@@ -50,6 +51,9 @@ struct mtps_auth_cfg {
 MTP_MUST_USE int mtps_auth_cfg_parse(struct mtps_auth_cfg *a, const json_t *auth, const char *origin,
                                      struct mtp_error *err);
 void mtps_auth_cfg_free(struct mtps_auth_cfg *a);
+/* Fills the send_fingerprints entries given as "server" with the server's own
+ * fingerprint (wire order), known only once the key is loaded. */
+void mtps_auth_cfg_set_fingerprint(struct mtps_auth_cfg *a, const uint8_t fingerprint[8]);
 
 /* One connection's exchange in progress (at most one at a time: a new
  * req_pq_multi starts over). */

@@ -84,6 +84,7 @@ int mtps_server_init(struct mtps_server *srv, const struct mtps_server_cfg *cfg,
     int rc = MTP_OK;
     MTP_TRY(mtp_rsa_key_fingerprint(cfg->rsa, srv->fingerprint, err));
     MTP_TRY(mtps_auth_cfg_parse(&srv->auth, cfg->scenario->auth, cfg->scenario->name, err));
+    mtps_auth_cfg_set_fingerprint(&srv->auth, srv->fingerprint);
     MTP_TRY(mtps_api_init(&srv->api, cfg->api_schemas, cfg->napi_schemas, cfg->templates_dir, &cfg->scenario->api,
                           err));
     srv->log.schema = mtps_api_log_schema(&srv->api);

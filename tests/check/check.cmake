@@ -33,7 +33,7 @@ endif()
 
 foreach(t ${MTP_CHECK_REF_TRANSPORTS})
   add_test(NAME check/reference/${t}
-    COMMAND mtprobe check client --cmd "${MTP_CHECK_REF_CMD}" --transports ${t} --jobs 2
+    COMMAND mtprobe check client --cmd "${MTP_CHECK_REF_CMD}" --transports ${t} --jobs 2 --require-pass
       --timeout-scale ${MTP_CHECK_SCALE} --report-dir ${MTP_CHECK_REPORTS}/reference-${t}
     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
   set_tests_properties(check/reference/${t} PROPERTIES LABELS check TIMEOUT 1200)

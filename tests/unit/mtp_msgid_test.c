@@ -30,6 +30,21 @@ START_TEST(client_ids_divisible_by_4_and_increasing_when_clock_stalls)
 }
 END_TEST
 
+START_TEST(avoided_id_is_never_generated)
+{
+    struct mtp_msgid_gen g;
+    mtp_msgid_gen_init(&g);
+    uint64_t refused = mtp_msgid_next(&g, 1700000000123, MTP_MSGID_CLIENT);
+    /* The clock set back to the same instant (a new session after bad_msg_notification 17). */
+    g.last = 0;
+    g.avoid = refused;
+    uint64_t again = mtp_msgid_next(&g, 1700000000123, MTP_MSGID_CLIENT);
+    ck_assert_uint_ne(again, refused);
+    ck_assert_uint_eq(again, refused + 4);
+    ck_assert_uint_eq(again % 4, 0);
+}
+END_TEST
+
 START_TEST(ids_increase_when_clock_goes_back)
 {
     struct mtp_msgid_gen g;
@@ -135,6 +150,7 @@ static Suite *msgid_suite(void)
     Suite *s = suite_create("mtp_msgid");
     TCase *tc = tcase_create("msgid");
     tcase_add_test(tc, msgid_is_unixtime_times_2_32);
+    tcase_add_test(tc, avoided_id_is_never_generated);
     tcase_add_test(tc, client_ids_divisible_by_4_and_increasing_when_clock_stalls);
     tcase_add_test(tc, ids_increase_when_clock_goes_back);
     tcase_add_test(tc, server_ids_odd_by_kind);

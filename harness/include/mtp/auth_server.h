@@ -74,6 +74,8 @@ struct mtp_auth_server_attempt {
     int answer;                /* 1 dh_gen_ok, 2 dh_gen_retry, 3 dh_gen_fail, 0 refused (the exchange failed) */
     bool have_key;             /* the auth key was computed: */
     uint8_t key_first_byte;    /* its first byte */
+    uint8_t g_b_sha256[32];    /* SHA256 of the client's g_b as sent: repeats show a client with a fixed b
+                                * (security_guidelines: a CSPRNG), without logging the value */
 };
 
 /* Did a key with this auth_key_id exist already?  Then the server answers

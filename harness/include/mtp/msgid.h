@@ -30,6 +30,7 @@ uint64_t mtp_msgid_from_ms(int64_t unix_ms);
 int64_t mtp_msgid_to_ms(uint64_t msg_id);
 
 struct mtp_msgid_gen {
+    uint64_t avoid;     /* never generated (a refused id, after the clock was set back); 0: none */
     uint64_t last;     /* the last id handed out, 0 before the first */
     int64_t offset_ms; /* peer clock - local clock, added to local time */
     bool synced;       /* offset_ms comes from the peer (handshake, a server msg_id) */

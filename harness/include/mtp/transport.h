@@ -65,9 +65,10 @@ MTP_MUST_USE int mtp_tr_kind_from_obfs_tag(uint32_t tag, enum mtp_tr_kind *kind)
 
 struct mtp_tr_opts {
     size_t max_frame; /* largest frame body accepted; 0 means MTP_TR_MAX_FRAME_DEFAULT */
-    /* Also reject what the spec rules out but deployed servers tolerate: the
-     * abridged 0x7f form for lengths below 0x7f*4, and payload lengths that
-     * are not a multiple of 4 (intermediate, full). */
+    /* Also reject what the spec rules out but deployed servers tolerate:
+     * payload lengths that are not a multiple of 4 (intermediate, full).  (The
+     * abridged 0x7f form for lengths below 0x7f*4 is legal: the page requires
+     * it from 0x7f words on and forbids it nowhere.) */
     bool strict;
     /* A client stream without the standalone tag: under obfuscation the tag
      * travels inside the 64-byte init instead. */
@@ -149,7 +150,7 @@ struct mtp_tr_send {
     const uint8_t *padding;
     size_t padding_len;
     /* Abridged: the 0x7f + 3-byte length form even for a payload of fewer than
-     * 0x7f words (legal, if unusual; a strict decoder refuses it). */
+     * 0x7f words (legal, if unusual; every decoder of ours takes it). */
     bool abridged_long;
     /* Full, for tests of a receiver: a frame with a wrong CRC32 (its lowest bit
      * flipped), or one whose sequence number is one above the expected one (the

@@ -475,6 +475,7 @@ static int on_set_client_dh(struct mtp_auth_server *s, struct mtp_rd *r, struct 
                                                       mtp_ct_memcmp(ci.retry_id, s->retry_id, sizeof s->retry_id) == 0};
     memcpy(s->attempt.retry_id, ci.retry_id, sizeof s->attempt.retry_id);
     memcpy(s->attempt.expected, s->retry_id, sizeof s->attempt.expected);
+    mtp_authcrypt_sha256(ci.g_b.p, ci.g_b.len, s->attempt.g_b_sha256);
     if (!s->attempt.retry_id_ok)
         return mtp_error_set(e, MTP_ERR_AUTH_RETRY_ID, 56,
                              s->res.retries == 0

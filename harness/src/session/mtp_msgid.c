@@ -22,6 +22,7 @@ int64_t mtp_msgid_to_ms(uint64_t msg_id)
 void mtp_msgid_gen_init(struct mtp_msgid_gen *g)
 {
     g->last = 0;
+    g->avoid = 0;
     g->offset_ms = 0;
     g->synced = false;
 }
@@ -33,6 +34,8 @@ uint64_t mtp_msgid_next(struct mtp_msgid_gen *g, int64_t now_ms, enum mtp_msgid_
      * continue from the last id, keeping the residue mod 4 of this kind. */
     if (id <= g->last)
         id = (g->last & ~(uint64_t)3) + 4 + (uint64_t)kind;
+    if (id == g->avoid)
+        id += 4;
     /* The spec wants the low 32 bits of a client id non-empty (replay protection). */
     if ((id & 0xffffffffu) == (uint64_t)kind && kind == MTP_MSGID_CLIENT)
         id += 4;

@@ -205,12 +205,16 @@ static void on_bad_msg(struct mtp_session *s, const struct mtp_session_msg *m, c
         /* Time correction from the notification's own msg_id ("update its
          * time correction value ... based on msg_id"), then resend. */
         mtp_msgid_sync(&s->ids, now, m->msg_id);
-        if (s->ids.last >= mtp_msgid_from_ms(mtp_msgid_now(&s->ids, now))) {
+        if (code == MTP_BADMSG_ID_TOO_HIGH && s->ids.last >= mtp_msgid_from_ms(mtp_msgid_now(&s->ids, now))) {
             /* Our earlier ids are ahead of the corrected clock: new ones could
              * only continue above them and be too high again.  A new session
-             * lets the ids restart from the right time. */
+             * lets the ids restart from the right time (below every id sent,
+             * so none is sent twice).  Too low (16): the ids only move up. */
             uint64_t last = s->ids.last;
             s->ids.last = 0;
+            /* When the clock does not bear the notice out, the corrected time
+             * may give the refused id again: the resend must carry another. */
+            s->ids.avoid = id;
             if (mtp_session_renew(s) == MTP_OK)
                 return;
             s->ids.last = last;

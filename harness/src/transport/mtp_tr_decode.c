@@ -144,11 +144,10 @@ static int parse_header(struct mtp_tr_decoder *d, struct mtp_error *err, bool *a
         }
         d->quick_ack = (b & 0x80) != 0;
         uint32_t words = b & 0x7f;
-        if (long_form) {
+        /* The 0x7f form is required from 0x7f words on and not forbidden below
+         * (mtproto-transports, "Abridged"): even a strict decoder takes it. */
+        if (long_form)
             MTP_GUARD(mtp_rd_u24(&r, &words, "abridged.length"));
-            if (d->opts.strict && words < 0x7f)
-                return bad_length(d, err, "0x7f form for a short length (strict)", (uint64_t)words * 4);
-        }
         return set_body(d, err, (uint64_t)words * 4, 0);
     }
     case MTP_TR_INTERMEDIATE:
