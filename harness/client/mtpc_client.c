@@ -912,9 +912,16 @@ static int on_plain(struct mtpc_client *c, const uint8_t *p, size_t len)
     trace(c, MTPC_IN, MTPC_TRACE_PLAIN, pm.msg_id, pm.body, pm.body_len, 0, NULL);
     c->last_plain_msg_id = (uint64_t)pm.msg_id;
     mtp_wr_reset(&c->msg);
+    enum mtp_auth_client_state before = mtp_auth_client_state(c->auth);
     rc = mtp_auth_client_recv(c->auth, pm.body, pm.body_len, &c->msg, &e);
     if (rc < 0)
         return fail_err(c, rc, &e, doing);
+    uint8_t nonce[16], server_nonce[16], new_nonce[32];
+    if (c->cfg.on_new_nonce && before == MTP_AUTH_C_AWAIT_RES_PQ &&
+        mtp_auth_client_nonces(c->auth, nonce, server_nonce, new_nonce)) {
+        c->cfg.on_new_nonce(c->cfg.new_nonce_ctx, nonce, server_nonce, new_nonce);
+        mtp_wipe(new_nonce, sizeof new_nonce);
+    }
     if (c->msg.len > 0)
         MTP_GUARD(send_plain(c));
     if (mtp_auth_client_state(c->auth) == MTP_AUTH_C_DONE)

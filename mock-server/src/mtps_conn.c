@@ -703,8 +703,8 @@ static void new_key(struct mtps_conn *c, const struct mtp_auth_result *res)
         json_object_set_new(o, "req_pq_multi", json_boolean(res->req_pq_multi));
         mtps_events_emit(&srv->events, o);
     }
-    mtps_keylog_auth_key(&srv->keylog, res->auth_key_id, res->auth_key, res->temp, expires_at);
-    mtps_keylog_auth_key(&srv->keysfile, res->auth_key_id, res->auth_key, res->temp, expires_at);
+    mtp_keylog_auth_key(&srv->keylog, res->auth_key_id, res->auth_key, res->temp, expires_at);
+    mtp_keylog_auth_key(&srv->keysfile, res->auth_key_id, res->auth_key, res->temp, expires_at);
     char fp[17];
     mtps_fingerprint_hex(res->fingerprint, fp);
     mtps_log(&srv->log, c->id, "auth key %016" PRIx64 " created (%s%s, %s, inner %s, dc %d, %u retries)",
@@ -772,6 +772,10 @@ static void on_plain(struct mtps_conn *c, const uint8_t *data, size_t len)
     mtp_wr_reset(&c->pkt);
     rc = mtps_hs_recv(&c->hs, &srv->auth, &cfg, &srv->env, pm.body, pm.body_len, &c->pkt, &done, &res, &err);
     ev_exchange(c);
+    uint8_t nonce[16], server_nonce[16], new_nonce[32];
+    if (mtps_hs_new_nonces(&c->hs, nonce, server_nonce, new_nonce))
+        mtp_keylog_new_nonce(&srv->keylog, nonce, server_nonce, new_nonce);
+    mtp_wipe(new_nonce, sizeof new_nonce);
     if (rc < 0) {
         ev_bad_packet(c, "auth-key exchange", rc, err.msg);
         fail_with(c, MTP_TR_ERROR_AUTH_KEY, MTP_ERR_SRV_HANDSHAKE, "auth-key exchange: %s: %s", mtp_err_name(rc),
@@ -983,7 +987,7 @@ static void transport_known(struct mtps_conn *c)
         struct mtp_obfs_keys keys;
         if (c->tr.det.have == MTP_OBFS_INIT_LEN &&
             mtp_obfs_derive(c->tr.det.buf, &srv->secret, MTP_TR_SERVER, &keys) == MTP_OK)
-            mtps_keylog_obfs2(&srv->keylog, c->tr.det.buf, &keys);
+            mtp_keylog_obfs2(&srv->keylog, c->tr.det.buf, &keys);
         mtp_wipe(&keys, sizeof keys);
     }
     json_t *o = mtps_ev_new(&srv->events, "transport", c->id);
