@@ -10,6 +10,7 @@ pkgs=(
   libjansson-dev libevent-dev check           # JSON, the mock server's event loop, unit tests
   python3 python3-telethon nodejs npm ca-certificates   # real third-party clients for the interop tests
   chromium python3-jsonschema python3-junitparser      # the report tests: HTML in a browser, schema, JUnit
+  tcpdump tshark                              # the decoder's tests capture on loopback; its benchmark runs tshark
 )
 
 missing=()

@@ -120,6 +120,7 @@ static void start_decoder(struct dec_conn *c, enum mtp_tcp_dir dir, uint64_t bas
 }
 
 static void resync_from(struct dec *d, struct dec_conn *c, enum mtp_tcp_dir dir, uint64_t off);
+static void release_s2c(struct dec *d, struct dec_conn *c, int64_t ts);
 static void resync_add(struct dec *d, struct dec_conn *c, enum mtp_tcp_dir dir, const uint8_t *p, size_t n,
                        uint64_t off, int64_t ts);
 
@@ -248,6 +249,8 @@ static void resync_from(struct dec *d, struct dec_conn *c, enum mtp_tcp_dir dir,
 {
     (void)d;
     struct dec_dir *dd = &c->d[dir];
+    /* framing was lost (not merely never found): say so when it is found again */
+    dd->broken |= dd->state == DEC_DIR_FRAMES;
     dd->state = DEC_DIR_RESYNC;
     mtp_wr_reset(&dd->rs);
     dd->rs_off = off;
@@ -279,12 +282,13 @@ static void resync_scan(struct dec *d, struct dec_conn *c, enum mtp_tcp_dir dir,
                 note(d, c, dir, ts, at, "transport_guessed", "%s, from a frame found without the stream's start",
                      mtp_tr_kind_name(kind));
             }
-            if (pos > 0 || dd->skipped_run > 0) {
+            if (pos > 0 || dd->skipped_run > 0 || dd->broken) {
                 c->resyncs++;
                 d->st->resyncs++;
-                note(d, c, dir, ts, at, "resync", "frames again after %" PRIu64 " bytes that could not be framed",
-                     dd->skipped_run + pos);
+                note(d, c, dir, ts, at, "resync", "frames again after %s and %" PRIu64 " bytes that could not be framed",
+                     dd->broken ? "a gap or a broken frame" : "the stream's start", dd->skipped_run + pos);
             }
+            dd->broken = false;
             dd->skipped += pos;
             dd->skipped_run = 0;
             start_decoder(c, dir, at, seq);
@@ -297,6 +301,8 @@ static void resync_scan(struct dec *d, struct dec_conn *c, enum mtp_tcp_dir dir,
             enum mtp_tcp_dir o = (enum mtp_tcp_dir)!dir;
             if (c->d[o].state == DEC_DIR_RESYNC && c->d[o].rs.len > 0)
                 resync_scan(d, c, o, ts);
+            else if (o == MTP_TCP_S2C && c->d[o].state == DEC_DIR_WAIT)
+                release_s2c(d, c, ts);
             return;
         }
         if (!wait)
@@ -464,6 +470,12 @@ static void input(struct dec *d, struct dec_conn *c, enum mtp_tcp_dir dir, const
         return;
     switch (dd->state) {
     case DEC_DIR_WAIT:
+        if (dir == MTP_TCP_S2C && c->tcp->s[MTP_TCP_C2S].started && !c->tcp->s[MTP_TCP_C2S].from_syn) {
+            /* the client's start is not in the capture either: look for frames here too */
+            resync_from(d, c, dir, off);
+            resync_add(d, c, dir, p, n, off, ts);
+            return;
+        }
         if (dir == MTP_TCP_S2C || !c->tcp->s[MTP_TCP_C2S].from_syn) {
             if (dd->rs.len == 0)
                 dd->rs_off = off;

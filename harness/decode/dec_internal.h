@@ -122,6 +122,7 @@ struct dec_dir {
     bool lost_start;       /* WAIT: bytes were lost before the transport was known */
     uint64_t skipped;      /* bytes given up while resynchronising */
     uint64_t skipped_run;  /* ... since the last frame */
+    bool broken;           /* RESYNC after frames were decoded (a gap, a broken frame) */
 };
 
 /* The key exchange in progress on a connection. */
@@ -207,6 +208,7 @@ struct dec_msg {
 #define DEC_SESS_BUCKETS 4096
 #define DEC_MAX_SESSIONS 65536
 #define DEC_REQS 80
+#define DEC_GB_SEEN 4096
 
 struct dec_req_count {
     char id[16];
@@ -236,6 +238,8 @@ struct dec {
     json_t *catalogue;       /* requirements.json, for levels and titles; may be NULL */
     struct dec_req_count reqs[DEC_REQS];
     size_t nreqs;
+    uint64_t gb_seen[DEC_GB_SEEN]; /* hashes of the last g_b values, for repeats (C-DH-6) */
+    size_t ngb;
 };
 
 /* decode.c: loads a schema the first time it is needed. */

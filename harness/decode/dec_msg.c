@@ -359,13 +359,29 @@ static void dh_checks_client(struct dec *d, struct dec_msg *m)
     if (mtp_auth_tl_read_client_inner(&r, &ci) < 0)
         return;
     check_nonces(d, m, "client_DH_inner_data", ci.nonce, ci.server_nonce);
-    count(d, "S-HS-10");
+    /* retry_id: 0 on the first attempt, then the failed key's auth_key_aux_hash (that key is in no
+     * key log, so the capture shows only whether it is 0) */
+    count(d, "C-HS-9");
     static const uint8_t zero[8];
     if (ex->attempts == 1 && memcmp(ci.retry_id, zero, 8) != 0)
-        finding(d, m, "S-HS-10", "client_DH_inner_data.retry_id is not 0 on the first attempt");
+        finding(d, m, "C-HS-9", "client_DH_inner_data.retry_id is not 0 on the first attempt");
+    else if (ex->attempts > 1 && memcmp(ci.retry_id, zero, 8) == 0)
+        finding(d, m, "C-HS-9", "client_DH_inner_data.retry_id is 0 after dh_gen_retry (attempt %u): it must be the "
+                                "failed key's auth_key_aux_hash", ex->attempts);
     else if (ex->attempts > 1 && ex->retry_known && memcmp(ci.retry_id, ex->retry_aux, 8) != 0)
-        finding(d, m, "S-HS-10", "client_DH_inner_data.retry_id is not the auth_key_aux_hash of the key that got "
-                                 "dh_gen_retry");
+        finding(d, m, "C-HS-9", "client_DH_inner_data.retry_id is not the auth_key_aux_hash of the key that got "
+                                "dh_gen_retry");
+    /* a fresh secret b makes a fresh g_b: the same g_b twice means b came from no CSPRNG */
+    count(d, "C-DH-6");
+    uint8_t h[32];
+    mtp_authcrypt_sha256(ci.g_b.p, ci.g_b.len, h);
+    uint64_t tag = mtp_load_u64(h);
+    bool repeat = false;
+    for (size_t i = 0; i < DEC_GB_SEEN && i < d->ngb; i++)
+        repeat |= d->gb_seen[i] == tag;
+    if (repeat)
+        finding(d, m, "C-DH-6", "client_DH_inner_data.g_b is the g_b of an earlier exchange: the secret b repeats");
+    d->gb_seen[d->ngb++ % DEC_GB_SEEN] = tag;
     if (!ex->have_dh || !d->o->check)
         return;
     struct mtp_error err;
