@@ -382,6 +382,12 @@ static bool obfs_setup(struct dec *d, struct dec_conn *c, const uint8_t *init, s
         c->obfs_keys_logged = rc == MTP_OK;
     } else {
         rc = mtp_obfs_server_init(&c->obfs, init, &d->o->secret, NULL, err);
+        /* a capture may hold connections with and without the proxy's secret */
+        if (rc == MTP_ERR_OBFS_BAD_TAG && d->o->secret.mode != MTP_OBFS_SECRET_NONE) {
+            mtp_error_clear(err);
+            rc = mtp_obfs_server_init(&c->obfs, init, NULL, NULL, err);
+            c->obfs_no_secret = rc == MTP_OK;
+        }
     }
     if (rc < 0)
         return false;
@@ -433,9 +439,9 @@ static void detect(struct dec *d, struct dec_conn *c, const uint8_t *p, size_t n
     json_object_set_new(o, "obfuscated", json_boolean(c->obfuscated));
     if (c->obfuscated) {
         json_object_set_new(o, "dc_field", json_integer(c->dc));
-        json_object_set_new(o, "keys", json_string(c->obfs_keys_logged   ? "key log"
-                                                   : d->o->secret.mode ? "--secret"
-                                                                       : "from the init"));
+        json_object_set_new(o, "keys", json_string(c->obfs_keys_logged                       ? "key log"
+                                                   : d->o->secret.mode && !c->obfs_no_secret ? "--secret"
+                                                                                             : "from the init"));
     }
     dec_out_event(d, c, "transport", ts, o);
     if (d->o->check)

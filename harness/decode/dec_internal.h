@@ -50,6 +50,7 @@ struct dec_keys {
 };
 
 MTP_MUST_USE int dec_keys_load(struct dec_keys *k, const char *path, struct mtp_error *err);
+MTP_MUST_USE int dec_keys_load_mem(struct dec_keys *k, const char *text, size_t len, struct mtp_error *err);
 void dec_keys_free(struct dec_keys *k);
 struct dec_key *dec_keys_find(const struct dec_keys *k, uint64_t id64);
 const struct dec_obfs_line *dec_keys_obfs(const struct dec_keys *k, const uint8_t init[MTP_OBFS_INIT_LEN]);
@@ -65,6 +66,7 @@ struct dec_schema {
     int32_t layer;
     char path[4608];
     bool failed;
+    bool borrowed;           /* the caller's (mtp_decode_opts.loaded): not freed */
 };
 
 /* ---- sessions (dec_msg.c): one per (auth_key_id, session_id) ---- */
@@ -154,6 +156,7 @@ struct dec_conn {
     struct mtp_tr_detector det;
     enum mtp_tr_kind kind;
     bool obfuscated, obfs_keys_logged;
+    bool obfs_no_secret;     /* --secret given, but this connection's init needs none */
     struct mtp_obfs obfs;
     int16_t dc;
     struct dec_dir d[2];

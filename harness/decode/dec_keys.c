@@ -101,11 +101,22 @@ static void on_bad(void *ctx, size_t line, const char *what)
         snprintf(k->first_bad, sizeof k->first_bad, "line %zu: %s", line, what);
 }
 
+static struct mtp_keylog_reader reader(struct dec_keys *k)
+{
+    return (struct mtp_keylog_reader){.key = on_key, .obfs2 = on_obfs2, .new_nonce = on_nonce, .bad_line = on_bad,
+                                      .skip_unknown = true, .ctx = k};
+}
+
 int dec_keys_load(struct dec_keys *k, const char *path, struct mtp_error *err)
 {
-    struct mtp_keylog_reader rd = {.key = on_key, .obfs2 = on_obfs2, .new_nonce = on_nonce, .bad_line = on_bad,
-                                   .skip_unknown = true, .ctx = k};
+    struct mtp_keylog_reader rd = reader(k);
     return mtp_keylog_read(path, &rd, err);
+}
+
+int dec_keys_load_mem(struct dec_keys *k, const char *text, size_t len, struct mtp_error *err)
+{
+    struct mtp_keylog_reader rd = reader(k);
+    return mtp_keylog_read_mem("key log", text, len, &rd, err);
 }
 
 void dec_keys_free(struct dec_keys *k)

@@ -43,6 +43,19 @@ static int32_t schema_layer(const char *path)
 static int load_schemas(struct dec *d, struct mtp_error *err)
 {
     size_t n = 0;
+    if (d->o->nloaded) {
+        for (size_t i = 0; i < d->o->nloaded && i < MTP_DECODE_MAX_SCHEMAS; i++) {
+            d->schemas[i].s = d->o->loaded[i];
+            d->schemas[i].layer = d->o->loaded_layers ? d->o->loaded_layers[i] : 0;
+            d->schemas[i].borrowed = true;
+        }
+        d->nschemas = d->o->nloaded < MTP_DECODE_MAX_SCHEMAS ? d->o->nloaded : MTP_DECODE_MAX_SCHEMAS;
+        d->newest = &d->schemas[0];
+        for (size_t i = 1; i < d->nschemas; i++)
+            if (d->schemas[i].layer > d->newest->layer)
+                d->newest = &d->schemas[i];
+        return MTP_OK;
+    }
     if (d->o->nschemas) {
         for (size_t i = 0; i < d->o->nschemas; i++)
             snprintf(d->schemas[n++].path, sizeof d->schemas[0].path, "%s", d->o->schemas[i]);
@@ -105,7 +118,7 @@ static void dec_free(struct dec *d)
     dec_sessions_free(d);
     dec_keys_free(&d->keys);
     for (size_t i = 0; i < d->nschemas; i++)
-        if (d->schemas[i].s)
+        if (d->schemas[i].s && !d->schemas[i].borrowed)
             mtp_tl_schema_free(d->schemas[i].s);
     mtp_wr_free(&d->plain);
     mtp_wr_free(&d->scratch);
@@ -137,6 +150,8 @@ static int run(struct mtp_pcap_in *in, const struct mtp_decode_opts *o, struct m
     int rc = MTP_OK;
     for (size_t i = 0; i < o->nkeylogs && rc == MTP_OK; i++)
         rc = dec_keys_load(&d->keys, o->keylogs[i], err);
+    if (rc == MTP_OK && o->keylog_text)
+        rc = dec_keys_load_mem(&d->keys, o->keylog_text, o->keylog_text_len, err);
     if (rc == MTP_OK)
         rc = load_schemas(d, err);
     if (rc == MTP_OK && o->check) {

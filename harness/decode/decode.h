@@ -34,8 +34,15 @@ enum mtp_decode_format {
 struct mtp_decode_opts {
     const char *schemas[MTP_DECODE_MAX_SCHEMAS]; /* API schemas; none: the mock DC's (every layer it answers) */
     size_t nschemas;
+    /* Or schemas already loaded (each an API schema linked with mtproto.tl), borrowed for the run:
+     * a caller that decodes many captures (the fuzz target) parses them once. */
+    struct mtp_tl_schema *const *loaded;
+    const int32_t *loaded_layers;
+    size_t nloaded;
     const char *keylogs[MTP_DECODE_MAX_KEYLOGS];
     size_t nkeylogs;
+    const char *keylog_text;        /* a key log in memory too (fuzzing, tests); NULL: none */
+    size_t keylog_text_len;
     struct mtp_obfs_secret secret;  /* MTProxy secret for obfuscated2 without OBFS2 lines */
     uint64_t connection;            /* only this connection (1, 2, ...); 0: all */
     const char *filter;             /* only messages with this constructor (top, nested or result); NULL: all */
