@@ -124,6 +124,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (seg.flags & MTP_TCP_SYN) {
             isn[conn][dir] = (uint32_t)off << 16 | b[5]; /* wraps the sequence space now and then */
             seg.seq = isn[conn][dir];
+            off = 0; /* data on a SYN starts the stream */
         } else {
             seg.seq = isn[conn][dir] + 1 + off;
         }
