@@ -182,6 +182,19 @@ static char *fill_template(const char *tpl, const struct subst *v, size_t n)
 
 /* --- one run, in a worker process --- */
 
+/* AddressSanitizer, LeakSanitizer or UndefinedBehaviorSanitizer spoke in this log. */
+static bool file_has_sanitizer_report(const char *path)
+{
+    size_t len;
+    char *text = read_text(path, LINE_MAX_BYTES, &len);
+    if (text == NULL)
+        return false;
+    bool found = strstr(text, "ERROR: AddressSanitizer") || strstr(text, "ERROR: LeakSanitizer") ||
+                 strstr(text, "runtime error: ");
+    free(text);
+    return found;
+}
+
 static json_t *load_events(const char *path)
 {
     json_t *arr = json_array();
@@ -255,6 +268,19 @@ static json_t *error_result(const struct run_item *it, const char *fmt, ...)
     return r;
 }
 
+/* FNV-1a over the seed, the case, the transport and the repeat. */
+static uint64_t run_seed(uint64_t seed, const char *case_id, int transport, unsigned repeat)
+{
+    uint64_t h = 14695981039346656037u;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%" PRIu64 "/%s/%d/%u", seed, case_id, transport, repeat);
+    for (const char *p = buf; *p; p++) {
+        h ^= (uint8_t)*p;
+        h *= 1099511628211u;
+    }
+    return h;
+}
+
 static json_t *execute(const struct runner *R, const struct run_item *it)
 {
     const struct check_options *o = R->o;
@@ -292,6 +318,11 @@ static json_t *execute(const struct runner *R, const struct run_item *it)
         sargv[na++] = "--secret";
         sargv[na++] = c->secret;
     }
+    /* The mock DC's randomness from --seed and the run's identity: its side of a run replays. */
+    char seedbuf[24];
+    snprintf(seedbuf, sizeof seedbuf, "%" PRIu64, run_seed(o->seed, c->id, it->transport, it->repeat));
+    sargv[na++] = "--seed";
+    sargv[na++] = seedbuf;
     sargv[na] = NULL;
     char why[512];
     struct check_proc srv;
@@ -355,8 +386,20 @@ static json_t *execute(const struct runner *R, const struct run_item *it)
     struct check_judgement j;
     check_judge(c, events, &run, &j);
 
+    /* A sanitizer's report (the mock DC or a sanitized client built with it): whatever the
+     * wire showed, the run is not a pass.  In the mock DC's log it is the harness's fault. */
+    if (file_has_sanitizer_report(p_slog)) {
+        j.verdict = CHECK_ERROR;
+        snprintf(j.observed + strlen(j.observed), sizeof j.observed - strlen(j.observed),
+                 "; the mock DC reported a sanitizer error (see server_log)");
+    } else if (file_has_sanitizer_report(p_err) && j.verdict != CHECK_FAIL) {
+        j.verdict = CHECK_CRASH;
+        snprintf(j.observed + strlen(j.observed), sizeof j.observed - strlen(j.observed),
+                 "; the client reported a sanitizer error (see its stderr)");
+    }
     json_t *r = result_base(it);
     json_object_set_new(r, "verdict", json_string(check_verdict_name(j.verdict)));
+    json_object_set_new(r, "server_seed", json_string(seedbuf));
     json_object_set_new(r, "expected", json_string(j.expected));
     json_object_set_new(r, "observed", json_string(j.observed));
     json_object_set_new(r, "marks", j.marks);

@@ -39,6 +39,8 @@ static void serve_usage(FILE *out)
             "                          written next to it as FILE.pub.pem (PKCS#1, Telegram's form)\n"
             "  --keylog FILE           append every new key: AUTH_KEY <id> <key>, OBFS2 ... (docs/keylog.md)\n"
             "  --keys-file FILE        keep auth keys across restarts (read at start, appended to)\n"
+            "  --seed N                the server's random choices (nonces, DH secrets, salts, padding) from a\n"
+            "                          stream seeded with N, so its side of a run replays; the clock stays real\n"
             "  --events FILE           write the observation log: one JSON line per connection, message,\n"
             "                          key, call, rule and close, for programs (docs/events.md)\n"
             "  --scenario NAME|PATH    behaviour from mock-server/scenarios/NAME.json (docs/scenarios.md)\n"
@@ -179,6 +181,8 @@ struct opts {
     bool dc_given[MTPS_MAX_DCS];
     size_t n;
     const char *rsa_key, *keylog, *keys_file, *scenario, *templates, *secret_hex, *events;
+    bool seed_set;
+    uint64_t seed;
     const char *schemas[MAX_SCHEMAS];
     size_t nschemas;
     int verbose;
@@ -272,6 +276,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
             o->rsa_key = v;
         } else if (strcmp(a, "--keylog") == 0) {
             o->keylog = v;
+        } else if (strcmp(a, "--seed") == 0) {
+            bad = parse_u64(v, &o->seed);
+            o->seed_set = true;
         } else if (strcmp(a, "--events") == 0) {
             o->events = v;
         } else if (strcmp(a, "--keys-file") == 0) {
@@ -396,8 +403,17 @@ static int serve_run(int argc, char **argv)
         mtps_scenario_free(&scen);
         return MTP_EXIT_ERROR;
     }
+    struct mtp_env env = mtp_env_system();
+    struct mtp_det_state det;
+    if (o.seed_set) {
+        /* Deterministic randomness, the system clock: a replayable server side of a live run. */
+        uint8_t seed[8];
+        mtp_store_u64(seed, o.seed);
+        env = mtp_env_deterministic(&det, seed, sizeof seed, 0);
+        env.now_ms = mtp_env_system().now_ms;
+    }
     struct mtps_server_cfg cfg = {
-        .env = mtp_env_system(),
+        .env = env,
         .log = stderr,
         .verbose = o.verbose,
         .limits = limits,

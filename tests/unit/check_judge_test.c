@@ -285,6 +285,106 @@ START_TEST(named_seqno_obfs_acks)
 }
 END_TEST
 
+
+START_TEST(continue_exchange_and_give_up)
+{
+    struct check_case c = mkcase(CHECK_EXPECT_CONTINUE_EXCHANGE, "server_DH_params_ok", NULL);
+    struct check_client_run r = exited(1, "{\"ok\":false}");
+    ck_assert_int_eq(judge(&c, REQ_PQ "\n" RES_PQ "\n" REQ_DH "\n" DH_OK "\n" SET_DH, &r, NULL, 0), CHECK_PASS);
+    r = exited(1, "{\"ok\":false}");
+    char obs[2048];
+    ck_assert_int_eq(judge(&c, REQ_PQ "\n" RES_PQ "\n" REQ_DH "\n" DH_OK "\n" REQ_PQ2, &r, obs, sizeof obs), CHECK_FAIL);
+    ck_assert_msg(strstr(obs, "rejected a legal value") != NULL, "%s", obs);
+    json_decref(c.checks);
+
+    c = mkcase(CHECK_EXPECT_GIVE_UP, NULL, NULL);
+    r = exited(1, "{\"ok\":false,\"error\":\"-444\"}");
+    ck_assert_int_eq(judge(&c, "{\"t\":1,\"ev\":\"open\",\"conn\":1}", &r, NULL, 0), CHECK_PASS);
+    r = exited(0, "{\"ok\":true}");
+    ck_assert_int_eq(judge(&c, "{\"t\":1,\"ev\":\"open\",\"conn\":1}", &r, NULL, 0), CHECK_FAIL);
+    r = exited(-1, NULL);
+    r.exit.timed_out = true;
+    ck_assert_int_eq(judge(&c, "{\"t\":1,\"ev\":\"open\",\"conn\":1}", &r, NULL, 0), CHECK_HANG);
+    json_decref(c.checks);
+}
+END_TEST
+
+START_TEST(rule_spoiled_message_is_hostile)
+{
+    struct check_case c = mkcase(CHECK_EXPECT_REJECT_MESSAGE, NULL, NULL);
+    const char *log = RPC "\n" HONEST "\n{\"t\":21,\"ev\":\"rule\",\"conn\":1,\"at\":\"s2c_packet\",\"do\":\"bad_crc\",\"hostile\":\"crc\"}\n"
+                      "{\"t\":22,\"ev\":\"msg\",\"conn\":1,\"dir\":\"c2s\",\"enc\":true,\"msg_id\":\"6500000200000010\",\"seqno\":2,\"ctor\":\"msgs_ack\",\"acks\":[\"6500000200000005\"]}";
+    struct check_client_run r = exited(0, "{\"ok\":true}");
+    ck_assert_int_eq(judge(&c, log, &r, NULL, 0), CHECK_FAIL);
+    /* skipped on this transport: nothing hostile was sent */
+    const char *skipped = RPC "\n" HONEST "\n{\"t\":21,\"ev\":\"rule\",\"conn\":1,\"at\":\"s2c_packet\",\"do\":\"bad_crc\",\"hostile\":\"crc\",\"skipped\":true}";
+    r = exited(0, "{\"ok\":true}");
+    ck_assert_int_eq(judge(&c, skipped, &r, NULL, 0), CHECK_ERROR);
+    json_decref(c.checks);
+}
+END_TEST
+
+START_TEST(named_dead_key_b_fresh_same_reaction)
+{
+    struct check_case c = mkcase(CHECK_EXPECT_PASSIVE, NULL, "no_dead_key");
+    const char *key = "{\"t\":1,\"ev\":\"key\",\"conn\":1,\"auth_key_id\":\"aa00000000000000\"}\n"
+                      "{\"t\":2,\"ev\":\"transport_error\",\"conn\":1,\"dir\":\"s2c\",\"code\":-404}\n";
+    char log[2048];
+    snprintf(log, sizeof log, "%s{\"t\":3,\"ev\":\"msg\",\"conn\":2,\"dir\":\"c2s\",\"enc\":true,\"auth_key_id\":\"aa00000000000000\",\"msg_id\":\"6500000100000004\",\"seqno\":1,\"ctor\":\"ping\"}", key);
+    struct check_client_run r = exited(0, "{\"ok\":true}");
+    ck_assert_int_eq(judge(&c, log, &r, NULL, 0), CHECK_FAIL);
+    snprintf(log, sizeof log, "%s{\"t\":3,\"ev\":\"msg\",\"conn\":2,\"dir\":\"c2s\",\"enc\":true,\"auth_key_id\":\"bb00000000000000\",\"msg_id\":\"6500000100000004\",\"seqno\":1,\"ctor\":\"ping\"}", key);
+    r = exited(0, "{\"ok\":true}");
+    ck_assert_int_eq(judge(&c, log, &r, NULL, 0), CHECK_PASS);
+    json_decref(c.checks);
+
+    c = mkcase(CHECK_EXPECT_PASSIVE, NULL, "g_b_fresh");
+    r = exited(1, "{\"ok\":false}");
+    ck_assert_int_eq(judge(&c, "{\"t\":1,\"ev\":\"dh_attempt\",\"conn\":1,\"g_b_sha256\":\"11\"}\n{\"t\":2,\"ev\":\"dh_attempt\",\"conn\":1,\"g_b_sha256\":\"11\"}", &r, NULL, 0),
+                     CHECK_FAIL);
+    r = exited(1, "{\"ok\":false}");
+    ck_assert_int_eq(judge(&c, "{\"t\":1,\"ev\":\"dh_attempt\",\"conn\":1,\"g_b_sha256\":\"11\"}\n{\"t\":2,\"ev\":\"dh_attempt\",\"conn\":1,\"g_b_sha256\":\"22\"}", &r, NULL, 0),
+                     CHECK_PASS);
+    json_decref(c.checks);
+
+    c = mkcase(CHECK_EXPECT_PASSIVE, NULL, "same_reaction");
+    const char *h1 = "{\"t\":1,\"ev\":\"msg\",\"conn\":1,\"dir\":\"s2c\",\"enc\":true,\"hostile\":\"msg_key\",\"msg_id\":\"6500000200000001\",\"ctor\":\"rpc_result\"}\n";
+    const char *go_on = "{\"t\":2,\"ev\":\"msg\",\"conn\":1,\"dir\":\"c2s\",\"enc\":true,\"msg_id\":\"6500000100000004\",\"seqno\":1,\"ctor\":\"ping\"}\n";
+    const char *h2 = "{\"t\":3,\"ev\":\"msg\",\"conn\":1,\"dir\":\"s2c\",\"enc\":true,\"hostile\":\"length_beyond\",\"msg_id\":\"6500000200000009\",\"ctor\":\"rpc_result\"}\n";
+    const char *close = "{\"t\":4,\"ev\":\"close\",\"conn\":1,\"by\":\"client\"}";
+    snprintf(log, sizeof log, "%s%s%s%s", h1, go_on, h2, close);
+    r = exited(0, "{\"ok\":true}");
+    ck_assert_int_eq(judge(&c, log, &r, NULL, 0), CHECK_FAIL);
+    snprintf(log, sizeof log, "%s%s%s%s", h1, go_on, h2, go_on);
+    r = exited(0, "{\"ok\":true}");
+    ck_assert_int_eq(judge(&c, log, &r, NULL, 0), CHECK_PASS);
+    /* took the second one for an answer: no error seen, nothing to compare */
+    snprintf(log, sizeof log, "%s%s%s%s", h1, go_on, h2, close);
+    r = exited(0, "{\"ok\":true,\"results\":[null,{\"_\":\"config\",\"date\":1234567890}]}");
+    ck_assert_int_eq(judge(&c, log, &r, NULL, 0), CHECK_UNSUPPORTED);
+    json_decref(c.checks);
+}
+END_TEST
+
+START_TEST(resend_check_reads_notifications_in_containers)
+{
+    struct check_case c = mkcase(CHECK_EXPECT_PASSIVE, NULL, "resend_new_msg_id");
+    /* bad_msg_notification bad_msg_id 0x6500000100000004 (little-endian in the body) inside a container */
+    const char *note = "{\"t\":1,\"ev\":\"msg\",\"conn\":1,\"dir\":\"s2c\",\"enc\":true,\"msg_id\":\"6500000200000005\",\"ctor\":\"msg_container\","
+                       "\"nested\":[{\"msg_id\":\"6500000200000001\",\"seqno\":0,\"ctor\":\"bad_msg_notification\",\"body\":\"11f8efa704000000010000650100000011000000\"}]}\n";
+    char log[2048];
+    snprintf(log, sizeof log, "%s{\"t\":2,\"ev\":\"msg\",\"conn\":1,\"dir\":\"c2s\",\"enc\":true,\"msg_id\":\"6500000100000004\",\"seqno\":1,\"ctor\":\"ping\"}", note);
+    struct check_client_run r = exited(0, "{\"ok\":true}");
+    char obs[2048];
+    ck_assert_int_eq(judge(&c, log, &r, obs, sizeof obs), CHECK_FAIL);
+    ck_assert_msg(strstr(obs, "sent msg_id 6500000100000004 again") != NULL, "%s", obs);
+    snprintf(log, sizeof log, "%s{\"t\":2,\"ev\":\"msg\",\"conn\":1,\"dir\":\"c2s\",\"enc\":true,\"msg_id\":\"6500000100000008\",\"seqno\":1,\"ctor\":\"ping\"}", note);
+    r = exited(0, "{\"ok\":true}");
+    ck_assert_int_eq(judge(&c, log, &r, NULL, 0), CHECK_PASS);
+    json_decref(c.checks);
+}
+END_TEST
+
 START_TEST(named_checks_are_listed)
 {
     ck_assert(check_named_known("client_msg_ids"));
@@ -308,6 +408,10 @@ static Suite *suite(void)
     tcase_add_test(t, named_client_msg_ids);
     tcase_add_test(t, named_seqno_obfs_acks);
     tcase_add_test(t, named_checks_are_listed);
+    tcase_add_test(t, continue_exchange_and_give_up);
+    tcase_add_test(t, rule_spoiled_message_is_hostile);
+    tcase_add_test(t, named_dead_key_b_fresh_same_reaction);
+    tcase_add_test(t, resend_check_reads_notifications_in_containers);
     suite_add_tcase(s, t);
     return s;
 }

@@ -215,6 +215,19 @@ START_TEST(every_setting_maps_onto_the_machine)
 }
 END_TEST
 
+START_TEST(server_fingerprint_in_the_list)
+{
+    struct mtps_auth_cfg a;
+    struct mtp_error err;
+    ck_assert_ok(parse(&a, "{\"send_fingerprints\":[\"0102030405060708\",\"server\"]}", &err));
+    ck_assert_uint_eq(a.beh.n_fingerprints, 2);
+    const uint8_t fp[8] = {0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8};
+    mtps_auth_cfg_set_fingerprint(&a, fp);
+    ck_assert_hex_eq(a.beh.fingerprints, 16, "0102030405060708a1a2a3a4a5a6a7a8");
+    mtps_auth_cfg_free(&a);
+}
+END_TEST
+
 START_TEST(mistakes_are_named)
 {
     static const struct {
@@ -227,7 +240,7 @@ START_TEST(mistakes_are_named)
         {"{\"corrupt\":[\"req_DH_params.nonce\"]}",
          "t.json: auth.corrupt[0]: not a field the server sends (see mtp/auth.h)"},
         {"{\"send_pq\":\"xyz\"}", "t.json: auth.send_pq: not a non-empty hex string of at most 64 KiB"},
-        {"{\"send_fingerprints\":[\"0102\"]}", "t.json: auth.send_fingerprints[0]: expected 16 hex digits (the wire bytes)"},
+        {"{\"send_fingerprints\":[\"0102\"]}", "t.json: auth.send_fingerprints[0]: expected 16 hex digits (the wire bytes) or \"server\""},
         {"{\"dh_gen_fail\":\"yes\"}", "t.json: auth.dh_gen_fail: expected true or false"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -463,6 +476,7 @@ Suite *mtps_hs_suite(void)
     TCase *tc = tcase_create("exchange");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, default_exchange_agrees_on_a_key);
+    tcase_add_test(tc, server_fingerprint_in_the_list);
     tcase_add_test(tc, wrong_nonce_in_resPQ_is_caught_by_the_client);
     tcase_add_test(tc, unsafe_prime_is_caught_by_the_client);
     tcase_add_test(tc, dh_gen_retry_then_ok);
