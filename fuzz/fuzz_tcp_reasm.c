@@ -3,7 +3,7 @@
  * Input: segments, 8 bytes each: flags (SYN, FIN, RST, ACK; bit 4 picks the
  * direction, bits 5..6 one of four connections), a 16-bit offset into a
  * known stream (or the ISN for a SYN), a payload length, bytes cut by the
- * snaplen, a 16-bit ACK offset.  Payloads are cut from a stream known in
+ * snaplen, a 16-bit ACK offset; connections 2 and 3 are IPv6.  Payloads are cut from a stream known in
  * advance, byte i of direction d being (i * 31 + d * 7) & 0xff.
  * Oracles: every delivered byte is the stream's byte at its offset; data and
  * gaps follow each other without holes or overlaps; the bytes held never
@@ -58,14 +58,14 @@ static void on_data(void *ctx, struct mtp_tcp_conn *c, enum mtp_tcp_dir dir, uin
     if (!t->open || t->closed || off != t->next[dir] || n == 0)
         __builtin_trap();
     /* mid-connection starts shift offsets: the content is checked against the stream
-     * only where the stream began with a SYN */
+     * only where the stream began with a SYN; whose stream it is, the sender's port
+     * says (a SYN+ACK from the input's client makes it the reassembler's server) */
+    int sender = c->ep[dir].port == 443 ? 1 : 0;
     if (c->s[dir].from_syn)
         for (size_t i = 0; i < n; i++)
-            if (p[i] != stream_byte(off + i, dir))
+            if (p[i] != stream_byte(off + i, sender))
                 __builtin_trap();
     t->next[dir] = off + n;
-    if (c->s[dir].held_bytes > MAX_HELD)
-        __builtin_trap();
 }
 
 static void on_gap(void *ctx, struct mtp_tcp_conn *c, enum mtp_tcp_dir dir, uint64_t off, uint64_t n, int64_t ts)
@@ -108,6 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mtp_tcp_reasm_init(&r, &cb, &o);
     s.r = &r;
     uint32_t isn[CONNS][2] = {{0}};
+    bool isn_set[CONNS][2] = {{false}};
     for (size_t at = 0; at + 8 <= size && s.opens < 60; at += 8) {
         const uint8_t *b = data + at;
         int dir = (b[0] >> 4) & 1, conn = (b[0] >> 5) & 3;
@@ -115,14 +116,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t len = b[3] * 8u, cut = b[4] % 64 < 60 ? 0 : b[4] % 16;
         struct mtp_tcp_seg seg = {.ts_ns = (int64_t)at};
         struct mtp_tcp_addr cli = {.family = 4, .ip = {10, 0, 0, 1}, .port = (uint16_t)(40000 + conn)};
-        struct mtp_tcp_addr srv = {.family = (uint8_t)(b[5] & 0x80 ? 6 : 4), .ip = {10, 0, 0, 2}, .port = 443};
-        if (srv.family == 6)
-            cli.family = 6;
+        /* connections 2 and 3 over IPv6 (the address family is part of a connection's identity) */
+        struct mtp_tcp_addr srv = {.family = (uint8_t)(conn >= 2 ? 6 : 4), .ip = {10, 0, 0, 2}, .port = 443};
+        cli.family = srv.family;
         seg.src = dir ? srv : cli;
         seg.dst = dir ? cli : srv;
         seg.flags = (uint8_t)(b[0] & (MTP_TCP_SYN | MTP_TCP_FIN | MTP_TCP_RST)) | (b[0] & 8 ? MTP_TCP_ACK : 0);
         if (seg.flags & MTP_TCP_SYN) {
-            isn[conn][dir] = (uint32_t)off << 16 | b[5]; /* wraps the sequence space now and then */
+            /* one ISN per direction (a second SYN is a retransmission; the vectors test reuse) */
+            if (!isn_set[conn][dir])
+                isn[conn][dir] = (uint32_t)off << 16 | b[5]; /* wraps the sequence space now and then */
+            isn_set[conn][dir] = true;
             seg.seq = isn[conn][dir];
             off = 0; /* data on a SYN starts the stream */
         } else {
@@ -135,6 +139,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             seg.missing = cut;
         }
         mtp_tcp_reasm_add(&r, &seg);
+        /* the bound holds once a segment is taken in (while it is enforced, a held segment may be over) */
+        for (const struct mtp_tcp_conn *c = r.lru_head; c; c = c->lru_next)
+            if (c->s[0].held_bytes > MAX_HELD || c->s[1].held_bytes > MAX_HELD)
+                __builtin_trap();
     }
     mtp_tcp_reasm_finish(&r, (int64_t)size);
     if (s.opens != s.closes || r.nconns != 0)

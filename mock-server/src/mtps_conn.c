@@ -953,29 +953,24 @@ static void on_frame(struct mtps_conn *c, const struct mtp_tr_frame *f)
     c->last_frame_ms = now_ms(c);
     if (flooded(c, 1, 0))
         return;
-    size_t len = f->len;
-    if (c->tr.kind == MTP_TR_PADDED) {
-        struct mtp_error err;
-        mtp_error_clear(&err);
-        if (mtp_tr_padded_payload_len(f->data, f->len, &len, &err) < 0) {
-            fail_with(c, MTP_TR_ERROR_AUTH_KEY, MTP_ERR_SRV_BAD_PACKET, "padded frame: %s", err.msg);
-            return;
-        }
-    }
-    if (len < 8) {
-        fail_with(c, MTP_TR_ERROR_AUTH_KEY, MTP_ERR_SRV_BAD_PACKET, "a %zu-byte packet has no auth_key_id", len);
+    struct mtp_tr_packet pk;
+    struct mtp_error err;
+    mtp_error_clear(&err);
+    if (mtp_tr_sort_packet(c->tr.kind, MTP_TR_CLIENT, f, &pk, &err) < 0) {
+        fail_with(c, MTP_TR_ERROR_AUTH_KEY, MTP_ERR_SRV_BAD_PACKET, "%s%s",
+                  err.code == MTP_ERR_TR_BAD_LENGTH ? "padded frame: " : "", err.msg);
         return;
     }
-    bool plain = mtp_load_u64(f->data) == 0;
+    bool plain = pk.kind == MTP_TR_PKT_PLAIN;
     if (scen(c)->nrules) {
         const char *nm[1] = {plain ? "plain" : "encrypted"};
         if (apply_c2s_rule(c, mtps_rules_eval(scen(c), &c->rules, MTPS_AT_C2S_PACKET, nm, 1), "c2s_packet"))
             return;
     }
     if (plain)
-        on_plain(c, f->data, len);
+        on_plain(c, pk.data, pk.len);
     else
-        on_encrypted(c, f->data, len, f->quick_ack);
+        on_encrypted(c, pk.data, pk.len, pk.quick_ack);
 }
 
 /* Logged once, when the transport becomes known. */

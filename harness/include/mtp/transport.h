@@ -234,8 +234,9 @@ const char *mtp_tr_packet_kind_name(enum mtp_tr_packet_kind kind);
  * errors and quick acks only come from a server.  Errors:
  * MTP_ERR_TR_BAD_LENGTH (padded: no packet shape fits the frame, see
  * mtp_tr_padded_payload_len) and MTP_ERR_TR_SHORT_PACKET (fewer than 8
- * bytes and nothing else either); what the receiver does then is its own
- * business (a server answers -404, a client drops the frame). */
+ * bytes and nothing else either; data and len still hold the packet); what
+ * the receiver does then is its own business (a server answers -404, a
+ * client drops the frame). */
 MTP_MUST_USE int mtp_tr_sort_packet(enum mtp_tr_kind kind, enum mtp_tr_side from, const struct mtp_tr_frame *f,
                                     struct mtp_tr_packet *out, struct mtp_error *err);
 
