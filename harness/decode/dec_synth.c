@@ -209,7 +209,14 @@ static int step(struct synth *s, struct sconn *sc, struct mtp_error *err)
     if (sc->fresh && sc->pings == 0 && sc->calls == 0 && s->nkeys < MAX_KEYS)
         s->keys[s->nkeys++] = sc->cl.key;
     if (sc->pings < s->o->pings) {
+        size_t at = sc->cl.out.len;
         MTP_GUARD(mtps_client_ping(&sc->cl, 1000 + sc->pings, err));
+        /* intermediate: the length's top bit asks for a quick ack (the small client never does) */
+        if (s->o->quick_acks && sc->cl.o.kind == MTP_TR_INTERMEDIATE && !sc->cl.o.obfuscated &&
+            sc->cl.out.len >= at + 4 + 24) {
+            bool tag = at == 0 && mtp_load_u32(sc->cl.out.p) == 0xeeeeeeeeu;
+            sc->cl.out.p[at + (tag ? 4 : 0) + 3] |= 0x80;
+        }
         sc->pings++;
         return 1;
     }

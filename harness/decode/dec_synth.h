@@ -23,6 +23,7 @@ struct mtp_synth_opts {
     unsigned transports;    /* bit i set: transport i of abridged, intermediate, padded, full, obfuscated-abridged,
                                obfuscated-intermediate, obfuscated-padded; 0: all seven, in turn */
     bool ipv6;
+    bool quick_acks;        /* intermediate connections ask for a quick ack of each ping */
     int linktype;           /* DLT_*; 0: DLT_EN10MB */
     size_t mss;             /* 0: 1448 */
     uint32_t seed;

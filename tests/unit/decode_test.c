@@ -162,12 +162,54 @@ START_TEST(every_message_of_every_transport)
 }
 END_TEST
 
+/* Quick acks: the client's requests and the server's tokens, matched (S-TR-45). */
+START_TEST(quick_acks_are_shown_and_matched)
+{
+    struct files f;
+    struct mtp_synth_opts o = {.connections = 3, .concurrent = 1, .pings = 3, .calls = 1, .transports = 1u << 1,
+                               .quick_acks = true, .seed = 5};
+    synth(&f, &o);
+    struct mtp_decode_stats st;
+    json_t *lines = decode_jsonl(f.pcap, f.keys, true, &st);
+    size_t acks = 0, asked = 0, i;
+    json_t *j, *checks = NULL;
+    json_array_foreach(lines, i, j)
+    {
+        const char *ev = str(j, "ev");
+        if (strcmp(ev, "quick_ack") == 0) {
+            acks++;
+            ck_assert_str_eq(str(j, "dir"), "s2c");
+            ck_assert_uint_eq(strlen(str(j, "token")), 8);
+            ck_assert_uint_ge(str(j, "token")[0], '8'); /* the MSB is set */
+        }
+        if (strcmp(ev, "msg") == 0 && json_is_true(json_object_get(j, "quick_ack")))
+            asked++;
+        if (strcmp(ev, "end") == 0)
+            checks = json_object_get(j, "checks");
+    }
+    ck_assert_uint_eq(asked, 9);
+    ck_assert_uint_eq(acks, 9);
+    ck_assert_uint_eq(st.quick_acks, 9);
+    bool seen = false;
+    json_array_foreach(checks, i, j)
+        if (strcmp(str(j, "requirement"), "S-TR-45") == 0) {
+            ck_assert_int_eq(json_integer_value(json_object_get(j, "checked")), 9);
+            ck_assert_int_eq(json_integer_value(json_object_get(j, "failed")), 0);
+            seen = true;
+        }
+    ck_assert(seen);
+    json_decref(lines);
+    mtp_test_rmdir(f.dir);
+}
+END_TEST
+
 static Suite *decode_suite(void)
 {
     Suite *s = suite_create("decode");
     TCase *tc = tcase_create("decode");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, every_message_of_every_transport);
+    tcase_add_test(tc, quick_acks_are_shown_and_matched);
     suite_add_tcase(s, tc);
     return s;
 }
