@@ -28,12 +28,12 @@ START_TEST(text_shows_each_message_with_its_fields)
     static const char *lines[] = {
         "0.000000 #1 -- open client=127.0.0.1:59296 server=127.0.0.1:41789\n",
         "0.000549 #1 -- transport transport=intermediate obfuscated=false\n",
-        "0.000549 #1 c2s intermediate plain msg_id=6b15fb9d5126e978 req_pq_multi (20 bytes)\n"
-        "    req_pq_multi\n"
-        "      nonce:0x",
+        ("0.000549 #1 c2s intermediate plain msg_id=6b15fb9d5126e978 req_pq_multi (20 bytes)\n"
+         "    req_pq_multi\n"
+         "      nonce:0x"),
         "0.011653 #1 s2c intermediate plain msg_id=6b15fb9d53f7ced9 server_DH_params_ok (632 bytes)\n",
-        "    server_DH_inner_data, decrypted with the logged new_nonce:\n"
-        "      server_DH_inner_data\n",
+        ("    server_DH_inner_data, decrypted with the logged new_nonce:\n"
+         "      server_DH_inner_data\n"),
         "        g:3\n",
         "    client_DH_inner_data, decrypted with the logged new_nonce:\n",
         "        retry_id:0\n",

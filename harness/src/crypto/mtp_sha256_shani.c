@@ -74,6 +74,8 @@ SHANI_FN void mtp_sha256_shani(const uint8_t *a, size_t alen, const uint8_t *b, 
     for (int i = 0; i < 2; i++) {
         const uint8_t *p = parts[i];
         size_t n = lens[i];
+        if (n == 0)
+            continue; /* p may be NULL then */
         if (have) {
             size_t k = 64 - have < n ? 64 - have : n;
             memcpy(buf + have, p, k);
