@@ -704,8 +704,8 @@ static void new_key(struct mtps_conn *c, const struct mtp_auth_result *res)
         json_object_set_new(o, "req_pq_multi", json_boolean(res->req_pq_multi));
         mtps_events_emit(&srv->events, o);
     }
-    mtps_keylog_auth_key(&srv->keylog, res->auth_key_id, res->auth_key, res->temp, expires_at);
-    mtps_keylog_auth_key(&srv->keysfile, res->auth_key_id, res->auth_key, res->temp, expires_at);
+    mtp_keylog_auth_key(&srv->keylog, res->auth_key_id, res->auth_key, res->temp, expires_at);
+    mtp_keylog_auth_key(&srv->keysfile, res->auth_key_id, res->auth_key, res->temp, expires_at);
     char fp[17];
     mtps_fingerprint_hex(res->fingerprint, fp);
     mtps_log(&srv->log, c->id, "auth key %016" PRIx64 " created (%s%s, %s, inner %s, dc %d, %u retries)",
@@ -775,6 +775,10 @@ static void on_plain(struct mtps_conn *c, const uint8_t *data, size_t len)
         goto answer;
     rc = mtps_hs_recv(&c->hs, &srv->auth, &cfg, &srv->env, pm.body, pm.body_len, &c->pkt, &done, &res, &err);
     ev_exchange(c);
+    uint8_t nonce[16], server_nonce[16], new_nonce[32];
+    if (mtps_hs_new_nonces(&c->hs, nonce, server_nonce, new_nonce))
+        mtp_keylog_new_nonce(&srv->keylog, nonce, server_nonce, new_nonce);
+    mtp_wipe(new_nonce, sizeof new_nonce);
     if (rc < 0) {
         ev_bad_packet(c, "auth-key exchange", rc, err.msg);
         if (mtps_faulty(srv, MTPS_FAULT_IGNORE_BAD_HANDSHAKE))
@@ -963,29 +967,24 @@ static void on_frame(struct mtps_conn *c, const struct mtp_tr_frame *f)
     c->last_frame_ms = now_ms(c);
     if (flooded(c, 1, 0))
         return;
-    size_t len = f->len;
-    if (c->tr.kind == MTP_TR_PADDED) {
-        struct mtp_error err;
-        mtp_error_clear(&err);
-        if (mtp_tr_padded_payload_len(f->data, f->len, &len, &err) < 0) {
-            fail_with(c, MTP_TR_ERROR_AUTH_KEY, MTP_ERR_SRV_BAD_PACKET, "padded frame: %s", err.msg);
-            return;
-        }
-    }
-    if (len < 8) {
-        fail_with(c, MTP_TR_ERROR_AUTH_KEY, MTP_ERR_SRV_BAD_PACKET, "a %zu-byte packet has no auth_key_id", len);
+    struct mtp_tr_packet pk;
+    struct mtp_error err;
+    mtp_error_clear(&err);
+    if (mtp_tr_sort_packet(c->tr.kind, MTP_TR_CLIENT, f, &pk, &err) < 0) {
+        fail_with(c, MTP_TR_ERROR_AUTH_KEY, MTP_ERR_SRV_BAD_PACKET, "%s%s",
+                  err.code == MTP_ERR_TR_BAD_LENGTH ? "padded frame: " : "", err.msg);
         return;
     }
-    bool plain = mtp_load_u64(f->data) == 0;
+    bool plain = pk.kind == MTP_TR_PKT_PLAIN;
     if (scen(c)->nrules) {
         const char *nm[1] = {plain ? "plain" : "encrypted"};
         if (apply_c2s_rule(c, mtps_rules_eval(scen(c), &c->rules, MTPS_AT_C2S_PACKET, nm, 1), "c2s_packet"))
             return;
     }
     if (plain)
-        on_plain(c, f->data, len);
+        on_plain(c, pk.data, pk.len);
     else
-        on_encrypted(c, f->data, len, f->quick_ack);
+        on_encrypted(c, pk.data, pk.len, pk.quick_ack);
 }
 
 /* Logged once, when the transport becomes known. */
@@ -997,7 +996,7 @@ static void transport_known(struct mtps_conn *c)
         struct mtp_obfs_keys keys;
         if (c->tr.det.have == MTP_OBFS_INIT_LEN &&
             mtp_obfs_derive(c->tr.det.buf, &srv->secret, MTP_TR_SERVER, &keys) == MTP_OK)
-            mtps_keylog_obfs2(&srv->keylog, c->tr.det.buf, &keys);
+            mtp_keylog_obfs2(&srv->keylog, c->tr.det.buf, &keys);
         mtp_wipe(&keys, sizeof keys);
     }
     json_t *o = mtps_ev_new(&srv->events, "transport", c->id);

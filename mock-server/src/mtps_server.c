@@ -107,12 +107,15 @@ int mtps_server_init(struct mtps_server *srv, const struct mtps_server_cfg *cfg,
         goto out;
     }
     if (cfg->keys_path) {
-        MTP_TRY(mtps_keylog_read(cfg->keys_path, load_key, load_bind, srv, err));
-        MTP_TRY(mtps_keylog_open(&srv->keysfile, cfg->keys_path, err));
+        /* Stricter than a capture decoder: an unknown line type is refused, naming the line. */
+        struct mtp_keylog_reader rd = {.key = load_key, .bind = load_bind, .missing_ok = true,
+                                       .bad_code = MTP_ERR_SRV_KEYS_FILE, .ctx = srv};
+        MTP_TRY(mtp_keylog_read(cfg->keys_path, &rd, err));
+        MTP_TRY(mtp_keylog_open(&srv->keysfile, cfg->keys_path, err));
         if (srv->store.nkeys)
             mtps_log(&srv->log, 0, "%zu auth keys loaded from %s", srv->store.nkeys, cfg->keys_path);
     }
-    MTP_TRY(mtps_keylog_open(&srv->keylog, cfg->keylog_path, err));
+    MTP_TRY(mtp_keylog_open(&srv->keylog, cfg->keylog_path, err));
     MTP_TRY(mtps_events_open(&srv->events, cfg->events_path, &srv->env, err));
     srv->events.schema = srv->log.schema;
     return MTP_OK;
@@ -126,8 +129,8 @@ void mtps_server_free(struct mtps_server *srv)
     mtps_store_free(&srv->store);
     mtps_api_free(&srv->api);
     mtps_auth_cfg_free(&srv->auth);
-    mtps_keylog_close(&srv->keylog);
-    mtps_keylog_close(&srv->keysfile);
+    mtp_keylog_close(&srv->keylog);
+    mtp_keylog_close(&srv->keysfile);
     mtps_events_close(&srv->events);
 }
 

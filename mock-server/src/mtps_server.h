@@ -21,7 +21,7 @@
 #include "mtps_events.h"
 #include "mtps_fault.h"
 #include "mtps_hs.h"
-#include "mtps_keylog.h"
+#include "keylog/keylog.h"
 #include "mtps_log.h"
 #include "mtps_scenario.h"
 #include "mtps_store.h"
@@ -70,7 +70,7 @@ struct mtps_server {
     struct mtp_obfs_secret secret;
     struct mtps_api api;
     struct mtps_store store;
-    struct mtps_keylog keylog, keysfile;
+    struct mtp_keylog keylog, keysfile;
     struct mtps_events events;          /* the observation log, for the conformance runner */
     struct mtps_dc_addr dcs[MTPS_MAX_DCS];
     size_t ndcs;

@@ -147,6 +147,12 @@ const struct mtp_auth_server_attempt *mtp_auth_server_attempt(const struct mtp_a
 /* g_a as sent in server_DH_inner_data (*len 0 before it was sent). */
 const uint8_t *mtp_auth_server_sent_g_a(const struct mtp_auth_server *s, size_t *len);
 const struct mtp_error *mtp_auth_server_error(const struct mtp_auth_server *s);
+/* The exchange's nonce, server_nonce and new_nonce, for a key log (a capture
+ * decoder needs new_nonce to decrypt server_DH_inner_data and
+ * client_DH_inner_data): false until req_DH_params decrypted, and again once
+ * the exchange ended (the secret is wiped then). */
+bool mtp_auth_server_nonces(const struct mtp_auth_server *s, uint8_t nonce[16], uint8_t server_nonce[16],
+                            uint8_t new_nonce[32]);
 /* MTP_ERR_AUTH_BAD_STATE before DONE. */
 MTP_MUST_USE int mtp_auth_server_result(const struct mtp_auth_server *s, struct mtp_auth_result *res,
                                         struct mtp_error *err);

@@ -126,6 +126,17 @@ const uint8_t *mtp_auth_server_sent_g_a(const struct mtp_auth_server *s, size_t 
     return s->sent_g_a;
 }
 
+bool mtp_auth_server_nonces(const struct mtp_auth_server *s, uint8_t nonce[16], uint8_t server_nonce[16],
+                            uint8_t new_nonce[32])
+{
+    if (s->state != MTP_AUTH_S_AWAIT_SET_CLIENT_DH_PARAMS)
+        return false;
+    memcpy(nonce, s->nonce, MTP_AUTH_NONCE_LEN);
+    memcpy(server_nonce, s->server_nonce, MTP_AUTH_NONCE_LEN);
+    memcpy(new_nonce, s->new_nonce, MTP_AUTH_NEW_NONCE_LEN);
+    return true;
+}
+
 const struct mtp_error *mtp_auth_server_error(const struct mtp_auth_server *s) { return &s->error; }
 
 int mtp_auth_server_result(const struct mtp_auth_server *s, struct mtp_auth_result *res, struct mtp_error *err)
