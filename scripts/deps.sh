@@ -10,6 +10,7 @@ pkgs=(
   libjansson-dev libevent-dev check           # JSON, the mock server's event loop, unit tests
   python3 python3-telethon nodejs npm ca-certificates   # real third-party clients for the interop tests
   chromium python3-jsonschema python3-junitparser      # the report tests: HTML in a browser, schema, JUnit
+  tcpdump tshark                              # the decoder's tests capture on loopback; its benchmark runs tshark
 )
 
 missing=()
@@ -31,4 +32,5 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "deps.sh: installing ${missing[*]}"
 $sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# env after sudo: sudo resets the environment, and tshark's package asks (debconf) whether non-root users may capture
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -31,6 +31,8 @@ struct mtp_bench_sink {
  *   aes_ige_decrypt_{1k,8k,64k,1m}      MB/s   mtp_aes_ige_decrypt, ceiling = CBC at the same size
  *   aes_ige_evp_encrypt_{1k,8k}, aes_ige_evp_decrypt_{1k,8k}
  *                                       MB/s   the portable EVP fallback, for comparison
+ *   aes_ige_decrypt_many_{1k,8k,64k,1m} MB/s   8 independent messages per call, interleaved
+ *                                              (mtp_aes_ige_decrypt_many), ceiling = aes_ige_decrypt
  *   msg_encrypt_1k, msg_decrypt_1k      msg/s  MTProto 2.0 messages of 1024 plaintext bytes (mtp_msg_*)
  *   msgcrypt_encrypt_1k, msgcrypt_decrypt_1k
  *                                       msg/s  the same through a per-key struct mtp_msgcrypt

@@ -49,6 +49,11 @@ enum check_expect {
     CHECK_EXPECT_PASSIVE,        /* an honest run; the named checks decide */
     CHECK_EXPECT_CONTINUE_EXCHANGE, /* an unusual but legal key-exchange message: the client must go on with it */
     CHECK_EXPECT_GIVE_UP,        /* the server can never satisfy the client: it must stop cleanly, not crash or spin */
+    /* Server cases (vectors/cases/server, docs/check-server.md): the probe sends the server the case's
+     * message and classifies what came back as one reaction of the catalogue. */
+    CHECK_EXPECT_REACTION = 32,  /* the reaction must be one of the case's allowed ones */
+    CHECK_EXPECT_SERVE,          /* a legitimate edge: the server must answer it (allowed: answer) */
+    CHECK_EXPECT_RECORD,         /* INFO: the report says what the server did; any reaction passes */
 };
 const char *check_expect_name(enum check_expect e);
 
@@ -71,6 +76,11 @@ struct check_case {
     json_t *checks;       /* array of check names (strings) */
     char *secret;         /* MTProxy secret for the run, or NULL */
     char *note;
+    /* Server cases only (NULL / false for client cases). */
+    bool server;          /* from a file with "side": "server" */
+    json_t *probe;        /* what the probe sends ({"do": ..., ...}, docs/cases.md) */
+    json_t *allowed;      /* the reactions that pass (array of names) */
+    bool exclusive;       /* runs alone (timing: no other run may share the machine meanwhile) */
 };
 
 struct check_suite {
@@ -106,8 +116,15 @@ void check_expectations_free(struct check_expectations *x);
 /* The entry that expects case_id to fail on transport t, or NULL. */
 const struct check_expected_failure *check_expected(const struct check_expectations *x, const char *case_id, int t);
 
+struct check_options;
+/* One run, in its worker process: the result object for case c on transport t
+ * ("case", "transport", "repeat", "verdict", "expected", "observed", "wire", ...);
+ * dir is the run's scratch directory (created by the callee). */
+typedef json_t *(*check_exec_fn)(const struct check_options *o, const struct check_case *c, int transport,
+                                 unsigned repeat, const char *dir);
+
 struct check_options {
-    const char *side;          /* "client" */
+    const char *side;          /* "client" or "server" */
     const char *cmd;           /* the client command template */
     const char *mtprobe;       /* path of the mtprobe binary that runs the mock DC */
     const char *cases_dir;
@@ -128,6 +145,14 @@ struct check_options {
     bool verbose;
     bool keep_work;            /* keep per-run directories even for passes */
     FILE *out;                 /* progress and summary */
+    /* check server (docs/check-server.md) */
+    check_exec_fn exec;        /* NULL: the client suite's (mock DC + client command) */
+    const char *server;        /* HOST:PORT of the server under test */
+    const char *rsa_pub;       /* PEM file of its RSA public key */
+    const char *secret;        /* MTProxy secret in hex, or NULL */
+    int dc;                    /* the DC id to name (p_q_inner_data_dc, the obfuscated init) */
+    bool timing;               /* also run the timing side-channel cases */
+    unsigned timing_samples;   /* per class; 0: the case's own */
 };
 
 struct check_totals {
@@ -135,6 +160,9 @@ struct check_totals {
     size_t by_verdict[CHECK_NVERDICTS];
     size_t must_failed, should_failed;  /* fail/crash/hang at that level (after expectations) */
 };
+
+/* The observation log at path (one JSON object a line) as an array; empty when unreadable. */
+json_t *check_load_events(const char *path);
 
 /* Runs the suite; writes report.json and junit.xml into opts->report_dir.
  * Returns 0 when it ran (see totals for the verdicts), -1 when it could not

@@ -9,6 +9,7 @@
 
 #include "check/check.h"
 #include "check/check_judge.h"
+#include "check/check_server.h"
 #include "mtps_hs.h"
 #include "mtps_scenario.h"
 
@@ -54,7 +55,12 @@ static const struct {
     {CHECK_EXPECT_PASSIVE, "passive"},
     {CHECK_EXPECT_CONTINUE_EXCHANGE, "continue_exchange"},
     {CHECK_EXPECT_GIVE_UP, "give_up"},
+    {CHECK_EXPECT_REACTION, "reaction"},
+    {CHECK_EXPECT_SERVE, "serve"},
+    {CHECK_EXPECT_RECORD, "record"},
 };
+
+static bool server_expect(enum check_expect e) { return e >= CHECK_EXPECT_REACTION; }
 const char *check_expect_name(enum check_expect e)
 {
     for (size_t i = 0; i < sizeof expects / sizeof expects[0]; i++)
@@ -74,6 +80,7 @@ struct loader {
     int problems;
     const char *file;
     const json_t *catalogue_index; /* id -> requirement object */
+    bool server;                   /* the file's "side" is "server" */
 };
 
 static void problem(struct loader *L, const char *id, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -157,6 +164,12 @@ static bool requests_ok(const char *s)
 static const char *const case_keys[] = {"id",       "requirement", "level",   "title",   "spec",   "tags",
                                         "transports", "requests",  "timeout", "scenario", "expect", "hostile",
                                         "checks",   "secret",      "note",    "comment"};
+/* Server cases: no scenario, requests, hostile or secret (the server under test is not ours to configure). */
+static const char *const server_case_keys[] = {"id",     "requirement", "level",  "title",   "spec",      "tags",
+                                               "transports", "timeout", "expect", "checks", "note",    "comment",
+                                               "probe",  "allowed",     "exclusive"};
+
+static void server_problem(void *ctx, const char *id, const char *msg);
 
 static bool known_key(const char *k, const char *const *keys, size_t n)
 {
@@ -191,7 +204,8 @@ static int load_case(struct loader *L, const json_t *c, const json_t *defaults, 
     const json_t *v;
     json_object_foreach((json_t *)c, k, v)
     {
-        if (!known_key(k, case_keys, sizeof case_keys / sizeof case_keys[0]))
+        if (L->server ? !known_key(k, server_case_keys, sizeof server_case_keys / sizeof server_case_keys[0])
+                      : !known_key(k, case_keys, sizeof case_keys / sizeof case_keys[0]))
             problem(L, id, "unknown key \"%s\"", k);
     }
     out->id = strdup(id);
@@ -226,16 +240,18 @@ static int load_case(struct loader *L, const json_t *c, const json_t *defaults, 
     out->tags = tags ? json_deep_copy(tags) : json_array();
     if (parse_transports(get(c, defaults, "transports"), &out->transports) < 0)
         problem(L, id, "\"transports\" must be \"all\", \"plain\", \"obfuscated\", a transport name or a list of them");
-    const json_t *rq = get(c, defaults, "requests");
+    const json_t *rq = L->server ? NULL : get(c, defaults, "requests");
     out->requests = strdup(rq ? (json_string_value(rq) ? json_string_value(rq) : "") : "nearest_dc");
-    if (!requests_ok(out->requests))
+    if (!L->server && !requests_ok(out->requests))
         problem(L, id, "\"requests\" must be a comma-separated list of ping, nearest_dc, config");
     const json_t *to = get(c, defaults, "timeout");
     out->timeout_s = to ? json_number_value(to) : 20.0;
     if ((to && !json_is_number(to)) || out->timeout_s <= 0 || out->timeout_s > CASE_TIMEOUT_MAX)
         problem(L, id, "\"timeout\" must be a number of seconds in (0, %.0f]", CASE_TIMEOUT_MAX);
     const json_t *scen = json_object_get(c, "scenario");
-    if (scen && !json_is_object(scen)) {
+    if (L->server) {
+        out->scenario = json_object();
+    } else if (scen && !json_is_object(scen)) {
         problem(L, id, "\"scenario\" must be an object (the format of docs/scenarios.md)");
     } else {
         out->scenario = scen ? json_deep_copy(scen) : json_object();
@@ -263,7 +279,15 @@ static int load_case(struct loader *L, const json_t *c, const json_t *defaults, 
     for (size_t i = 0; ex && i < sizeof expects / sizeof expects[0]; i++)
         if (strcmp(ex, expects[i].name) == 0)
             out->expect = expects[i].e;
-    if (out->expect == 0)
+    if (L->server && out->expect == CHECK_EXPECT_PASSIVE)
+        ; /* passive: named checks over the probe's log, as on the client side */
+    else if (L->server && out->expect != 0 && !server_expect(out->expect))
+        out->expect = 0;
+    else if (!L->server && server_expect(out->expect))
+        out->expect = 0;
+    if (out->expect == 0 && L->server)
+        problem(L, id, "\"expect\" of a server case must be reaction, serve, record or passive");
+    else if (out->expect == 0)
         problem(L, id, "\"expect\" must be accept, reject_exchange, continue_exchange, reject_message, restart, "
                        "give_up or passive");
     out->hostile = dup_str(json_object_get(c, "hostile"));
@@ -286,7 +310,9 @@ static int load_case(struct loader *L, const json_t *c, const json_t *defaults, 
         const json_t *e;
         json_array_foreach(out->checks, i, e)
         {
-            if (!json_is_string(e) || !check_named_known(json_string_value(e)))
+            if (L->server && json_is_string(e) && check_server_named_known(json_string_value(e)))
+                continue;
+            if (L->server || !json_is_string(e) || !check_named_known(json_string_value(e)))
                 problem(L, id, "unknown check \"%s\" (see docs/cases.md)", json_is_string(e) ? json_string_value(e) : "?");
         }
     }
@@ -302,8 +328,14 @@ static int load_case(struct loader *L, const json_t *c, const json_t *defaults, 
             problem(L, id, "\"secret\" must be 16 bytes of lowercase hex, or dd + 16 bytes");
     }
     out->note = dup_str(json_object_get(c, "note"));
+    if (L->server) {
+        out->server = true;
+        check_server_case_load(c, req, out, server_problem, L);
+    }
     return L->problems == before ? 0 : -1;
 }
+
+static void server_problem(void *ctx, const char *id, const char *msg) { problem(ctx, id, "%s", msg); }
 
 static void case_free(struct check_case *c)
 {
@@ -321,6 +353,8 @@ static void case_free(struct check_case *c)
     json_decref(c->checks);
     free(c->secret);
     free(c->note);
+    json_decref(c->probe);
+    json_decref(c->allowed);
 }
 
 void check_suite_free(struct check_suite *s)
@@ -362,6 +396,10 @@ static int load_file(struct check_suite *s, struct loader *L, const char *path)
         problem(L, NULL, "\"cases\" must be a non-empty array");
     if (defaults && !json_is_object(defaults))
         problem(L, NULL, "\"defaults\" must be an object");
+    const char *side = json_string_value(json_object_get(doc, "side"));
+    if (side && strcmp(side, "client") != 0 && strcmp(side, "server") != 0)
+        problem(L, NULL, "\"side\" must be \"client\" or \"server\"");
+    L->server = side && strcmp(side, "server") == 0;
     if (L->problems || !json_is_array(cases)) {
         json_decref(doc);
         return -1;

@@ -195,7 +195,7 @@ static bool file_has_sanitizer_report(const char *path)
     return found;
 }
 
-static json_t *load_events(const char *path)
+json_t *check_load_events(const char *path)
 {
     json_t *arr = json_array();
     FILE *f = fopen(path, "rb");
@@ -284,6 +284,8 @@ static uint64_t run_seed(uint64_t seed, const char *case_id, int transport, unsi
 static json_t *execute(const struct runner *R, const struct run_item *it)
 {
     const struct check_options *o = R->o;
+    if (o->exec)
+        return o->exec(o, it->c, it->transport, it->repeat, it->dir);
     const struct check_case *c = it->c;
     char p_scen[PATH_MAX + 320], p_events[PATH_MAX + 320], p_slog[PATH_MAX + 320], p_out[PATH_MAX + 320],
         p_err[PATH_MAX + 320];
@@ -380,7 +382,7 @@ static json_t *execute(const struct runner *R, const struct run_item *it)
     nanosleep(&settle, NULL);
     check_proc_stop(&srv, 3000);
 
-    json_t *events = load_events(p_events);
+    json_t *events = check_load_events(p_events);
     if (run.started && !run.exit.timed_out)
         run.line = client_line(p_out, &run.line_error);
     struct check_judgement j;
@@ -435,6 +437,18 @@ static json_t *execute(const struct runner *R, const struct run_item *it)
 
 /* --- scheduling --- */
 
+static bool has_tag(const struct check_case *c, const char *tag)
+{
+    size_t i;
+    const json_t *t;
+    json_array_foreach(c->tags, i, t)
+    {
+        if (json_is_string(t) && strcmp(json_string_value(t), tag) == 0)
+            return true;
+    }
+    return false;
+}
+
 /* Whether s matches one of the comma-separated globs in list. */
 static bool match_any(const char *list, const char *s)
 {
@@ -449,6 +463,9 @@ static bool match_any(const char *list, const char *s)
 
 static bool selected(const struct check_options *o, const struct check_case *c)
 {
+    /* The timing cases take minutes: only on request. */
+    if (has_tag(c, "timing") && !o->timing)
+        return false;
     if (o->case_glob && !match_any(o->case_glob, c->id))
         return false;
     if (o->requirement && !match_any(o->requirement, c->requirement))
@@ -529,10 +546,15 @@ static json_t *case_json(const struct check_case *c)
         json_object_set_new(j, "hostile", json_string(c->hostile));
     if (c->note)
         json_object_set_new(j, "note", json_string(c->note));
-    json_object_set_new(j, "requests", json_string(c->requests));
     json_object_set_new(j, "timeout_s", json_real(c->timeout_s));
-    json_object_set(j, "scenario", c->scenario);
     json_object_set(j, "checks", c->checks);
+    if (c->server) {
+        json_object_set(j, "probe", c->probe);
+        json_object_set(j, "allowed", c->allowed);
+        return j;
+    }
+    json_object_set_new(j, "requests", json_string(c->requests));
+    json_object_set(j, "scenario", c->scenario);
     return j;
 }
 
@@ -616,7 +638,7 @@ int check_run(const struct check_options *o, const struct check_suite *suite, st
         return -1;
     }
     char why[512];
-    if (make_key(&R, why, sizeof why) < 0) {
+    if (o->exec == NULL && make_key(&R, why, sizeof why) < 0) {
         fprintf(o->out, "mtprobe check: %s\n", why);
         return -1;
     }
@@ -661,6 +683,11 @@ int check_run(const struct check_options *o, const struct check_suite *suite, st
     unsigned jobs = o->jobs ? o->jobs : 1;
     while (done < n) {
         while (running < jobs && next < n) {
+            /* An exclusive run (timing) waits for the machine to be idle, and keeps it so. */
+            if (items[next].c->exclusive && running > 0)
+                break;
+            if (running > 0 && next > 0 && items[next - 1].c->exclusive && items[next - 1].worker >= 0)
+                break;
             if (start_worker(&R, &items[next]) < 0) {
                 items[next].result = error_result(&items[next], "cannot fork a worker: %s", strerror(errno));
                 done++;
@@ -728,7 +755,7 @@ int check_run(const struct check_options *o, const struct check_suite *suite, st
     if (version == NULL && client_version[0])
         version = client_version;
     if (impl == NULL)
-        impl = o->cmd;
+        impl = o->cmd ? o->cmd : o->server;
     char command[512];
     snprintf(command, sizeof command, "check %s", o->side);
     json_t *report = mtp_report_new(command, impl);
@@ -739,12 +766,19 @@ int check_run(const struct check_options *o, const struct check_suite *suite, st
         if (o->transports & (1u << t))
             json_array_append_new(transports, json_string(check_transport_names[t]));
     json_object_set_new(report, "options",
-                        json_pack("{s:s, s:o, s:b, s:i, s:i, s:I, s:f, s:s?, s:s?}", "cmd", o->cmd, "transports",
+                        json_pack("{s:s?, s:o, s:b, s:i, s:i, s:I, s:f, s:s?, s:s?}", "cmd", o->cmd, "transports",
                                   transports, "strict", o->strict, "jobs", (int)jobs, "repeat", (int)o->repeat, "seed",
                                   (json_int_t)o->seed, "timeout_scale", o->timeout_scale, "cases", o->case_glob,
                                   "tag", o->tag));
     if (o->requirement)
         json_object_set_new(json_object_get(report, "options"), "requirement", json_string(o->requirement));
+    if (o->server) {
+        json_t *opts = json_object_get(report, "options");
+        json_object_set_new(opts, "server", json_string(o->server));
+        json_object_set_new(opts, "dc", json_integer(o->dc));
+        json_object_set_new(opts, "secret", json_boolean(o->secret != NULL));
+        json_object_set_new(opts, "timing", json_boolean(o->timing));
+    }
     json_t *cases = json_array();
     for (size_t i = 0; i < suite->n; i++)
         if (selected(o, &suite->cases[i]))
@@ -765,8 +799,9 @@ int check_run(const struct check_options *o, const struct check_suite *suite, st
         }
         json_object_set_new(r, "requirement", json_string(it->c->requirement));
         json_object_set_new(r, "level", json_string(check_level_name(it->c->level)));
-        json_object_set_new(r, "duration_ms", json_integer(json_integer_value(
-                                                  json_object_get(json_object_get(r, "client"), "elapsed_ms"))));
+        if (json_object_get(r, "duration_ms") == NULL)
+            json_object_set_new(r, "duration_ms", json_integer(json_integer_value(
+                                                      json_object_get(json_object_get(r, "client"), "elapsed_ms"))));
         totals->runs++;
         totals->by_verdict[v]++;
         bool bad = failing(v) || v == CHECK_XPASS;

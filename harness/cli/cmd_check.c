@@ -10,6 +10,8 @@
 
 #include "check/check.h"
 #include "check/check_judge.h"
+#include "check/check_probes.h"
+#include "check/check_server.h"
 #include "cli/cli.h"
 
 extern const struct mtp_cli_cmd mtp_cli_cmd_check;
@@ -18,8 +20,9 @@ static void check_usage(FILE *out)
 {
     fprintf(out,
             "usage: mtprobe check client --cmd TEMPLATE [--transports LIST] [--report-dir DIR] [options]\n"
+            "       mtprobe check server --server HOST:PORT --rsa-pub FILE [--secret HEX] [--dc N] [options]\n"
             "       mtprobe check --validate [CASE_DIR]...\n"
-            "       mtprobe check --list [client] | --list-checks\n\n"
+            "       mtprobe check --list [client|server] | --list-checks | --list-probes\n\n"
             "Judges an MTProto client requirement by requirement (docs/check-client.md): for every case of\n"
             "vectors/cases/client/ and every transport, starts the mock DC with the case's hostile scenario,\n"
             "runs the client command, and judges from what the mock DC saw on the wire (and, where a case\n"
@@ -33,6 +36,16 @@ static void check_usage(FILE *out)
             "  {request}       ping, nearest_dc, config (comma-separated)   {timeout}  seconds\n"
             "It must print one JSON line last on stdout ({\"ok\": bool, \"results\": [...], \"error\": ...}) and\n"
             "exit 0 ok, 1 failed, 2 usage, 3 could not proceed, 4 transport not supported.\n\n"
+            "check server (docs/check-server.md) judges an MTProto server or MTProxy the same way: for every\n"
+            "case of vectors/cases/server/ and every transport, a probe built on the reference implementation\n"
+            "connects to --server, sends what a broken or hostile client would send, and the case judges the\n"
+            "server's reaction (what it answered, or that it closed, sent a transport error or kept silent).\n"
+            "  --server HOST:PORT    the server under test\n"
+            "  --rsa-pub FILE        PEM of its RSA public key (the fingerprint it offers in resPQ)\n"
+            "  --secret HEX          its MTProxy secret (obfuscated transports)\n"
+            "  --dc N                the DC id to name (p_q_inner_data_dc, the obfuscated init; default 2)\n"
+            "  --timing              also run the timing side-channel case (minutes; SHOULD level)\n"
+            "  --timing-samples N    samples per class for it (default: the case's)\n\n"
             "  --cmd TEMPLATE        the client under test (see above)\n"
             "  --transports LIST     all (default), plain, obfuscated, or comma-separated names\n"
             "  --cases GLOBS         only cases whose id matches one of these (e.g. 'client.dh.*,client.hs.*')\n"
@@ -48,7 +61,7 @@ static void check_usage(FILE *out)
             "                        its side of each run replays (default 0; the report names each run's seed)\n"
             "  --timeout S           every case's timeout in seconds (default: the case's own)\n"
             "  --timeout-scale X     multiply every case's timeout (slow machines, sanitizers)\n"
-            "  --report-dir DIR      report.json, junit.xml, index.html and runs/ (default reports/check-client)\n"
+            "  --report-dir DIR      report.json, junit.xml, index.html and runs/ (default reports/check-<side>)\n"
             "  --implementation NAME the name in reports (default: the client's JSON line, else the command)\n"
             "  --cases-dir DIR       case files (default vectors/cases/<side>)\n"
             "  --catalogue FILE      the requirements catalogue (default vectors/cases/requirements.json)\n"
@@ -137,6 +150,8 @@ static int validate(char **dirs, int n, const char *catalogue)
     return MTP_EXIT_OK;
 }
 
+static void print_probe(void *ctx, const char *name, const char *what) { fprintf(ctx, "%-18s %s\n", name, what); }
+
 static int list_cases(const char *dir, const char *catalogue)
 {
     struct check_suite s;
@@ -157,7 +172,8 @@ static int check_main(int argc, char **argv)
 {
     const struct mtp_cli_cmd *cmd = &mtp_cli_cmd_check;
     enum { O_CMD = 256, O_TRANSPORTS, O_CASES, O_TAG, O_EXPECT, O_STRICT, O_JOBS, O_REPEAT, O_SEED, O_TIMEOUT,
-           O_SCALE, O_REPORT, O_IMPL, O_CASES_DIR, O_CATALOGUE, O_KEEP, O_VALIDATE, O_LIST, O_LIST_CHECKS, O_REQ, O_REQUIRE_PASS };
+           O_SCALE, O_REPORT, O_IMPL, O_CASES_DIR, O_CATALOGUE, O_KEEP, O_VALIDATE, O_LIST, O_LIST_CHECKS, O_REQ,
+           O_REQUIRE_PASS, O_SERVER, O_RSA_PUB, O_SECRET, O_DC, O_TIMING, O_TIMING_SAMPLES, O_LIST_PROBES };
     static const struct option longopts[] = {
         {"cmd", required_argument, NULL, O_CMD},
         {"transports", required_argument, NULL, O_TRANSPORTS},
@@ -180,12 +196,19 @@ static int check_main(int argc, char **argv)
         {"validate", no_argument, NULL, O_VALIDATE},
         {"list", no_argument, NULL, O_LIST},
         {"list-checks", no_argument, NULL, O_LIST_CHECKS},
+        {"list-probes", no_argument, NULL, O_LIST_PROBES},
+        {"server", required_argument, NULL, O_SERVER},
+        {"rsa-pub", required_argument, NULL, O_RSA_PUB},
+        {"secret", required_argument, NULL, O_SECRET},
+        {"dc", required_argument, NULL, O_DC},
+        {"timing", no_argument, NULL, O_TIMING},
+        {"timing-samples", required_argument, NULL, O_TIMING_SAMPLES},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct check_options o = {.side = "client", .jobs = 2, .repeat = 1, .timeout_scale = 1.0, .out = stdout,
-                              .transports = (1u << CHECK_MAX_TRANSPORTS) - 1};
+                              .transports = (1u << CHECK_MAX_TRANSPORTS) - 1, .dc = 2};
     const char *expect_path = NULL, *cases_dir = NULL, *catalogue = NULL;
     double timeout_fixed = 0;
     bool do_validate = false, do_list = false;
@@ -246,7 +269,30 @@ static int check_main(int argc, char **argv)
         case O_KEEP: o.keep_work = true; break;
         case O_VALIDATE: do_validate = true; break;
         case O_LIST: do_list = true; break;
-        case O_LIST_CHECKS: check_named_list(print_check, stdout); return MTP_EXIT_OK;
+        case O_LIST_CHECKS:
+            check_named_list(print_check, stdout);
+            check_server_named_list(print_check, stdout);
+            return MTP_EXIT_OK;
+        case O_LIST_PROBES: probe_list(print_probe, stdout); return MTP_EXIT_OK;
+        case O_SERVER: o.server = optarg; break;
+        case O_RSA_PUB: o.rsa_pub = optarg; break;
+        case O_SECRET: o.secret = optarg; break;
+        case O_DC: {
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < -32768 || v > 32767 || v == 0)
+                return mtp_cli_usage_error(cmd, "--dc %s: expected a non-zero DC id", optarg);
+            o.dc = (int)v;
+            break;
+        }
+        case O_TIMING: o.timing = true; break;
+        case O_TIMING_SAMPLES: {
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 10 || v > 100000)
+                return mtp_cli_usage_error(cmd, "--timing-samples %s: expected 10..100000", optarg);
+            o.timing_samples = (unsigned)v;
+            o.timing = true;
+            break;
+        }
         case 'v': o.verbose = true; break;
         case 'h': check_usage(stdout); return MTP_EXIT_OK;
         default:
@@ -261,20 +307,48 @@ static int check_main(int argc, char **argv)
     if (do_validate)
         return validate(argv + optind, argc - optind, catalogue);
     const char *side = optind < argc ? argv[optind] : NULL;
-    if (side && strcmp(side, "client") != 0)
-        return mtp_cli_usage_error(cmd, "unknown suite '%s' (only client for now)", side);
+    if (side && strcmp(side, "client") != 0 && strcmp(side, "server") != 0)
+        return mtp_cli_usage_error(cmd, "unknown suite '%s' (client or server)", side);
+    bool server = side && strcmp(side, "server") == 0;
     if (cases_dir == NULL)
-        cases_dir = default_dir("vectors/cases/client", cbuf, sizeof cbuf);
+        cases_dir = default_dir(server ? "vectors/cases/server" : "vectors/cases/client", cbuf, sizeof cbuf);
     if (do_list)
         return list_cases(cases_dir, catalogue);
     if (side == NULL)
         return mtp_cli_usage_error(cmd, "which suite? (mtprobe check client --cmd ...)");
     if (optind + 1 < argc)
         return mtp_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
-    if (o.cmd == NULL || *o.cmd == '\0')
-        return mtp_cli_usage_error(cmd, "--cmd TEMPLATE is required (the client under test)");
-    if (o.report_dir == NULL)
-        o.report_dir = "reports/check-client";
+    if (server) {
+        o.side = "server";
+        o.exec = check_server_execute;
+        if (o.cmd)
+            return mtp_cli_usage_error(cmd, "--cmd is for check client; check server takes --server HOST:PORT");
+        if (o.server == NULL || strrchr(o.server, ':') == NULL)
+            return mtp_cli_usage_error(cmd, "--server HOST:PORT is required (the server under test)");
+        if (o.rsa_pub == NULL)
+            return mtp_cli_usage_error(cmd, "--rsa-pub FILE is required (the server's RSA public key, PEM)");
+        if (o.secret) {
+            size_t n = strlen(o.secret);
+            bool hex = n == 32 || n == 34;
+            for (size_t i = 0; i < n; i++)
+                hex &= strchr("0123456789abcdefABCDEF", o.secret[i]) != NULL;
+            if (!hex)
+                return mtp_cli_usage_error(cmd, "--secret %s: expected 16 bytes of hex, or dd + 16 bytes", o.secret);
+        }
+        if (access(o.rsa_pub, R_OK) != 0) {
+            fprintf(stderr, "mtprobe check: cannot read --rsa-pub %s: %s\n", o.rsa_pub, strerror(errno));
+            return MTP_EXIT_ERROR;
+        }
+        if (o.report_dir == NULL)
+            o.report_dir = "reports/check-server";
+    } else {
+        if (o.server || o.rsa_pub || o.secret || o.timing)
+            return mtp_cli_usage_error(cmd, "--server, --rsa-pub, --secret and --timing are for check server");
+        if (o.cmd == NULL || *o.cmd == '\0')
+            return mtp_cli_usage_error(cmd, "--cmd TEMPLATE is required (the client under test)");
+        if (o.report_dir == NULL)
+            o.report_dir = "reports/check-client";
+    }
     static char self[PATH_MAX];
     ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
     if (sl <= 0) {
@@ -322,7 +396,7 @@ static int check_main(int argc, char **argv)
 
 const struct mtp_cli_cmd mtp_cli_cmd_check = {
     .name = "check",
-    .summary = "judge an MTProto client requirement by requirement against the mock DC (see --help)",
+    .summary = "judge an MTProto client (against the mock DC) or server (with a probe) requirement by requirement",
     .run = check_main,
     .usage = check_usage,
 };

@@ -19,7 +19,7 @@
 #include "mtp/hex.h"
 #include "mtp/rsa.h"
 #include "mtp/tl_value.h"
-#include "mtps_keylog.h"
+#include "keylog/keylog.h"
 #include "tlengine/tl_files.h"
 
 #define SCHEMA_FILE_MAX ((size_t)16 << 20)
@@ -61,7 +61,7 @@ static void client_usage(FILE *out)
             "  --api-schema FILE       API schema to encode and decode with (default vectors/schema/api.tl)\n"
             "  --api-id N              initConnection.api_id (default 1)\n"
             "  --ping-count N          pings before the calls, one after the other (default 1; 0 for none)\n"
-            "  --keylog FILE           append AUTH_KEY, TEMP_AUTH_KEY, BIND and OBFS2 lines (the format of\n"
+            "  --keylog FILE           append AUTH_KEY, TEMP_AUTH_KEY, BIND, OBFS2 and NEW_NONCE lines (the format of\n"
             "                          mtprobe serve --keylog)\n"
             "  --timeout S             deadline for the whole run in seconds, decimals allowed (default 10)\n"
             "  --salt-zero             start the session with salt 0, as Telethon and GramJS do\n"
@@ -502,15 +502,21 @@ static json_t *report(const struct client_args *a, const struct mtpc_client *c, 
     return j;
 }
 
-static void keylog_obfs(struct mtps_keylog *kl, const uint8_t *init, const struct mtp_obfs_secret *secret)
+static void keylog_obfs(struct mtp_keylog *kl, const uint8_t *init, const struct mtp_obfs_secret *secret)
 {
     uint8_t wire[MTP_OBFS_INIT_LEN];
     struct mtp_obfs_keys keys;
     /* The line names the keys by direction as the server's log does; the
      * server's pair is the mirror of ours. */
     if (mtp_obfs_wire(init, secret, wire) == MTP_OK && mtp_obfs_derive(init, secret, MTP_TR_SERVER, &keys) == MTP_OK)
-        mtps_keylog_obfs2(kl, wire, &keys);
+        mtp_keylog_obfs2(kl, wire, &keys);
     mtp_wipe(&keys, sizeof keys);
+}
+
+static void keylog_new_nonce(void *ctx, const uint8_t nonce[16], const uint8_t server_nonce[16],
+                             const uint8_t new_nonce[32])
+{
+    mtp_keylog_new_nonce(ctx, nonce, server_nonce, new_nonce);
 }
 
 /* The JSON of the calls --request names. */
@@ -610,7 +616,7 @@ static int client_run(int argc, char **argv)
     struct mtp_tl_schema *schema = NULL;
     struct plan *plan = NULL;
     struct mtpc_client *c = NULL;
-    struct mtps_keylog kl = {NULL};
+    struct mtp_keylog kl = {NULL};
     struct tracer tracer = {NULL, {0}};
     mtp_wr_init_dyn(&tracer.line, TRACE_LINE_MAX, NULL);
     int fd = -1;
@@ -695,7 +701,7 @@ static int client_run(int argc, char **argv)
     }
     cfg.requests = plan->reqs;
     cfg.n_requests = plan->n;
-    if (mtps_keylog_open(&kl, a.keylog, &err) < 0) {
+    if (mtp_keylog_open(&kl, a.keylog, &err) < 0) {
         code = early_exit(MTP_EXIT_ERROR, "setup", "--keylog: %s", err.msg);
         goto out;
     }
@@ -725,6 +731,8 @@ static int client_run(int argc, char **argv)
             cfg.pfs.perm_key = perm_key;
         }
     }
+    cfg.on_new_nonce = keylog_new_nonce;
+    cfg.new_nonce_ctx = &kl;
     if (a.verbose) {
         tracer.schema = schema;
         cfg.trace = on_trace;
@@ -759,11 +767,11 @@ static int client_run(int argc, char **argv)
     }
     const struct mtpc_outcome *o = mtpc_outcome(c);
     if (o->have_key && cfg.pfs.perm_key == NULL)
-        mtps_keylog_auth_key(&kl, o->key.auth_key_id, o->key.auth_key, false, 0);
+        mtp_keylog_auth_key(&kl, o->key.auth_key_id, o->key.auth_key, false, 0);
     if (o->have_temp_key) {
-        mtps_keylog_auth_key(&kl, o->temp_key.auth_key_id, o->temp_key.auth_key, true, o->temp_expires_at);
+        mtp_keylog_auth_key(&kl, o->temp_key.auth_key_id, o->temp_key.auth_key, true, o->temp_expires_at);
         if (o->bound)
-            mtps_keylog_bind(&kl, o->temp_key.auth_key_id, o->key.auth_key_id, o->temp_expires_at);
+            mtp_keylog_bind(&kl, o->temp_key.auth_key_id, o->key.auth_key_id, o->temp_expires_at);
     }
     out = report(&a, c, plan, schema, mtpc_net_now_ms() - t0, &code);
     char *line = json_dumps(out, JSON_COMPACT);
@@ -782,7 +790,7 @@ out:
         close(fd);
     json_decref(out);
     mtpc_del(c);
-    mtps_keylog_close(&kl);
+    mtp_keylog_close(&kl);
     for (size_t i = 0; plan != NULL && i < plan->n_calls; i++)
         mtpc_call_free(&plan->calls[i]);
     free(plan);

@@ -9,6 +9,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "cli/cli.h"
 #include "mtp/hex.h"
 #include "mtp/rsa.h"
@@ -61,6 +63,10 @@ static void serve_usage(FILE *out)
             "  --max-memory BYTES      all connections' buffers together (default 128 MiB)\n"
             "  --max-keys N            auth keys kept in memory (default 16384)\n"
             "  --max-sessions N        sessions kept in memory (default 2048)\n"
+            "  --fault NAME            seeded fault: turn off exactly one server check, so that `mtprobe check\n"
+            "                          server` can prove it notices (test-only); repeatable\n"
+            "  --list-faults           print every fault as one JSON object per line\n"
+            "                          ({\"fault\", \"requirement\", \"what\"}) and exit\n"
             "  -v, --verbose           also log every message in both directions as TL text\n"
             "Durations: 250ms, 30s, 2m, or plain seconds.\n");
 }
@@ -186,6 +192,7 @@ struct opts {
     const char *schemas[MAX_SCHEMAS];
     size_t nschemas;
     int verbose;
+    uint64_t faults;
     /* Limits given on the command line (they win over the scenario's). */
     struct mtps_limits lim;
     uint32_t set;
@@ -247,6 +254,18 @@ static int parse_args(int argc, char **argv, struct opts *o)
             serve_usage(stdout);
             return 1;
         }
+        if (strcmp(a, "--list-faults") == 0) {
+            for (int f = 0; f < MTPS_FAULT_COUNT; f++) {
+                const struct mtps_fault_info *fi = mtps_fault_info((enum mtps_fault)f);
+                json_t *j = json_pack("{s:s, s:s, s:s}", "fault", fi->name, "requirement", fi->requirement, "what",
+                                      fi->what);
+                char *line = json_dumps(j, JSON_COMPACT);
+                printf("%s\n", line ? line : "{}");
+                free(line);
+                json_decref(j);
+            }
+            return 1;
+        }
         if (strncmp(a, "--", 2) != 0)
             return mtp_cli_usage_error(cmd, "unexpected argument '%s'", a);
         if (i + 1 >= argc)
@@ -289,6 +308,11 @@ static int parse_args(int argc, char **argv, struct opts *o)
             o->templates = v;
         } else if (strcmp(a, "--secret") == 0) {
             o->secret_hex = v;
+        } else if (strcmp(a, "--fault") == 0) {
+            enum mtps_fault f;
+            if (mtps_fault_from_name(v, &f) < 0)
+                return mtp_cli_usage_error(cmd, "--fault %s: unknown (mtprobe serve --list-faults)", v);
+            o->faults |= MTPS_FAULT_BIT(f);
         } else if (strcmp(a, "--api-schema") == 0) {
             if (o->nschemas == MAX_SCHEMAS)
                 return mtp_cli_usage_error(cmd, "at most %d --api-schema files", MAX_SCHEMAS);
@@ -427,8 +451,13 @@ static int serve_run(int argc, char **argv)
         .events_path = o.events,
         .secret = secret,
         .ndcs = o.n,
+        .faults = o.faults,
     };
     memcpy(cfg.dc_ids, o.dc_ids, sizeof cfg.dc_ids);
+    for (int f = 0; f < MTPS_FAULT_COUNT; f++)
+        if (mtps_fault_set(o.faults, (enum mtps_fault)f))
+            fprintf(stderr, "mtprobe serve: seeded fault %s (%s): %s\n", mtps_fault_info((enum mtps_fault)f)->name,
+                    mtps_fault_info((enum mtps_fault)f)->requirement, mtps_fault_info((enum mtps_fault)f)->what);
     struct mtps_server srv;
     if (mtps_server_init(&srv, &cfg, &err) < 0) {
         fprintf(stderr, "mtprobe serve: %s\n", err.msg);

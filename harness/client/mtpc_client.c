@@ -912,9 +912,16 @@ static int on_plain(struct mtpc_client *c, const uint8_t *p, size_t len)
     trace(c, MTPC_IN, MTPC_TRACE_PLAIN, pm.msg_id, pm.body, pm.body_len, 0, NULL);
     c->last_plain_msg_id = (uint64_t)pm.msg_id;
     mtp_wr_reset(&c->msg);
+    enum mtp_auth_client_state before = mtp_auth_client_state(c->auth);
     rc = mtp_auth_client_recv(c->auth, pm.body, pm.body_len, &c->msg, &e);
     if (rc < 0)
         return fail_err(c, rc, &e, doing);
+    uint8_t nonce[16], server_nonce[16], new_nonce[32];
+    if (c->cfg.on_new_nonce && before == MTP_AUTH_C_AWAIT_RES_PQ &&
+        mtp_auth_client_nonces(c->auth, nonce, server_nonce, new_nonce)) {
+        c->cfg.on_new_nonce(c->cfg.new_nonce_ctx, nonce, server_nonce, new_nonce);
+        mtp_wipe(new_nonce, sizeof new_nonce);
+    }
     if (c->msg.len > 0)
         MTP_GUARD(send_plain(c));
     if (mtp_auth_client_state(c->auth) == MTP_AUTH_C_DONE)
@@ -1112,29 +1119,27 @@ static int transport_error(struct mtpc_client *c, int32_t code)
 
 static int on_frame(struct mtpc_client *c, const struct mtp_tr_frame *f)
 {
-    if (f->is_ack) {
+    struct mtp_tr_packet pk;
+    struct mtp_error e;
+    mtp_error_clear(&e);
+    int rc = mtp_tr_sort_packet(c->tr.kind, MTP_TR_SERVER, f, &pk, &e);
+    /* a packet too short for an auth_key_id goes on: the checks below drop it as they did */
+    if (rc < 0 && rc != MTP_ERR_TR_SHORT_PACKET)
+        return fail_err(c, rc, &e, "transport");
+    if (pk.kind == MTP_TR_PKT_QUICK_ACK) {
         c->o.quick_acks++;
-        trace(c, MTPC_IN, MTPC_TRACE_QUICK_ACK, 0, NULL, 0, (int32_t)f->ack_token, NULL);
+        trace(c, MTPC_IN, MTPC_TRACE_QUICK_ACK, 0, NULL, 0, (int32_t)pk.ack_token, NULL);
         if (c->ses_init)
-            (void)mtp_session_quick_ack(&c->ses, f->ack_token);
+            (void)mtp_session_quick_ack(&c->ses, pk.ack_token);
         return MTP_OK;
     }
-    size_t len = f->len;
-    if (c->tr.kind == MTP_TR_PADDED) {
-        struct mtp_error e;
-        mtp_error_clear(&e);
-        int rc = mtp_tr_padded_payload_len(f->data, f->len, &len, &e);
-        if (rc < 0)
-            return fail_err(c, rc, &e, "transport");
-    }
-    int32_t code;
-    if (mtp_tr_error_frame(f->data, len, &code)) {
-        trace(c, MTPC_IN, MTPC_TRACE_TRANSPORT, 0, f->data, len, code, NULL);
-        return transport_error(c, code);
+    if (pk.kind == MTP_TR_PKT_TRANSPORT_ERROR) {
+        trace(c, MTPC_IN, MTPC_TRACE_TRANSPORT, 0, pk.data, pk.len, pk.error_code, NULL);
+        return transport_error(c, pk.error_code);
     }
     if (c->step == MTPC_STEP_AUTH_KEY)
-        return on_plain(c, f->data, len);
-    return on_packet(c, f->data, len);
+        return on_plain(c, pk.data, pk.len);
+    return on_packet(c, pk.data, pk.len);
 }
 
 /* ---- public calls ---- */

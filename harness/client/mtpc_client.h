@@ -158,6 +158,11 @@ struct mtpc_config {
     struct mtpc_behaviour behaviour;
     mtpc_trace_fn trace;             /* NULL: none */
     void *trace_ctx;
+    /* Each key exchange's nonces once its new_nonce is chosen, for a key log's
+     * NEW_NONCE line (docs/keylog.md); NULL: none. */
+    void (*on_new_nonce)(void *ctx, const uint8_t nonce[16], const uint8_t server_nonce[16],
+                         const uint8_t new_nonce[32]);
+    void *new_nonce_ctx;
     uint64_t faults;                 /* MTPC_FAULT_BIT(f) of mtpc_fault.h: test-only; 0 for a correct client */
 };
 

@@ -20,6 +20,14 @@
 /* New JSON value for a decoded (or built) tree; NULL when out of memory. */
 json_t *mtp_tl_json_from_value(const struct mtp_tl_value *v);
 
+/* The JSON of mtp_tl_json_from_value written as compact text straight into
+ * w, byte for byte what json_dumps(..., JSON_COMPACT | JSON_ENSURE_ASCII)
+ * makes of that tree, without building it: for tools that print many values
+ * (the capture decoder writes one per message). */
+MTP_MUST_USE int mtp_tl_json_write(const struct mtp_tl_value *v, struct mtp_wr *w);
+/* A JSON string with the same escaping (n bytes of valid UTF-8, NULs allowed). */
+MTP_MUST_USE int mtp_json_write_string(struct mtp_wr *w, const uint8_t *p, size_t n);
+
 /* Builds a value of type `type` (NULL: any boxed object) from JSON, in arena a.
  * Errors name the JSON path: MTP_ERR_TL_FIELD (unknown or missing field),
  * MTP_ERR_TL_TYPE (wrong JSON kind), MTP_ERR_TL_UNKNOWN_TYPE (unknown "_"),

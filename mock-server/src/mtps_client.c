@@ -158,23 +158,28 @@ int mtps_client_resume(struct mtps_client *c, const struct mtp_auth_result *key,
 
 static int on_frame(struct mtps_client *c, const struct mtp_tr_frame *f, struct mtp_error *err)
 {
-    if (f->is_ack) {
+    struct mtp_tr_packet pk;
+    int rc = mtp_tr_sort_packet(c->tr.kind, MTP_TR_SERVER, f, &pk, err);
+    /* a packet too short for an auth_key_id goes on: the checks below refuse it as they did */
+    if (rc < 0 && rc != MTP_ERR_TR_SHORT_PACKET)
+        return rc;
+    if (rc < 0)
+        mtp_error_clear(err);
+    if (pk.kind == MTP_TR_PKT_QUICK_ACK) {
         c->quick_acks++;
         if (c->ses_init)
-            (void)mtp_session_quick_ack(&c->ses, f->ack_token);
+            (void)mtp_session_quick_ack(&c->ses, pk.ack_token);
         return MTP_OK;
     }
-    size_t len = f->len;
-    if (c->tr.kind == MTP_TR_PADDED)
-        MTP_GUARD(mtp_tr_padded_payload_len(f->data, f->len, &len, err));
-    int32_t code;
-    if (mtp_tr_error_frame(f->data, len, &code)) {
-        c->transport_error = code;
+    if (pk.kind == MTP_TR_PKT_TRANSPORT_ERROR) {
+        c->transport_error = pk.error_code;
         return MTP_OK;
     }
+    const uint8_t *data = pk.data;
+    size_t len = pk.len;
     if (c->state == MTPS_CL_HANDSHAKE) {
         struct mtp_auth_plain pm;
-        MTP_GUARD(mtp_auth_plain_unwrap(f->data, len, &pm, err));
+        MTP_GUARD(mtp_auth_plain_unwrap(data, len, &pm, err));
         mtp_wr_reset(&c->scratch);
         MTP_GUARD(mtp_auth_client_recv(c->auth, pm.body, pm.body_len, &c->scratch, err));
         if (c->scratch.len)
@@ -185,7 +190,7 @@ static int on_frame(struct mtps_client *c, const struct mtp_tr_frame *f, struct 
     }
     if (c->state != MTPS_CL_READY)
         return mtp_error_set(err, MTP_ERR_SES_STATE, MTP_NO_OFFSET, "client: not ready");
-    int rc = mtp_session_recv_packet(&c->ses, f->data, len, NULL, err);
+    rc = mtp_session_recv_packet(&c->ses, data, len, NULL, err);
     /* A packet that fails the crypto checks fails the client; a message the
      * session core ignores (a replay, a bad msg_id) does not. */
     bool crypto = rc == MTP_ERR_AUTH_KEY_ID_MISMATCH || rc == MTP_ERR_MSG_KEY_MISMATCH ||

@@ -534,7 +534,8 @@ static void on_destroy(struct mtps_conn *c, struct mtps_sess *s, const struct mt
     uint64_t target = ev->value;
     bool destroyed = false;
     /* "The result of this being applied to the current session is undefined": kept. */
-    if (target != s->session_id && mtps_store_find_session(s->key, target) != NULL) {
+    if (target != s->session_id && mtps_store_find_session(s->key, target) != NULL &&
+        !mtps_faulty(c->srv, MTPS_FAULT_DESTROY_SESSION_NONE)) {
         destroyed = true;
         bool listed = false;
         for (size_t i = 0; i < c->ndestroy; i++)
@@ -703,8 +704,8 @@ static void new_key(struct mtps_conn *c, const struct mtp_auth_result *res)
         json_object_set_new(o, "req_pq_multi", json_boolean(res->req_pq_multi));
         mtps_events_emit(&srv->events, o);
     }
-    mtps_keylog_auth_key(&srv->keylog, res->auth_key_id, res->auth_key, res->temp, expires_at);
-    mtps_keylog_auth_key(&srv->keysfile, res->auth_key_id, res->auth_key, res->temp, expires_at);
+    mtp_keylog_auth_key(&srv->keylog, res->auth_key_id, res->auth_key, res->temp, expires_at);
+    mtp_keylog_auth_key(&srv->keysfile, res->auth_key_id, res->auth_key, res->temp, expires_at);
     char fp[17];
     mtps_fingerprint_hex(res->fingerprint, fp);
     mtps_log(&srv->log, c->id, "auth key %016" PRIx64 " created (%s%s, %s, inner %s, dc %d, %u retries)",
@@ -770,14 +771,23 @@ static void on_plain(struct mtps_conn *c, const uint8_t *data, size_t len)
     struct mtp_auth_result res;
     bool done = false;
     mtp_wr_reset(&c->pkt);
+    if (mtps_faulty(srv, MTPS_FAULT_EXECUTE_PLAIN) && mtps_fault_plain_pong(pm.body, pm.body_len, &c->pkt))
+        goto answer;
     rc = mtps_hs_recv(&c->hs, &srv->auth, &cfg, &srv->env, pm.body, pm.body_len, &c->pkt, &done, &res, &err);
     ev_exchange(c);
+    uint8_t nonce[16], server_nonce[16], new_nonce[32];
+    if (mtps_hs_new_nonces(&c->hs, nonce, server_nonce, new_nonce))
+        mtp_keylog_new_nonce(&srv->keylog, nonce, server_nonce, new_nonce);
+    mtp_wipe(new_nonce, sizeof new_nonce);
     if (rc < 0) {
         ev_bad_packet(c, "auth-key exchange", rc, err.msg);
+        if (mtps_faulty(srv, MTPS_FAULT_IGNORE_BAD_HANDSHAKE))
+            return;
         fail_with(c, MTP_TR_ERROR_AUTH_KEY, MTP_ERR_SRV_HANDSHAKE, "auth-key exchange: %s: %s", mtp_err_name(rc),
                   err.msg);
         return;
     }
+answer:
     if (c->pkt.len > 0) {
         mtp_wr_reset(&c->plain);
         if (mtp_auth_plain_wrap_next(&c->plain, &c->plain_ids, &srv->env, true, c->pkt.p, c->pkt.len) < 0) {
@@ -831,6 +841,8 @@ static void on_encrypted(struct mtps_conn *c, const uint8_t *data, size_t len, b
         json_t *o = mtps_ev_new(evs(c), "unknown_key", c->id);
         mtps_ev_set_wire64(o, "auth_key_id", id);
         mtps_events_emit(evs(c), o);
+        if (mtps_faulty(srv, MTPS_FAULT_UNKNOWN_KEY_SILENT))
+            return;
         fail_with(c, MTP_TR_ERROR_AUTH_KEY, MTP_ERR_SRV_UNKNOWN_KEY, "auth_key_id %016" PRIx64 " is not known", id);
         return;
     }
@@ -842,7 +854,12 @@ static void on_encrypted(struct mtps_conn *c, const uint8_t *data, size_t len, b
     struct mtp_error err;
     mtp_error_clear(&err);
     mtp_wr_reset(&c->plain);
-    rc = mtp_msgcrypt_decrypt(c->mc, MTP_SENDER_CLIENT, data, len, &c->plain, &err);
+    if (mtps_faulty(srv, MTPS_FAULT_EARLY_LENGTH_CHECK) && mtps_fault_early_length_reject(k->auth_key, data, len))
+        rc = mtp_error_set(&err, MTP_ERR_BAD_MESSAGE_LENGTH, 28, "message_data_length: beyond the packet");
+    else if (srv->faults)
+        rc = mtps_fault_decrypt(srv->faults, c->mc, k->auth_key, data, len, &c->plain, &err);
+    else
+        rc = mtp_msgcrypt_decrypt(c->mc, MTP_SENDER_CLIENT, data, len, &c->plain, &err);
     if (rc < 0) {
         ev_bad_packet(c, "encrypted message", rc, err.msg);
         if (scen(c)->bad_packet_closes)
@@ -884,7 +901,8 @@ static void on_encrypted(struct mtps_conn *c, const uint8_t *data, size_t len, b
     if (quick_ack && scen(c)->quick_ack) {
         uint32_t token;
         mtp_error_clear(&err);
-        if (mtp_tr_quick_ack_compute(k->auth_key, MTP_TR_CLIENT, plain, plen, &token) == MTP_OK &&
+        enum mtp_tr_side dir = mtps_faulty(srv, MTPS_FAULT_WRONG_QUICK_ACK) ? MTP_TR_SERVER : MTP_TR_CLIENT;
+        if (mtp_tr_quick_ack_compute(k->auth_key, dir, plain, plen, &token) == MTP_OK &&
             mtp_tr_conn_send_ack(&c->tr, token, &c->out, &err) == MTP_OK) {
             mtps_logv(&srv->log, c->id, "s2c quick ack %08" PRIx32, token);
             json_t *o = mtps_ev_new(evs(c), "quick_ack", c->id);
@@ -949,29 +967,24 @@ static void on_frame(struct mtps_conn *c, const struct mtp_tr_frame *f)
     c->last_frame_ms = now_ms(c);
     if (flooded(c, 1, 0))
         return;
-    size_t len = f->len;
-    if (c->tr.kind == MTP_TR_PADDED) {
-        struct mtp_error err;
-        mtp_error_clear(&err);
-        if (mtp_tr_padded_payload_len(f->data, f->len, &len, &err) < 0) {
-            fail_with(c, MTP_TR_ERROR_AUTH_KEY, MTP_ERR_SRV_BAD_PACKET, "padded frame: %s", err.msg);
-            return;
-        }
-    }
-    if (len < 8) {
-        fail_with(c, MTP_TR_ERROR_AUTH_KEY, MTP_ERR_SRV_BAD_PACKET, "a %zu-byte packet has no auth_key_id", len);
+    struct mtp_tr_packet pk;
+    struct mtp_error err;
+    mtp_error_clear(&err);
+    if (mtp_tr_sort_packet(c->tr.kind, MTP_TR_CLIENT, f, &pk, &err) < 0) {
+        fail_with(c, MTP_TR_ERROR_AUTH_KEY, MTP_ERR_SRV_BAD_PACKET, "%s%s",
+                  err.code == MTP_ERR_TR_BAD_LENGTH ? "padded frame: " : "", err.msg);
         return;
     }
-    bool plain = mtp_load_u64(f->data) == 0;
+    bool plain = pk.kind == MTP_TR_PKT_PLAIN;
     if (scen(c)->nrules) {
         const char *nm[1] = {plain ? "plain" : "encrypted"};
         if (apply_c2s_rule(c, mtps_rules_eval(scen(c), &c->rules, MTPS_AT_C2S_PACKET, nm, 1), "c2s_packet"))
             return;
     }
     if (plain)
-        on_plain(c, f->data, len);
+        on_plain(c, pk.data, pk.len);
     else
-        on_encrypted(c, f->data, len, f->quick_ack);
+        on_encrypted(c, pk.data, pk.len, pk.quick_ack);
 }
 
 /* Logged once, when the transport becomes known. */
@@ -983,7 +996,7 @@ static void transport_known(struct mtps_conn *c)
         struct mtp_obfs_keys keys;
         if (c->tr.det.have == MTP_OBFS_INIT_LEN &&
             mtp_obfs_derive(c->tr.det.buf, &srv->secret, MTP_TR_SERVER, &keys) == MTP_OK)
-            mtps_keylog_obfs2(&srv->keylog, c->tr.det.buf, &keys);
+            mtp_keylog_obfs2(&srv->keylog, c->tr.det.buf, &keys);
         mtp_wipe(&keys, sizeof keys);
     }
     json_t *o = mtps_ev_new(&srv->events, "transport", c->id);
@@ -996,6 +1009,12 @@ static void transport_known(struct mtps_conn *c)
                 mtps_ev_set_hex(o, "init", c->tr.det.buf, MTP_OBFS_INIT_LEN);
         }
         mtps_events_emit(&srv->events, o);
+    }
+    if (mtps_faulty(srv, MTPS_FAULT_ECHO_TRANSPORT_TAG) && !c->tr.obfuscated && c->tr.kind != MTP_TR_FULL) {
+        uint8_t tag[4];
+        mtp_store_u32(tag, mtp_tr_obfs_tag(c->tr.kind));
+        if (mtp_wr_raw(&c->out, tag, c->tr.kind == MTP_TR_ABRIDGED ? 1 : 4) < 0)
+            abort_conn(c, MTP_ERR_INTERNAL, "cannot queue the echoed tag");
     }
     mtps_logv(&srv->log, c->id, "transport %s%s (dc field %d)", mtp_tr_kind_name(c->tr.kind),
               c->tr.obfuscated ? ", obfuscated2" : "", (int)c->tr.dc);
@@ -1058,7 +1077,9 @@ int mtps_conn_init(struct mtps_conn *c, struct mtps_server *srv, int32_t dc, con
         .side = MTP_TR_SERVER,
         .secret = srv->secret,
         .require_obfs = srv->scenario->require_obfs,
-        .tr = {.max_frame = srv->limits.max_frame},
+        .secret_optional = mtps_faulty(srv, MTPS_FAULT_SECRET_OPTIONAL),
+        .tr = {.max_frame = mtps_faulty(srv, MTPS_FAULT_NO_FRAME_LIMIT) ? 0x7fffffffu : srv->limits.max_frame,
+               .skip_crc = mtps_faulty(srv, MTPS_FAULT_SKIP_TRANSPORT_CRC)},
         .env = &srv->env,
     };
     MTP_GUARD(mtp_tr_conn_init(&c->tr, &o, err));

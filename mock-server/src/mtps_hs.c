@@ -456,6 +456,7 @@ static int start(struct mtps_hs *h, struct mtps_auth_cfg *a, const struct mtp_au
     h->beh.zero_key_retries = a->zero_key_set ? &a->zero_key_left : NULL;
     h->attempts_seen = 0;
     h->g_a_seen = false;
+    h->nonces_seen = false;
     h->nretry_ids = 0;
     h->retry_ids_ok = true;
     if (a->time_offset_set) {
@@ -524,4 +525,12 @@ const uint8_t *mtps_hs_new_g_a(struct mtps_hs *h, size_t *len)
         return NULL;
     h->g_a_seen = true;
     return g_a;
+}
+
+bool mtps_hs_new_nonces(struct mtps_hs *h, uint8_t nonce[16], uint8_t server_nonce[16], uint8_t new_nonce[32])
+{
+    if (h->m == NULL || h->nonces_seen || !mtp_auth_server_nonces(h->m, nonce, server_nonce, new_nonce))
+        return false;
+    h->nonces_seen = true;
+    return true;
 }

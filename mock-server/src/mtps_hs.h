@@ -65,6 +65,7 @@ struct mtps_hs {
      * and the retry_ids the client sent in it (the first MTPS_HS_RETRY_IDS). */
     uint32_t attempts_seen;
     bool g_a_seen;
+    bool nonces_seen;
     uint8_t retry_ids[MTPS_HS_RETRY_IDS][8];
     size_t nretry_ids;
     bool retry_ids_ok;
@@ -83,6 +84,10 @@ void mtps_hs_free(struct mtps_hs *h);
 /* The client's set_client_DH_params the last mtps_hs_recv saw, once (NULL
  * when it saw none or it was reported already). */
 const struct mtp_auth_server_attempt *mtps_hs_new_attempt(struct mtps_hs *h);
+/* The exchange's nonce, server_nonce and new_nonce for the key log's
+ * NEW_NONCE line, once: true the first time they are known (after
+ * req_DH_params), false before and after. */
+bool mtps_hs_new_nonces(struct mtps_hs *h, uint8_t nonce[16], uint8_t server_nonce[16], uint8_t new_nonce[32]);
 /* g_a as sent, once the exchange sent it (NULL before, and after the first call). */
 const uint8_t *mtps_hs_new_g_a(struct mtps_hs *h, size_t *len);
 

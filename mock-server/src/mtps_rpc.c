@@ -32,8 +32,8 @@ static void bind_temp_key(struct mtps_conn *c, struct mtps_sess *s, uint64_t msg
     mtp_store_u64(temp, bo.temp_id);
     mtp_store_u64(perm, bo.perm_id);
     if (bo.how != MTPS_BIND_SAME) {
-        mtps_keylog_bind(&srv->keylog, temp, perm, bo.expires_at);
-        mtps_keylog_bind(&srv->keysfile, temp, perm, bo.expires_at);
+        mtp_keylog_bind(&srv->keylog, temp, perm, bo.expires_at);
+        mtp_keylog_bind(&srv->keysfile, temp, perm, bo.expires_at);
     }
     char replaced[64] = "";
     if (bo.how == MTPS_BIND_REPLACED)

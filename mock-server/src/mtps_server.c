@@ -85,6 +85,8 @@ int mtps_server_init(struct mtps_server *srv, const struct mtps_server_cfg *cfg,
     MTP_TRY(mtp_rsa_key_fingerprint(cfg->rsa, srv->fingerprint, err));
     MTP_TRY(mtps_auth_cfg_parse(&srv->auth, cfg->scenario->auth, cfg->scenario->name, err));
     mtps_auth_cfg_set_fingerprint(&srv->auth, srv->fingerprint);
+    srv->faults = cfg->faults;
+    srv->auth.beh.faults = mtps_fault_auth_bits(cfg->faults);
     MTP_TRY(mtps_api_init(&srv->api, cfg->api_schemas, cfg->napi_schemas, cfg->templates_dir, &cfg->scenario->api,
                           err));
     srv->log.schema = mtps_api_log_schema(&srv->api);
@@ -94,18 +96,26 @@ int mtps_server_init(struct mtps_server *srv, const struct mtps_server_cfg *cfg,
         .max_sessions_per_key = cfg->limits.max_sessions_per_key,
         .session = cfg->scenario->session,
     };
+    sc.session.server_faults = mtps_fault_session_bits(cfg->faults);
+    if (mtps_faulty(srv, MTPS_FAULT_NO_FLOOD_LIMIT)) {
+        sc.session.container.max_msgs = 1u << 16;
+        sc.session.container.max_bytes = 1u << 22;
+    }
     rc = mtps_store_init(&srv->store, &sc, &srv->env, on_session_event, srv);
     if (rc < 0) {
         mtp_error_set(err, rc, MTP_NO_OFFSET, "server: bad store limits");
         goto out;
     }
     if (cfg->keys_path) {
-        MTP_TRY(mtps_keylog_read(cfg->keys_path, load_key, load_bind, srv, err));
-        MTP_TRY(mtps_keylog_open(&srv->keysfile, cfg->keys_path, err));
+        /* Stricter than a capture decoder: an unknown line type is refused, naming the line. */
+        struct mtp_keylog_reader rd = {.key = load_key, .bind = load_bind, .missing_ok = true,
+                                       .bad_code = MTP_ERR_SRV_KEYS_FILE, .ctx = srv};
+        MTP_TRY(mtp_keylog_read(cfg->keys_path, &rd, err));
+        MTP_TRY(mtp_keylog_open(&srv->keysfile, cfg->keys_path, err));
         if (srv->store.nkeys)
             mtps_log(&srv->log, 0, "%zu auth keys loaded from %s", srv->store.nkeys, cfg->keys_path);
     }
-    MTP_TRY(mtps_keylog_open(&srv->keylog, cfg->keylog_path, err));
+    MTP_TRY(mtp_keylog_open(&srv->keylog, cfg->keylog_path, err));
     MTP_TRY(mtps_events_open(&srv->events, cfg->events_path, &srv->env, err));
     srv->events.schema = srv->log.schema;
     return MTP_OK;
@@ -119,8 +129,8 @@ void mtps_server_free(struct mtps_server *srv)
     mtps_store_free(&srv->store);
     mtps_api_free(&srv->api);
     mtps_auth_cfg_free(&srv->auth);
-    mtps_keylog_close(&srv->keylog);
-    mtps_keylog_close(&srv->keysfile);
+    mtp_keylog_close(&srv->keylog);
+    mtp_keylog_close(&srv->keysfile);
     mtps_events_close(&srv->events);
 }
 

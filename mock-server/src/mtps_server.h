@@ -19,8 +19,9 @@
 #include "mtp/rsa.h"
 #include "mtps_api.h"
 #include "mtps_events.h"
+#include "mtps_fault.h"
 #include "mtps_hs.h"
-#include "mtps_keylog.h"
+#include "keylog/keylog.h"
 #include "mtps_log.h"
 #include "mtps_scenario.h"
 #include "mtps_store.h"
@@ -43,6 +44,7 @@ struct mtps_server_cfg {
     struct mtp_obfs_secret secret;      /* MTProxy secret for obfuscated2 (mode NONE: none) */
     int32_t dc_ids[MTPS_MAX_DCS];
     size_t ndcs;                        /* at least 1 */
+    uint64_t faults;                    /* MTPS_FAULT_BIT(f) of mtps_fault.h: test-only; 0 for a correct server */
 };
 
 struct mtps_stats {
@@ -68,7 +70,7 @@ struct mtps_server {
     struct mtp_obfs_secret secret;
     struct mtps_api api;
     struct mtps_store store;
-    struct mtps_keylog keylog, keysfile;
+    struct mtp_keylog keylog, keysfile;
     struct mtps_events events;          /* the observation log, for the conformance runner */
     struct mtps_dc_addr dcs[MTPS_MAX_DCS];
     size_t ndcs;
@@ -77,7 +79,10 @@ struct mtps_server {
     uint64_t mem_used;                  /* buffers of all connections */
     struct mtps_rule_state rules;       /* counters of the scenario rules counted per server */
     struct mtps_stats stats;
+    uint64_t faults;                    /* the seeded faults (mtps_fault.h); 0: none */
 };
+
+static inline bool mtps_faulty(const struct mtps_server *srv, enum mtps_fault f) { return mtps_fault_set(srv->faults, f); }
 
 MTP_MUST_USE int mtps_server_init(struct mtps_server *srv, const struct mtps_server_cfg *cfg, struct mtp_error *err);
 void mtps_server_free(struct mtps_server *srv);

@@ -158,9 +158,16 @@ static void run_replay(struct replay *rp)
         res_pq = rp->res_pq;
         res_pq_len = rp->res_pq_len;
     }
+    uint8_t nonce[16], server_nonce[16], new_nonce[32];
+    ck_assert(!mtp_auth_client_nonces(c, nonce, server_nonce, new_nonce));
     mtp_wr_reset(&w);
     int rc = mtp_auth_client_recv(c, res_pq, res_pq_len, &w, &err);
     ck_assert_msg(rc == MTP_OK, "resPQ: %s", err.msg);
+    /* what a key log's NEW_NONCE line gets */
+    ck_assert(mtp_auth_client_nonces(c, nonce, server_nonce, new_nonce));
+    ck_assert_hex_eq(nonce, 16, sample_hex(ex, "client_random", "nonce"));
+    ck_assert_hex_eq(server_nonce, 16, sample_hex(ex, "server_random", "server_nonce"));
+    ck_assert_hex_eq(new_nonce, 32, sample_hex(ex, "client_random", "new_nonce"));
     want = sample_body(ex, "client_messages", "req_DH_params", &want_len);
     ck_assert_uint_eq(w.len, REQ_DH_LEN);
     ck_assert_uint_eq(want_len, REQ_DH_LEN);
@@ -191,6 +198,7 @@ static void run_replay(struct replay *rp)
     ck_assert_uint_eq(w.len, 0);
     ck_assert_int_eq(mtp_auth_client_state(c), MTP_AUTH_C_DONE);
     ck_assert_str_eq(mtp_auth_client_state_name(MTP_AUTH_C_DONE), "client: auth key agreed");
+    ck_assert(!mtp_auth_client_nonces(c, nonce, server_nonce, new_nonce));
     ck_assert_uint_eq(st.pos, script_len); /* every recorded random byte used, no more */
 
     ck_assert_ok(mtp_auth_client_result(c, &rp->res, &err));

@@ -43,6 +43,8 @@ struct pair {
     struct mtp_auth_server_attempt attempt; /* the server's view of the last set_client_DH_params */
     uint8_t g_a[1040];                      /* g_a as the server sent it */
     size_t g_a_len;
+    unsigned nonce_rounds;                  /* server messages after which both ends had the same new_nonce */
+    bool nonces_after;                      /* either end still gave nonces at the end */
 };
 
 static void pair_init(struct pair *p)
@@ -108,10 +110,21 @@ static void pair_run(struct pair *p)
             break;
         }
         ck_assert_uint_gt(sw.len, 0);
+        /* what the two ends would write as a key log's NEW_NONCE line */
+        uint8_t sn[16], ssn[16], snn[32], cn[16], csn[16], cnn[32];
+        if (mtp_auth_server_nonces(s, sn, ssn, snn)) {
+            ck_assert(mtp_auth_client_nonces(c, cn, csn, cnn));
+            ck_assert_mem_eq(sn, cn, 16);
+            ck_assert_mem_eq(ssn, csn, 16);
+            ck_assert_mem_eq(snn, cnn, 32);
+            p->nonce_rounds++;
+        }
         body = through_envelope(&sids, &senv, true, sbuf, sw.len, env_buf, sizeof env_buf, &len);
         mtp_wr_reset(&cw);
         p->client_rc = mtp_auth_client_recv(c, body, len, &cw, &p->cerr);
     }
+    uint8_t n1[16], n2[16], n3[32];
+    p->nonces_after = mtp_auth_server_nonces(s, n1, n2, n3) || mtp_auth_client_nonces(c, n1, n2, n3);
     p->cstate = mtp_auth_client_state(c);
     p->sstate = mtp_auth_server_state(s);
     p->attempt = *mtp_auth_server_attempt(s);
@@ -163,6 +176,8 @@ START_TEST(pair_rsa_pad_dc)
     pair_run(&p);
     assert_agreed(&p);
     ck_assert_uint_eq(p.client_msgs, 3);
+    ck_assert_uint_eq(p.nonce_rounds, 1);
+    ck_assert(!p.nonces_after);
     ck_assert(p.cres.req_pq_multi);
     ck_assert_int_eq(p.cres.inner_form, MTP_AUTH_INNER_DC);
     ck_assert_int_eq(p.cres.rsa_scheme, MTP_AUTH_RSA_PAD);
@@ -231,6 +246,8 @@ START_TEST(pair_retry_then_ok)
     assert_agreed(&p);
     ck_assert_uint_eq(p.client_msgs, 5);
     ck_assert_uint_eq(p.cres.retries, 2);
+    /* req_DH_params and the two retried set_client_DH_params */
+    ck_assert_uint_eq(p.nonce_rounds, 3);
 }
 END_TEST
 

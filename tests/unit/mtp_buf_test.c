@@ -6,7 +6,7 @@
 START_TEST(read_little_and_big_endian)
 {
     static const uint8_t in[] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b,
-                                 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16};
+                                 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18};
     struct mtp_error err;
     mtp_error_clear(&err);
     struct mtp_rd r;
@@ -27,6 +27,11 @@ START_TEST(read_little_and_big_endian)
     ck_assert_uint_eq(u64, 0x1211100f0e0d0c0bull);
     ck_assert_ok(mtp_rd_u32_be(&r, &be, "f"));
     ck_assert_uint_eq(be, 0x13141516u);
+    uint16_t be16;
+    ck_assert_ok(mtp_rd_u16_be(&r, &be16, "g"));
+    ck_assert_uint_eq(be16, 0x1718u);
+    ck_assert_rc(mtp_rd_u16_be(&r, &be16, "h"), MTP_ERR_SHORT);
+    ck_assert_uint_eq(be16, 0x1718u);
     ck_assert_uint_eq(mtp_rd_left(&r), 0);
     ck_assert_ok(mtp_rd_end(&r, "all"));
 }
@@ -138,9 +143,10 @@ START_TEST(writer_encodings_and_patch)
     ck_assert_ok(mtp_wr_u32_be(&w, 0x06070809));
     ck_assert_ok(mtp_wr_i64(&w, -2));
     ck_assert_ok(mtp_wr_zero(&w, 2));
+    ck_assert_ok(mtp_wr_u16_be(&w, 0x0a0b));
     ck_assert_ok(mtp_wr_patch_u32(&w, 0, 0xaabbccdd));
     ck_assert_rc(mtp_wr_patch_u32(&w, w.len - 3, 0), MTP_ERR_INTERNAL);
-    ck_assert_hex_eq(buf, w.len, "ddccbbaa0506070809feffffffffffffff0000");
+    ck_assert_hex_eq(buf, w.len, "ddccbbaa0506070809feffffffffffffff00000a0b");
 }
 END_TEST
 

@@ -115,6 +115,32 @@ START_TEST(invalid_containers)
 }
 END_TEST
 
+/* The mock DC's seeded fault: the rules about ids, seqnos and nesting are
+ * skipped, the structure is still read. */
+START_TEST(unchecked_open_skips_the_rules_only)
+{
+    size_t n;
+    uint8_t *p = mtp_test_hex("dcf8f173" "01000000" "1000000000f15365" "03000000" "0c000000" PING, &n);
+    struct mtp_error err;
+    mtp_error_clear(&err);
+    struct mtp_rd r;
+    mtp_rd_init(&r, p, n, &err);
+    struct mtp_container c;
+    ck_assert_rc(mtp_container_open(&c, &r, CID, 2, &lim), MTP_ERR_SES_BAD_CONTAINER);
+    ck_assert_ok(mtp_container_open_unchecked(&c, &r, CID, 2, &lim));
+    struct mtp_nested m;
+    ck_assert_int_eq(mtp_container_next(&c, &m), 1);
+    ck_assert_uint_eq(m.msg_id, CID);
+    ck_assert_int_eq(m.seqno, 3);
+    ck_assert_uint_eq(m.ctor, MTP_SVC_ping);
+    ck_assert_int_eq(mtp_container_next(&c, &m), 0);
+    /* a length beyond the end is still refused */
+    p = mtp_test_hex("dcf8f173" "01000000" "0400000000f15365" "01000000" "10000000" PING, &n);
+    mtp_rd_init(&r, p, n, &err);
+    ck_assert_rc(mtp_container_open_unchecked(&c, &r, CID, 2, &lim), MTP_ERR_SES_BAD_CONTAINER);
+}
+END_TEST
+
 START_TEST(limits_are_a_flood)
 {
     struct mtp_container c;
@@ -140,6 +166,7 @@ static Suite *container_suite(void)
     tcase_add_test(tc, write_then_read);
     tcase_add_test(tc, empty_container_is_allowed);
     tcase_add_test(tc, invalid_containers);
+    tcase_add_test(tc, unchecked_open_skips_the_rules_only);
     tcase_add_test(tc, limits_are_a_flood);
     suite_add_tcase(s, tc);
     return s;

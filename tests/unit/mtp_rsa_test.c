@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mtp/aes_ige.h"
+#include "mtp/authcrypt.h"
 #include "mtp/hex.h"
 #include "mtp/rsa.h"
 #include "mtp_test.h"
@@ -380,6 +382,50 @@ START_TEST(rsa_pad_argument_and_key_checks)
 }
 END_TEST
 
+/* RSA_PAD with the SHA256 inside flipped: the checked decryption refuses it,
+ * the unchecked one (the mock DC's seeded fault) hands back the data. */
+START_TEST(rsa_pad_unchecked_skips_only_the_hash)
+{
+    struct mtp_rsa_key *pub = load("vectors/rsa/test_key_public_pkcs1.pem");
+    struct mtp_rsa_key *priv = load("vectors/rsa/test_key_private_pkcs1.pem");
+    uint8_t dwp[192], temp_key[32], buf[224], dwh[224], aes[224], kae[256], h[32], n[256], out[256], padded[192];
+    static const uint8_t zero_iv[32];
+    size_t nl;
+    struct mtp_error err;
+    mtp_error_clear(&err);
+    ck_assert_ok(mtp_rsa_key_n(pub, n, sizeof n, &nl, &err));
+    for (int tries = 0;; tries++) {
+        ck_assert_int_lt(tries, 64);
+        for (int i = 0; i < 192; i++)
+            dwp[i] = (uint8_t)(i * 3 + tries);
+        for (int i = 0; i < 32; i++)
+            temp_key[i] = (uint8_t)(i * 11 + tries);
+        for (int i = 0; i < 192; i++)
+            dwh[i] = dwp[191 - i];
+        memcpy(buf, temp_key, 32);
+        memcpy(buf + 32, dwp, 192);
+        mtp_authcrypt_sha256(buf, 224, dwh + 192);
+        dwh[192] ^= 0x80;
+        ck_assert_ok(mtp_aes_ige_encrypt(temp_key, 32, zero_iv, dwh, aes, sizeof aes, &err));
+        mtp_authcrypt_sha256(aes, sizeof aes, h);
+        for (int i = 0; i < 32; i++)
+            kae[i] = temp_key[i] ^ h[i];
+        memcpy(kae + 32, aes, sizeof aes);
+        if (memcmp(kae, n, 256) < 0)
+            break;
+    }
+    ck_assert_ok(mtp_rsa_raw_public(pub, kae, out, &err));
+    ck_assert_rc(mtp_rsa_pad_decrypt(priv, out, 256, padded, NULL, &err), MTP_ERR_RSA_PAD_HASH);
+    memset(padded, 0, sizeof padded);
+    ck_assert_ok(mtp_rsa_pad_decrypt_unchecked(priv, out, 256, padded, &err));
+    ck_assert_mem_eq(padded, dwp, 192);
+    /* The other checks stay. */
+    ck_assert_rc(mtp_rsa_pad_decrypt_unchecked(priv, out, 255, padded, NULL), MTP_ERR_RSA_BAD_LENGTH);
+    mtp_rsa_key_free(pub);
+    mtp_rsa_key_free(priv);
+}
+END_TEST
+
 START_TEST(old_scheme_matches_gramjs)
 {
     struct mtp_rsa_key *pub = load("vectors/rsa/test_key_public_pkcs1.pem");
@@ -501,6 +547,7 @@ static Suite *rsa_suite(void)
     tcase_add_test(t, rsa_pad_decrypts_gramjs_output);
     tcase_add_test(t, rsa_pad_env_retries_with_a_fresh_temp_key);
     tcase_add_test(t, rsa_pad_argument_and_key_checks);
+    tcase_add_test(t, rsa_pad_unchecked_skips_only_the_hash);
     tcase_add_test(t, old_scheme_matches_gramjs);
     tcase_add_test(t, old_scheme_errors);
     tcase_add_test(t, generated_keys_are_deterministic_and_work);

@@ -250,6 +250,69 @@ START_TEST(code19_container_id_reused)
 }
 END_TEST
 
+/* Seeded faults (server_faults, for `mtprobe serve --fault`): each lets through exactly
+ * what its check refuses, and nothing else changes. */
+static struct srv *faulty_srv(enum mtp_session_server_fault f)
+{
+    struct mtp_session_cfg cfg;
+    mtp_session_cfg_default(&cfg);
+    cfg.server_faults = MTP_SESSION_SF(f);
+    return srv_new(&cfg);
+}
+
+START_TEST(seeded_faults_let_through_what_they_name)
+{
+    struct srv *v = faulty_srv(MTP_SESSION_SF_SKIP_PAST);
+    ck_assert_ok(srv_recv(v, at(-301003), 1, QUERY, 4));
+    ck_assert_uint_eq(ev_count(&v->log, MTP_SESSION_EV_MESSAGE), 1);
+    ck_assert_rc(srv_recv(v, at(31003), 3, QUERY, 4), MTP_ERR_SES_MSG_ID_TOO_NEW); /* the other side stays */
+    srv_free(v);
+
+    v = faulty_srv(MTP_SESSION_SF_EXECUTE_DUPLICATE);
+    uint64_t id = start_session(v);
+    size_t before = ev_count(&v->log, MTP_SESSION_EV_MESSAGE);
+    ck_assert_ok(srv_recv(v, id, 1, QUERY, 4));
+    ck_assert_uint_eq(ev_count(&v->log, MTP_SESSION_EV_MESSAGE), before + 1);
+    srv_free(v);
+
+    v = faulty_srv(MTP_SESSION_SF_ACCEPT_BAD_SALT);
+    ck_assert_ok(srv_recv_salt(v, PAIR_SALT ^ 1, at(100), 1, QUERY, 4));
+    ck_assert_uint_eq(ev_count(&v->log, MTP_SESSION_EV_BAD_SALT), 0);
+    srv_free(v);
+
+    v = faulty_srv(MTP_SESSION_SF_NO_NEW_SESSION);
+    ck_assert_ok(srv_recv(v, at(100), 1, QUERY, 4));
+    ck_assert_uint_eq(ev_count(&v->log, MTP_SESSION_EV_NEW_SESSION), 0);
+    struct item items[8];
+    size_t n = srv_output(v, items, 8, NULL);
+    ck_assert_ptr_null(find_item(items, n, MTP_SVC_new_session_created));
+    srv_free(v);
+
+    v = faulty_srv(MTP_SESSION_SF_SEQNO_LOW_AS_HIGH);
+    ck_assert_ok(srv_recv(v, at(100), 3, QUERY, 4));
+    ck_assert_uint_ge(srv_output(v, items, 8, NULL), 1);
+    ck_assert_rc(srv_recv(v, at(200), 1, QUERY, 4), MTP_ERR_SES_SEQNO_ORDER);
+    expect_notification(v, at(200), 1, 33);
+    srv_free(v);
+
+    /* A client ignores the server's faults. */
+    struct mtp_session_cfg cfg;
+    mtp_session_cfg_default(&cfg);
+    cfg.server_faults = ~0u;
+    struct mtp_det_state st;
+    struct mtp_env env = mtp_env_deterministic(&st, "client", 6, PAIR_T0);
+    struct mtp_session c;
+    struct ev_log *log = calloc(1, sizeof *log);
+    ck_assert_ptr_nonnull(log);
+    ck_assert_ok(mtp_session_init(&c, MTP_SESSION_CLIENT, &cfg, &env, ev_log_cb, log));
+    uint64_t cid;
+    ck_assert_ok(mtp_session_send_query(&c, QUERY, 4, &cid));
+    ck_assert_uint_eq(cid % 4, 0);
+    mtp_session_free(&c);
+    free(log);
+}
+END_TEST
+
 START_TEST(duplicate_is_ignored_silently)
 {
     struct srv *v = srv_new(NULL);
@@ -817,6 +880,7 @@ static Suite *server_suite(void)
     tcase_add_test(svc, wrong_session_and_unexpected_messages);
     tcase_add_test(svc, result_replaces_ack_and_gzip_min);
     tcase_add_test(svc, container_always_wraps_a_single_answer);
+    tcase_add_test(svc, seeded_faults_let_through_what_they_name);
     suite_add_tcase(s, svc);
     return s;
 }

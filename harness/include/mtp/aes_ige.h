@@ -29,6 +29,25 @@ MTP_MUST_USE int mtp_aes_ige_encrypt(const uint8_t *key, size_t key_len, const u
 MTP_MUST_USE int mtp_aes_ige_decrypt(const uint8_t *key, size_t key_len, const uint8_t iv[MTP_AES_IGE_IV_LEN],
                                      const uint8_t *in, uint8_t *out, size_t len, struct mtp_error *err);
 
+/* One message of a batch: AES-256 (32-byte key), its own IV, in and out as
+ * above (len a multiple of 16; in == out allowed). */
+struct mtp_aes_ige_job {
+    const uint8_t *key;
+    const uint8_t *iv;
+    const uint8_t *in;
+    uint8_t *out;
+    size_t len;
+};
+
+/* Decrypts independent messages.  Each message is as serial as ever, but
+ * different messages are not: the AES-NI kernel keeps up to
+ * MTP_AES_IGE_LANES of them in flight, one block of each per step, so the
+ * AES unit's pipeline stays full instead of waiting on one chain.  Same
+ * results as mtp_aes_ige_decrypt on each job; errors are checked for every
+ * job before any is decrypted. */
+#define MTP_AES_IGE_LANES 8
+MTP_MUST_USE int mtp_aes_ige_decrypt_many(const struct mtp_aes_ige_job *jobs, size_t n, struct mtp_error *err);
+
 /* "aes-ni" or "openssl-evp": the implementation the calls above use on this CPU (for reports). */
 const char *mtp_aes_ige_impl_name(void);
 

@@ -127,6 +127,11 @@ MTP_MUST_USE int mtp_auth_client_recv(struct mtp_auth_client *c, const uint8_t *
 enum mtp_auth_client_state mtp_auth_client_state(const struct mtp_auth_client *c);
 /* Why the exchange failed (code MTP_OK unless the state is FAILED). */
 const struct mtp_error *mtp_auth_client_error(const struct mtp_auth_client *c);
+/* The exchange's nonce, server_nonce and new_nonce, for a key log: false
+ * until req_DH_params was written, and again once the exchange ended (the
+ * secret is wiped then). */
+bool mtp_auth_client_nonces(const struct mtp_auth_client *c, uint8_t nonce[16], uint8_t server_nonce[16],
+                            uint8_t new_nonce[32]);
 /* The agreed key and what came with it; MTP_ERR_AUTH_BAD_STATE before DONE. */
 MTP_MUST_USE int mtp_auth_client_result(const struct mtp_auth_client *c, struct mtp_auth_result *res,
                                         struct mtp_error *err);

@@ -29,10 +29,27 @@
 #include "mtp/err.h"
 #include "mtp/rsa.h"
 
+/* Checks a server leaves out on purpose: the seeded faults of the mock DC,
+ * which prove that `mtprobe check server` notices each one missing.  Bits
+ * MTP_AUTH_SF(f) of mtp_auth_server_behaviour.faults. */
+enum mtp_auth_server_fault {
+    MTP_AUTH_SF_ACCEPT_WRONG_NONCE,     /* the outer nonce / server_nonce of steps 5 and 7 are not compared */
+    MTP_AUTH_SF_SKIP_PQ,                /* p and q (outer and inner) are not compared with pq's factors */
+    MTP_AUTH_SF_ACCEPT_UNKNOWN_KEY,     /* a fingerprint not offered is taken for the first key */
+    MTP_AUTH_SF_SKIP_RSA_HASH,          /* RSA_PAD's SHA256 is not checked */
+    MTP_AUTH_SF_SKIP_PQ_INNER,          /* p_q_inner_data's nonces and pq are not compared */
+    MTP_AUTH_SF_RESTART_ON_REPEAT,      /* a req_DH_params after server_DH_params_ok starts the run over */
+    MTP_AUTH_SF_SKIP_CLIENT_INNER_HASH, /* client_DH_inner_data's SHA1, padding and length are not checked */
+    MTP_AUTH_SF_SKIP_GB_RANGE,          /* 1 < g_b < dh_prime - 1 not checked */
+    MTP_AUTH_SF_SKIP_GB_MARGIN,         /* the 2^1984 margin of g_b not checked */
+};
+#define MTP_AUTH_SF(f) (1u << (f))
+
 /* A server that misbehaves on purpose, to test clients.  All zero = correct.
  * Data, not code paths: the mock datacenter fills one of these from a
  * conformance case. */
 struct mtp_auth_server_behaviour {
+    uint32_t faults;   /* MTP_AUTH_SF(f) bits: checks left out (seeded faults) */
     uint64_t corrupt;  /* MTP_AUTH_CORRUPT(point) of server points */
     const uint8_t *pq; /* sent instead of a generated pq (big-endian, any length) */
     size_t pq_len;
@@ -130,6 +147,12 @@ const struct mtp_auth_server_attempt *mtp_auth_server_attempt(const struct mtp_a
 /* g_a as sent in server_DH_inner_data (*len 0 before it was sent). */
 const uint8_t *mtp_auth_server_sent_g_a(const struct mtp_auth_server *s, size_t *len);
 const struct mtp_error *mtp_auth_server_error(const struct mtp_auth_server *s);
+/* The exchange's nonce, server_nonce and new_nonce, for a key log (a capture
+ * decoder needs new_nonce to decrypt server_DH_inner_data and
+ * client_DH_inner_data): false until req_DH_params decrypted, and again once
+ * the exchange ended (the secret is wiped then). */
+bool mtp_auth_server_nonces(const struct mtp_auth_server *s, uint8_t nonce[16], uint8_t server_nonce[16],
+                            uint8_t new_nonce[32]);
 /* MTP_ERR_AUTH_BAD_STATE before DONE. */
 MTP_MUST_USE int mtp_auth_server_result(const struct mtp_auth_server *s, struct mtp_auth_result *res,
                                         struct mtp_error *err);

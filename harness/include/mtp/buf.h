@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "mtp/err.h"
 
@@ -40,6 +41,7 @@ MTP_MUST_USE int mtp_rd_u32(struct mtp_rd *r, uint32_t *v, const char *field);
 MTP_MUST_USE int mtp_rd_i32(struct mtp_rd *r, int32_t *v, const char *field);
 MTP_MUST_USE int mtp_rd_u64(struct mtp_rd *r, uint64_t *v, const char *field);
 MTP_MUST_USE int mtp_rd_i64(struct mtp_rd *r, int64_t *v, const char *field);
+MTP_MUST_USE int mtp_rd_u16_be(struct mtp_rd *r, uint16_t *v, const char *field);
 MTP_MUST_USE int mtp_rd_u32_be(struct mtp_rd *r, uint32_t *v, const char *field);
 MTP_MUST_USE int mtp_rd_peek_u32(const struct mtp_rd *r, uint32_t *v, const char *field);
 /* Borrows n bytes (no copy). */
@@ -75,20 +77,44 @@ static inline void mtp_wr_reset(struct mtp_wr *w) { w->len = 0; w->failed = fals
 /* MTP_OK, or the code of the first failed write. */
 MTP_MUST_USE int mtp_wr_status(const struct mtp_wr *w);
 
-MTP_MUST_USE int mtp_wr_u8(struct mtp_wr *w, uint8_t v);
+/* The out-of-line halves of the inline writers below: they grow the buffer
+ * (or fail) when the bytes do not fit. */
+MTP_MUST_USE int mtp_wr_raw_slow(struct mtp_wr *w, const void *src, size_t n);
+MTP_MUST_USE int mtp_wr_reserve_slow(struct mtp_wr *w, size_t n, uint8_t **out);
+
+MTP_MUST_USE static inline int mtp_wr_raw(struct mtp_wr *w, const void *src, size_t n)
+{
+    /* the common case inline: it fits (output writers call this per token) */
+    if (!w->failed && w->p != NULL && n <= w->cap - w->len) {
+        if (n)
+            memcpy(w->p + w->len, src, n);
+        w->len += n;
+        return MTP_OK;
+    }
+    return mtp_wr_raw_slow(w, src, n);
+}
+MTP_MUST_USE static inline int mtp_wr_u8(struct mtp_wr *w, uint8_t v) { return mtp_wr_raw(w, &v, 1); }
 MTP_MUST_USE int mtp_wr_u16(struct mtp_wr *w, uint16_t v);
 MTP_MUST_USE int mtp_wr_u24(struct mtp_wr *w, uint32_t v);
 MTP_MUST_USE int mtp_wr_u32(struct mtp_wr *w, uint32_t v);
 MTP_MUST_USE int mtp_wr_i32(struct mtp_wr *w, int32_t v);
 MTP_MUST_USE int mtp_wr_u64(struct mtp_wr *w, uint64_t v);
 MTP_MUST_USE int mtp_wr_i64(struct mtp_wr *w, int64_t v);
+MTP_MUST_USE int mtp_wr_u16_be(struct mtp_wr *w, uint16_t v);
 MTP_MUST_USE int mtp_wr_u32_be(struct mtp_wr *w, uint32_t v);
-MTP_MUST_USE int mtp_wr_raw(struct mtp_wr *w, const void *src, size_t n);
 MTP_MUST_USE int mtp_wr_zero(struct mtp_wr *w, size_t n);
 /* Reserves n bytes and returns a pointer to them, to be filled by the caller
  * (valid until the next write).  Used for lengths written after their body
  * and for in-place crypto. */
-MTP_MUST_USE int mtp_wr_reserve(struct mtp_wr *w, size_t n, uint8_t **out);
+MTP_MUST_USE static inline int mtp_wr_reserve(struct mtp_wr *w, size_t n, uint8_t **out)
+{
+    if (!w->failed && w->p != NULL && n <= w->cap - w->len) {
+        *out = w->p + w->len;
+        w->len += n;
+        return MTP_OK;
+    }
+    return mtp_wr_reserve_slow(w, n, out);
+}
 /* Overwrites 4 bytes at offset at (LE), which must already have been written. */
 MTP_MUST_USE int mtp_wr_patch_u32(struct mtp_wr *w, size_t at, uint32_t v);
 

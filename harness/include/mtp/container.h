@@ -52,6 +52,11 @@ struct mtp_nested {
  * nested message and its offset. */
 MTP_MUST_USE int mtp_container_open(struct mtp_container *c, const struct mtp_rd *body, uint64_t msg_id,
                                     int32_t seqno, const struct mtp_container_limits *lim);
+/* The same without the rules about msg_ids, seqnos and nested containers (the
+ * structure is still read): only for the seeded fault of the mock DC that
+ * opens invalid containers, which proves a conformance suite notices. */
+MTP_MUST_USE int mtp_container_open_unchecked(struct mtp_container *c, const struct mtp_rd *body, uint64_t msg_id,
+                                              int32_t seqno, const struct mtp_container_limits *lim);
 /* 1 and the next message, or 0 after the last. */
 MTP_MUST_USE int mtp_container_next(struct mtp_container *c, struct mtp_nested *m);
 

@@ -94,6 +94,17 @@ MTP_MUST_USE int mtp_obfs_server_init(struct mtp_obfs *o, const uint8_t wire[MTP
                                       struct mtp_error *err);
 void mtp_obfs_free(struct mtp_obfs *o);
 
+/* The server's end from keys logged for the connection (a key log's OBFS2
+ * line) rather than derived: what a capture decoder needs when an MTProxy
+ * secret it does not know went into the keys.  keys is the server's view (dec
+ * pair = what the client sends, enc pair = what the server sends); wire is the
+ * init as received.  The rx stream is left just past the init, whose tag is
+ * checked as mtp_obfs_server_init does (MTP_ERR_OBFS_BAD_TAG when the keys do
+ * not decrypt it to one).  Decrypt what the server sent with mtp_obfs_encrypt
+ * (CTR runs the same both ways). */
+MTP_MUST_USE int mtp_obfs_from_keys(struct mtp_obfs *o, const uint8_t wire[MTP_OBFS_INIT_LEN],
+                                    const struct mtp_obfs_keys *keys, struct mtp_error *err);
+
 /* The 64 bytes a client sends for init, without any check: for tools that
  * must produce wrong inits on purpose (what a server does with them is
  * mtp_obfs_server_init's business). */
@@ -103,5 +114,8 @@ MTP_MUST_USE int mtp_obfs_wire(const uint8_t init[MTP_OBFS_INIT_LEN], const stru
 /* In place; the counters carry on across calls. */
 MTP_MUST_USE int mtp_obfs_encrypt(struct mtp_obfs *o, uint8_t *buf, size_t n);
 MTP_MUST_USE int mtp_obfs_decrypt(struct mtp_obfs *o, uint8_t *buf, size_t n);
+/* Moves a stream on by n bytes that were never seen (a gap in a capture), so
+ * that what follows the gap decrypts.  rx: the receiving stream, else tx. */
+MTP_MUST_USE int mtp_obfs_skip(struct mtp_obfs *o, bool rx, uint64_t n);
 
 #endif

@@ -91,6 +91,11 @@ MTP_MUST_USE int mtp_rsa_pad_decrypt(const struct mtp_rsa_key *k, const uint8_t 
                                      uint8_t data_with_padding[MTP_RSA_PAD_PADDED],
                                      uint8_t temp_key[MTP_RSA_PAD_TEMP_KEY], struct mtp_error *err);
 
+/* The same without the SHA256 check: only for the seeded fault of the mock DC
+ * that skips it, which proves a conformance suite notices. */
+MTP_MUST_USE int mtp_rsa_pad_decrypt_unchecked(const struct mtp_rsa_key *k, const uint8_t *in, size_t in_len,
+                                               uint8_t data_with_padding[MTP_RSA_PAD_PADDED], struct mtp_error *err);
+
 /* The old scheme: SHA1(data) + data + random_padding (pad_len must make 255
  * bytes), raw RSA. */
 MTP_MUST_USE int mtp_rsa_old_encrypt(const struct mtp_rsa_key *k, const uint8_t *data, size_t data_len,

@@ -69,6 +69,11 @@ struct mtp_session_cfg {
     bool strict_seqno_parity;  /* msgs_ack with an odd seqno: bad_msg_notification 34; true */
     bool strict_msg_id_low32;  /* a msg_id with empty lower 32 bits: ignored; true */
     bool container_always;     /* server: even a single message goes out in a msg_container; false */
+    /* Server: checks left out and rules broken on purpose, MTP_SESSION_SF(f)
+     * bits of enum mtp_session_server_fault; 0 (the default) is correct.  Only
+     * for the seeded faults of the mock DC (`mtprobe serve --fault`), which
+     * prove that `mtprobe check server` notices each.  A client ignores them. */
+    uint32_t server_faults;
 };
 
 enum mtp_session_client_fault {
@@ -82,6 +87,32 @@ enum mtp_session_client_fault {
     MTP_SESSION_CF_RESEND_SAME_MSG_ID,    /* after bad_server_salt resend under the old msg_id, alone */
 };
 #define MTP_SESSION_CF(f) (1u << (f))
+
+enum mtp_session_server_fault {
+    MTP_SESSION_SF_EVEN_MSG_IDS,          /* our msg_ids are divisible by 4 */
+    MTP_SESSION_SF_SKIP_PAST,             /* msg_ids over max_past_ms old are taken (no code 16) */
+    MTP_SESSION_SF_SKIP_FUTURE,           /* msg_ids over max_future_ms ahead are taken (no code 17) */
+    MTP_SESSION_SF_SKIP_LOW_BITS,         /* msg_ids not divisible by 4 are taken (no code 18) */
+    MTP_SESSION_SF_CONTAINER_ID_REUSE,    /* a container with a received msg_id is opened (no code 19) */
+    MTP_SESSION_SF_SKIP_WINDOW,           /* msg_ids below the full window are taken (no code 20) */
+    MTP_SESSION_SF_SEQNO_LOW_AS_HIGH,     /* seqno too low gets code 33 */
+    MTP_SESSION_SF_SEQNO_HIGH_AS_LOW,     /* seqno too high gets code 32 */
+    MTP_SESSION_SF_SKIP_SERVICE_PARITY,   /* an odd seqno on a container or ack is taken (no code 34) */
+    MTP_SESSION_SF_SKIP_CONTENT_PARITY,   /* an even seqno on content is taken (no code 35) */
+    MTP_SESSION_SF_ACCEPT_BAD_SALT,       /* any salt is taken (no code 48) */
+    MTP_SESSION_SF_ACCEPT_BAD_CONTAINER,  /* a container that breaks the rules is opened (no code 64) */
+    MTP_SESSION_SF_NO_SALT_GRACE,         /* a salt is refused as soon as it is not current */
+    MTP_SESSION_SF_EXECUTE_DUPLICATE,     /* a repeated msg_id is executed again */
+    MTP_SESSION_SF_NO_ACKS,               /* never acknowledge anything */
+    MTP_SESSION_SF_STATE_INFO_SHORT,      /* msgs_state_info one status byte short */
+    MTP_SESSION_SF_NO_RESEND,             /* msg_resend_req ignored */
+    MTP_SESSION_SF_EXTRA_FUTURE_SALT,     /* get_future_salts returns num + 1 */
+    MTP_SESSION_SF_NO_DISCONNECT,         /* ping_delay_disconnect starts no timer */
+    MTP_SESSION_SF_ACK_SERVICE,           /* messages with an even seqno are acknowledged too */
+    MTP_SESSION_SF_NO_NEW_SESSION,        /* new_session_created never sent */
+    MTP_SESSION_SF_SKIP_LENGTH,           /* a bad message_data_length: the body runs as far as the bytes go */
+};
+#define MTP_SESSION_SF(f) (1u << (f))
 
 /* Flags for mtp_session_send. */
 enum {

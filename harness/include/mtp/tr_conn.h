@@ -26,6 +26,9 @@ struct mtp_tr_conn_opts {
     int16_t dc;                     /* client, obfuscated: DC id for bytes 60..61, 0 for none */
     struct mtp_obfs_secret secret;  /* MTProxy secret; mode NONE for none */
     bool require_obfs;              /* server: refuse plain transports, as MTProxy does */
+    bool secret_optional;           /* server: an init whose tag does not decode under the secret is tried
+                                     * without it (seeded fault of the mock DC only: a proxy that must
+                                     * refuse such an init; a conformance suite must notice) */
     struct mtp_tr_opts tr;          /* decoder limits (no_tag is set as needed) */
     const struct mtp_env *env;      /* padding and init randomness */
 };

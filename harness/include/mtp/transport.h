@@ -205,6 +205,41 @@ MTP_MUST_USE int mtp_tr_quick_ack_compute(const uint8_t auth_key[256], enum mtp_
 MTP_MUST_USE int mtp_tr_padded_payload_len(const uint8_t *frame, size_t len, size_t *payload_len,
                                            struct mtp_error *err);
 
+/* ---- sorting frames into packets (mtp_tr_packet.c) ---- */
+
+/* What a frame carries.  Every receiver of MTProto over TCP (a server, a
+ * client, a capture decoder) sorts frames this way before anything else. */
+enum mtp_tr_packet_kind {
+    MTP_TR_PKT_QUICK_ACK = 1,   /* server stream: a quick-ack token, no payload */
+    MTP_TR_PKT_TRANSPORT_ERROR, /* server stream: a 4-byte negative code */
+    MTP_TR_PKT_PLAIN,           /* auth_key_id 0: an unencrypted message (the key exchange) */
+    MTP_TR_PKT_ENCRYPTED,       /* auth_key_id, msg_key, ciphertext */
+};
+
+struct mtp_tr_packet {
+    enum mtp_tr_packet_kind kind;
+    const uint8_t *data;   /* borrowed from the frame: the packet without transport padding */
+    size_t len;
+    size_t padding;        /* padded intermediate: bytes after the packet */
+    bool quick_ack;        /* client stream: the sender asks for a quick ack */
+    uint32_t ack_token;    /* QUICK_ACK: as a LE int, MSB set */
+    int32_t error_code;    /* TRANSPORT_ERROR: the negative code */
+    uint64_t auth_key_id;  /* PLAIN (0) and ENCRYPTED: the first 8 bytes as a LE int */
+};
+
+/* "quick_ack", "transport_error", "plain", "encrypted". */
+const char *mtp_tr_packet_kind_name(enum mtp_tr_packet_kind kind);
+
+/* Sorts a frame of a stream of transport kind written by from.  Transport
+ * errors and quick acks only come from a server.  Errors:
+ * MTP_ERR_TR_BAD_LENGTH (padded: no packet shape fits the frame, see
+ * mtp_tr_padded_payload_len) and MTP_ERR_TR_SHORT_PACKET (fewer than 8
+ * bytes and nothing else either; data and len still hold the packet); what
+ * the receiver does then is its own business (a server answers -404, a
+ * client drops the frame). */
+MTP_MUST_USE int mtp_tr_sort_packet(enum mtp_tr_kind kind, enum mtp_tr_side from, const struct mtp_tr_frame *f,
+                                    struct mtp_tr_packet *out, struct mtp_error *err);
+
 /* ---- server-side detection (mtp_tr_detect.c) ---- */
 
 enum mtp_tr_envelope {

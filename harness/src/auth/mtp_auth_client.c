@@ -96,6 +96,17 @@ void mtp_auth_client_del(struct mtp_auth_client *c)
 
 enum mtp_auth_client_state mtp_auth_client_state(const struct mtp_auth_client *c) { return c->state; }
 
+bool mtp_auth_client_nonces(const struct mtp_auth_client *c, uint8_t nonce[16], uint8_t server_nonce[16],
+                            uint8_t new_nonce[32])
+{
+    if (c->state != MTP_AUTH_C_AWAIT_SERVER_DH_PARAMS && c->state != MTP_AUTH_C_AWAIT_DH_GEN)
+        return false;
+    memcpy(nonce, c->nonce, MTP_AUTH_NONCE_LEN);
+    memcpy(server_nonce, c->server_nonce, MTP_AUTH_NONCE_LEN);
+    memcpy(new_nonce, c->new_nonce, MTP_AUTH_NEW_NONCE_LEN);
+    return true;
+}
+
 const struct mtp_error *mtp_auth_client_error(const struct mtp_auth_client *c) { return &c->error; }
 
 int mtp_auth_client_result(const struct mtp_auth_client *c, struct mtp_auth_result *res, struct mtp_error *err)

@@ -126,6 +126,17 @@ const uint8_t *mtp_auth_server_sent_g_a(const struct mtp_auth_server *s, size_t 
     return s->sent_g_a;
 }
 
+bool mtp_auth_server_nonces(const struct mtp_auth_server *s, uint8_t nonce[16], uint8_t server_nonce[16],
+                            uint8_t new_nonce[32])
+{
+    if (s->state != MTP_AUTH_S_AWAIT_SET_CLIENT_DH_PARAMS)
+        return false;
+    memcpy(nonce, s->nonce, MTP_AUTH_NONCE_LEN);
+    memcpy(server_nonce, s->server_nonce, MTP_AUTH_NONCE_LEN);
+    memcpy(new_nonce, s->new_nonce, MTP_AUTH_NEW_NONCE_LEN);
+    return true;
+}
+
 const struct mtp_error *mtp_auth_server_error(const struct mtp_auth_server *s) { return &s->error; }
 
 int mtp_auth_server_result(const struct mtp_auth_server *s, struct mtp_auth_result *res, struct mtp_error *err)
@@ -142,6 +153,12 @@ int mtp_auth_server_result(const struct mtp_auth_server *s, struct mtp_auth_resu
 static bool corrupts(const struct mtp_auth_server *s, enum mtp_auth_corrupt point)
 {
     return mtp_auth_corrupts(s->bh.corrupt, point);
+}
+
+/* A seeded fault of the mock DC (mtp_auth_server_behaviour.faults). */
+static bool faulty(const struct mtp_auth_server *s, enum mtp_auth_server_fault f)
+{
+    return (s->bh.faults & MTP_AUTH_SF(f)) != 0;
 }
 
 static int check_nonces(const struct mtp_auth_server *s, const uint8_t nonce[MTP_AUTH_NONCE_LEN],
@@ -226,7 +243,8 @@ static int decrypt_pq_inner(struct mtp_auth_server *s, const struct mtp_rsa_key 
     struct mtp_error pad_err, old_err;
     mtp_error_clear(&pad_err);
     mtp_error_clear(&old_err);
-    int rc = mtp_rsa_pad_decrypt(key, ed->p, ed->len, buf, NULL, &pad_err);
+    int rc = faulty(s, MTP_AUTH_SF_SKIP_RSA_HASH) ? mtp_rsa_pad_decrypt_unchecked(key, ed->p, ed->len, buf, &pad_err)
+                                                 : mtp_rsa_pad_decrypt(key, ed->p, ed->len, buf, NULL, &pad_err);
     if (rc == MTP_OK) {
         struct mtp_rd r;
         mtp_rd_init(&r, buf, MTP_RSA_PAD_PADDED, &pad_err);
@@ -267,11 +285,13 @@ static int check_pq_inner(struct mtp_auth_server *s, const struct mtp_auth_pq_in
     const char *form = mtp_auth_inner_form_name(in->form);
     if (!mtp_auth_inner_form_has_dc(in->form) && s->cfg.refuse_old)
         return mtp_error_set(e, MTP_ERR_AUTH_OLD_REFUSED, MTP_NO_OFFSET, "%s: the form without dc is refused", form);
-    MTP_GUARD(check_nonces(s, in->nonce, in->server_nonce, form, MTP_NO_OFFSET, e));
-    if (!same_bytes(&in->pq, s->pq.p, s->pq.len))
+    bool inner = !faulty(s, MTP_AUTH_SF_SKIP_PQ_INNER);
+    if (inner)
+        MTP_GUARD(check_nonces(s, in->nonce, in->server_nonce, form, MTP_NO_OFFSET, e));
+    if (inner && !same_bytes(&in->pq, s->pq.p, s->pq.len))
         return mtp_error_set(e, MTP_ERR_AUTH_PQ_MISMATCH, MTP_NO_OFFSET, "%s.pq differs from the pq sent in resPQ",
                              form);
-    if (!same_bytes(&in->p, s->p, s->p_len) || !same_bytes(&in->q, s->q, s->q_len))
+    if (!faulty(s, MTP_AUTH_SF_SKIP_PQ) && (!same_bytes(&in->p, s->p, s->p_len) || !same_bytes(&in->q, s->q, s->q_len)))
         return mtp_error_set(e, MTP_ERR_AUTH_PQ_MISMATCH, MTP_NO_OFFSET, "%s.p or .q are not the factors p < q of pq",
                              form);
     if (mtp_auth_inner_form_has_dc(in->form) && s->cfg.dc != 0 && in->dc != s->cfg.dc)
@@ -346,13 +366,15 @@ static int on_req_dh_params(struct mtp_auth_server *s, struct mtp_rd *r, struct 
     struct mtp_auth_req_dh_params rq;
     MTP_GUARD(mtp_auth_tl_read_req_dh_params(r, &rq));
     MTP_GUARD(mtp_rd_end(r, "req_DH_params"));
-    MTP_GUARD(check_nonces(s, rq.nonce, rq.server_nonce, "req_DH_params", 4, e));
+    if (!faulty(s, MTP_AUTH_SF_ACCEPT_WRONG_NONCE))
+        MTP_GUARD(check_nonces(s, rq.nonce, rq.server_nonce, "req_DH_params", 4, e));
+    bool pq = !faulty(s, MTP_AUTH_SF_SKIP_PQ);
     if (!s->pq_factored)
         return mtp_error_set(e, MTP_ERR_AUTH_PQ_MISMATCH, 36,
                              "req_DH_params.p: the pq sent is not a product of two primes, no p and q can match");
-    if (!same_bytes(&rq.p, s->p, s->p_len))
+    if (pq && !same_bytes(&rq.p, s->p, s->p_len))
         return mtp_error_set(e, MTP_ERR_AUTH_PQ_MISMATCH, 36, "req_DH_params.p is not the smaller prime factor of pq");
-    if (!same_bytes(&rq.q, s->q, s->q_len))
+    if (pq && !same_bytes(&rq.q, s->q, s->q_len))
         return mtp_error_set(e, MTP_ERR_AUTH_PQ_MISMATCH, 36, "req_DH_params.q is not the larger prime factor of pq");
 
     const struct mtp_rsa_key *key = NULL;
@@ -362,6 +384,8 @@ static int on_req_dh_params(struct mtp_auth_server *s, struct mtp_rd *r, struct 
     for (size_t i = 0; advertised && i < s->cfg.n_keys && key == NULL; i++)
         if (memcmp(s->key_fps[i], rq.fingerprint, MTP_AUTH_LONG_LEN) == 0)
             key = s->cfg.keys[i];
+    if (key == NULL && faulty(s, MTP_AUTH_SF_ACCEPT_UNKNOWN_KEY))
+        key = s->cfg.keys[0];
     if (key == NULL)
         return mtp_error_set(e, MTP_ERR_AUTH_FINGERPRINT, MTP_NO_OFFSET,
                              "req_DH_params.public_key_fingerprint is not a key this server %s",
@@ -454,10 +478,16 @@ static int on_set_client_dh(struct mtp_auth_server *s, struct mtp_rd *r, struct 
     struct mtp_auth_set_client_dh sd;
     MTP_GUARD(mtp_auth_tl_read_set_client_dh(r, &sd));
     MTP_GUARD(mtp_rd_end(r, "set_client_DH_params"));
-    MTP_GUARD(check_nonces(s, sd.nonce, sd.server_nonce, "set_client_DH_params", 4, e));
+    if (!faulty(s, MTP_AUTH_SF_ACCEPT_WRONG_NONCE))
+        MTP_GUARD(check_nonces(s, sd.nonce, sd.server_nonce, "set_client_DH_params", 4, e));
     struct mtp_auth_client_inner ci;
-    MTP_GUARD(mtp_auth_open(s->tmp_key, s->tmp_iv, sd.encrypted_data.p, sd.encrypted_data.len, s->inner,
-                            sizeof s->inner, parse_client_inner, &ci, "set_client_DH_params.encrypted_data", e));
+    if (faulty(s, MTP_AUTH_SF_SKIP_CLIENT_INNER_HASH))
+        MTP_GUARD(mtp_auth_open_unchecked(s->tmp_key, s->tmp_iv, sd.encrypted_data.p, sd.encrypted_data.len, s->inner,
+                                          sizeof s->inner, parse_client_inner, &ci,
+                                          "set_client_DH_params.encrypted_data", e));
+    else
+        MTP_GUARD(mtp_auth_open(s->tmp_key, s->tmp_iv, sd.encrypted_data.p, sd.encrypted_data.len, s->inner,
+                                sizeof s->inner, parse_client_inner, &ci, "set_client_DH_params.encrypted_data", e));
     MTP_GUARD(check_nonces(s, ci.nonce, ci.server_nonce, "client_DH_inner_data", 24, e));
     s->attempt = (struct mtp_auth_server_attempt){.n = s->attempt.n + 1,
                                                   .retry_id_ok =
@@ -471,8 +501,14 @@ static int on_set_client_dh(struct mtp_auth_server *s, struct mtp_rd *r, struct 
                                  ? "client_DH_inner_data.retry_id is not 0 on the first attempt"
                                  : "client_DH_inner_data.retry_id is not auth_key_aux_hash of the attempt that got "
                                    "dh_gen_retry");
-    MTP_GUARD(mtp_auth_prefixed(mtp_dh_check_gb(s->dh_prime.p, s->dh_prime.len, ci.g_b.p, ci.g_b.len, e), e,
-                                "client_DH_inner_data"));
+    if (faulty(s, MTP_AUTH_SF_SKIP_GB_RANGE) || faulty(s, MTP_AUTH_SF_SKIP_GB_MARGIN))
+        MTP_GUARD(mtp_auth_prefixed(mtp_dh_check_ga_parts(s->dh_prime.p, s->dh_prime.len, ci.g_b.p, ci.g_b.len,
+                                                          !faulty(s, MTP_AUTH_SF_SKIP_GB_RANGE),
+                                                          !faulty(s, MTP_AUTH_SF_SKIP_GB_MARGIN), e),
+                                    e, "client_DH_inner_data (g_b)"));
+    else
+        MTP_GUARD(mtp_auth_prefixed(mtp_dh_check_gb(s->dh_prime.p, s->dh_prime.len, ci.g_b.p, ci.g_b.len, e), e,
+                                    "client_DH_inner_data"));
 
     uint8_t auth_key[MTP_AUTH_KEY_BYTES], aux[8], key_id[MTP_AUTH_KEY_ID_BYTES];
     MTP_GUARD(mtp_auth_prefixed(mtp_dh_shared(s->dh_prime.p, s->dh_prime.len, ci.g_b.p, ci.g_b.len, s->a, auth_key, e),
@@ -558,6 +594,9 @@ int mtp_auth_server_recv(struct mtp_auth_server *s, const uint8_t *body, size_t 
         return mtp_wr_raw(out, s->last_ans, s->last_ans_len);
 
     server_step_fn step = server_steps[s->state].on_recv;
+    if (faulty(s, MTP_AUTH_SF_RESTART_ON_REPEAT) && s->state == MTP_AUTH_S_AWAIT_SET_CLIENT_DH_PARAMS && len >= 4 &&
+        mtp_load_u32(body) == MTP_AUTH_ID_REQ_DH_PARAMS)
+        step = on_req_dh_params;
     if (step == NULL)
         return mtp_error_set(err, MTP_ERR_AUTH_BAD_STATE, MTP_NO_OFFSET, "auth server: a message in state \"%s\"",
                              mtp_auth_server_state_name(s->state));

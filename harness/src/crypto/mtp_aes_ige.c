@@ -169,3 +169,20 @@ int mtp_aes_ige_decrypt(const uint8_t *key, size_t key_len, const uint8_t iv[MTP
 }
 
 const char *mtp_aes_ige_impl_name(void) { return mtp_aesni_available() ? "aes-ni" : "openssl-evp"; }
+
+int mtp_aes_ige_decrypt_many(const struct mtp_aes_ige_job *jobs, size_t n, struct mtp_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        MTP_GUARD(check_args(jobs[i].key, 32, jobs[i].in, jobs[i].out, jobs[i].len, err));
+        if (jobs[i].iv == NULL)
+            return mtp_error_set(err, MTP_ERR_ARG, MTP_NO_OFFSET, "aes-ige: job %zu has no IV", i);
+    }
+    if (mtp_aesni_available()) {
+        mtp_aesni_ige_decrypt_many(jobs, n);
+        return MTP_OK;
+    }
+    for (size_t i = 0; i < n; i++)
+        MTP_GUARD(mtp_aes_ige_crypt_impl(MTP_AES_IMPL_EVP, false, jobs[i].key, 32, jobs[i].iv, jobs[i].in,
+                                         jobs[i].out, jobs[i].len, err));
+    return MTP_OK;
+}

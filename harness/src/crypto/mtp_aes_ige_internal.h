@@ -28,6 +28,8 @@ void mtp_aesni_ige_encrypt(const uint8_t *key, size_t key_len, const uint8_t iv[
                            const uint8_t *in, uint8_t *out, size_t len);
 void mtp_aesni_ige_decrypt(const uint8_t *key, size_t key_len, const uint8_t iv[MTP_AES_IGE_IV_LEN],
                            const uint8_t *in, uint8_t *out, size_t len);
+/* The interleaved kernel behind mtp_aes_ige_decrypt_many (AES-256 keys, lengths checked). */
+void mtp_aesni_ige_decrypt_many(const struct mtp_aes_ige_job *jobs, size_t n);
 /* Single-block AES through the same key schedule, so the schedule can be
  * checked against the FIPS-197 examples on its own. */
 void mtp_aesni_block_encrypt(const uint8_t *key, size_t key_len, const uint8_t in[16], uint8_t out[16]);

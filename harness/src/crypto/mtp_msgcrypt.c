@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/mtp_sha256_internal.h"
 #include "mtp/aes_ige.h"
 
 /* SHA-256 fetched once and one digest context, reused for every digest of a
@@ -14,10 +15,12 @@
 struct sha256_ctx {
     EVP_MD *md;
     EVP_MD_CTX *ctx;
+    bool shani; /* the SHA extensions: no call into OpenSSL at all (mtp_sha256_shani.c) */
 };
 
 static int sha256_open(struct sha256_ctx *h)
 {
+    h->shani = mtp_sha256_shani_available();
     h->md = EVP_MD_fetch(NULL, "SHA256", NULL);
     h->ctx = EVP_MD_CTX_new();
     return h->md && h->ctx ? MTP_OK : MTP_ERR_OSSL;
@@ -31,6 +34,10 @@ static void sha256_close(struct sha256_ctx *h)
 
 static int sha256_two(struct sha256_ctx *h, const void *a, size_t alen, const void *b, size_t blen, uint8_t out[32])
 {
+    if (h->shani) {
+        mtp_sha256_shani(a, alen, b, blen, out);
+        return MTP_OK;
+    }
     unsigned int n = 0;
     if (EVP_DigestInit_ex2(h->ctx, h->md, NULL) != 1 || EVP_DigestUpdate(h->ctx, a, alen) != 1 ||
         (blen > 0 && EVP_DigestUpdate(h->ctx, b, blen) != 1) || EVP_DigestFinal_ex(h->ctx, out, &n) != 1 || n != 32)

@@ -441,9 +441,9 @@ out:
     return rc;
 }
 
-int mtp_rsa_pad_decrypt(const struct mtp_rsa_key *k, const uint8_t *in, size_t in_len,
-                        uint8_t data_with_padding[MTP_RSA_PAD_PADDED], uint8_t temp_key[MTP_RSA_PAD_TEMP_KEY],
-                        struct mtp_error *err)
+static int pad_decrypt(const struct mtp_rsa_key *k, const uint8_t *in, size_t in_len,
+                       uint8_t data_with_padding[MTP_RSA_PAD_PADDED], uint8_t temp_key[MTP_RSA_PAD_TEMP_KEY],
+                       bool check_hash, struct mtp_error *err)
 {
     uint8_t key_aes[MTP_RSA_BYTES], with_hash[MTP_RSA_PAD_PADDED + 32];
     uint8_t buf[MTP_RSA_PAD_TEMP_KEY + MTP_RSA_PAD_PADDED], h[32];
@@ -459,7 +459,7 @@ int mtp_rsa_pad_decrypt(const struct mtp_rsa_key *k, const uint8_t *in, size_t i
     for (size_t i = 0; i < MTP_RSA_PAD_PADDED; i++)
         buf[MTP_RSA_PAD_TEMP_KEY + i] = with_hash[MTP_RSA_PAD_PADDED - 1 - i];
     SHA256(buf, sizeof buf, h);
-    if (mtp_ct_memcmp(h, with_hash + MTP_RSA_PAD_PADDED, 32) != 0) {
+    if (check_hash && mtp_ct_memcmp(h, with_hash + MTP_RSA_PAD_PADDED, 32) != 0) {
         rc = mtp_error_set(err, MTP_ERR_RSA_PAD_HASH, MTP_NO_OFFSET,
                            "RSA_PAD: SHA256(temp_key + data_with_padding) does not match the decrypted hash");
         goto out;
@@ -472,6 +472,19 @@ out:
     mtp_wipe(with_hash, sizeof with_hash);
     mtp_wipe(buf, sizeof buf);
     return rc;
+}
+
+int mtp_rsa_pad_decrypt(const struct mtp_rsa_key *k, const uint8_t *in, size_t in_len,
+                        uint8_t data_with_padding[MTP_RSA_PAD_PADDED], uint8_t temp_key[MTP_RSA_PAD_TEMP_KEY],
+                        struct mtp_error *err)
+{
+    return pad_decrypt(k, in, in_len, data_with_padding, temp_key, true, err);
+}
+
+int mtp_rsa_pad_decrypt_unchecked(const struct mtp_rsa_key *k, const uint8_t *in, size_t in_len,
+                                  uint8_t data_with_padding[MTP_RSA_PAD_PADDED], struct mtp_error *err)
+{
+    return pad_decrypt(k, in, in_len, data_with_padding, NULL, false, err);
 }
 
 int mtp_rsa_old_encrypt(const struct mtp_rsa_key *k, const uint8_t *data, size_t data_len,

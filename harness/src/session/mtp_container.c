@@ -22,8 +22,8 @@ static int read_item(struct mtp_container *c, struct mtp_nested *m)
     return MTP_OK;
 }
 
-int mtp_container_open(struct mtp_container *c, const struct mtp_rd *body, uint64_t msg_id, int32_t seqno,
-                       const struct mtp_container_limits *lim)
+static int open_container(struct mtp_container *c, const struct mtp_rd *body, uint64_t msg_id, int32_t seqno,
+                          const struct mtp_container_limits *lim, bool rules)
 {
     struct mtp_rd r = *body;
     size_t total = mtp_rd_left(&r);
@@ -52,6 +52,8 @@ int mtp_container_open(struct mtp_container *c, const struct mtp_rd *body, uint6
     for (uint32_t i = 0; i < v.count; i++) {
         struct mtp_nested m;
         MTP_GUARD(read_item(&v, &m));
+        if (!rules)
+            continue;
         if (m.msg_id >= msg_id)
             return mtp_error_set(v.r.err, MTP_ERR_SES_BAD_CONTAINER, m.offset,
                                  "msg_container.message.msg_id: %#llx is not below the container's %#llx at offset %zu",
@@ -73,6 +75,18 @@ int mtp_container_open(struct mtp_container *c, const struct mtp_rd *body, uint6
                              "msg_container: %zu bytes after the last of %u messages at offset %zu",
                              mtp_rd_left(&v.r), v.count, mtp_rd_offset(&v.r));
     return MTP_OK;
+}
+
+int mtp_container_open(struct mtp_container *c, const struct mtp_rd *body, uint64_t msg_id, int32_t seqno,
+                       const struct mtp_container_limits *lim)
+{
+    return open_container(c, body, msg_id, seqno, lim, true);
+}
+
+int mtp_container_open_unchecked(struct mtp_container *c, const struct mtp_rd *body, uint64_t msg_id, int32_t seqno,
+                                 const struct mtp_container_limits *lim)
+{
+    return open_container(c, body, msg_id, seqno, lim, false);
 }
 
 int mtp_container_next(struct mtp_container *c, struct mtp_nested *m)

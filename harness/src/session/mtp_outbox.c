@@ -156,6 +156,8 @@ static void assign_id(struct mtp_session *s, struct mtp_session_out *e)
     enum mtp_msgid_kind kind = MTP_MSGID_CLIENT;
     if (s->role == MTP_SESSION_SERVER)
         kind = (e->flags & MTP_OUT_RESPONSE) ? MTP_MSGID_SERVER_RESPONSE : MTP_MSGID_SERVER_OTHER;
+    if (mtp_session_server_faulty(s, MTP_SESSION_SF_EVEN_MSG_IDS))
+        kind = MTP_MSGID_CLIENT;
     e->msg_id = mtp_msgid_next(&s->ids, mtp_session_now(s), kind);
     if (mtp_session_faulty(s, MTP_SESSION_CF_OWN_MSG_ID_NOT_MOD4)) {
         /* 2 mod 4: still increasing, no longer a client's residue. */

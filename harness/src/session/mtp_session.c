@@ -148,7 +148,7 @@ void mtp_session_sync_time(struct mtp_session *s, int64_t server_time_s)
 
 void mtp_session_ack_later(struct mtp_session *s, uint64_t msg_id)
 {
-    if (mtp_session_faulty(s, MTP_SESSION_CF_NO_ACKS))
+    if (mtp_session_faulty(s, MTP_SESSION_CF_NO_ACKS) || mtp_session_server_faulty(s, MTP_SESSION_SF_NO_ACKS))
         return;
     if (s->acks_n == 0)
         s->acks_since_ms = mtp_session_now(s);

@@ -25,6 +25,12 @@ static inline bool mtp_session_faulty(const struct mtp_session *s, enum mtp_sess
     return s->role == MTP_SESSION_CLIENT && (s->cfg.client_faults & MTP_SESSION_CF(f)) != 0;
 }
 
+/* Whether the server's configuration asks for seeded fault f (never on a client). */
+static inline bool mtp_session_server_faulty(const struct mtp_session *s, enum mtp_session_server_fault f)
+{
+    return s->role == MTP_SESSION_SERVER && (s->cfg.server_faults & MTP_SESSION_SF(f)) != 0;
+}
+
 /* The most ids one msgs_ack carries, so that it always fits in a container. */
 #define MTP_SESSION_ACKS_PER_MSG 1024
 

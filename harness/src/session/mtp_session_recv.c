@@ -6,7 +6,7 @@
 #include "mtp/gzip.h"
 #include "session/mtp_session_internal.h"
 
-/* mtp_msg_parse without the length rule (client fault SKIP_LENGTH): a
+/* mtp_msg_parse without the length rule (fault SKIP_LENGTH of either role): a
  * message_data_length that is negative or runs past the plaintext takes what
  * is there; one that is not a multiple of 4 is taken as it is. */
 static int parse_any_length(struct mtp_rd *r, struct mtp_msg_header *h, struct mtp_rd *body)
@@ -34,8 +34,9 @@ int mtp_session_recv(struct mtp_session *s, const uint8_t *plain, size_t len, st
     struct mtp_rd r, body;
     mtp_rd_init(&r, plain, len, err);
     struct mtp_msg_header h;
-    int rc = mtp_session_faulty(s, MTP_SESSION_CF_SKIP_LENGTH) ? parse_any_length(&r, &h, &body)
-                                                              : mtp_msg_parse(&r, &h, &body);
+    bool any_length =
+        mtp_session_faulty(s, MTP_SESSION_CF_SKIP_LENGTH) || mtp_session_server_faulty(s, MTP_SESSION_SF_SKIP_LENGTH);
+    int rc = any_length ? parse_any_length(&r, &h, &body) : mtp_msg_parse(&r, &h, &body);
     if (rc < 0) {
         mtp_session_dropped(s, 0, 0, rc, err);
         return rc;
@@ -87,6 +88,8 @@ static void answer_state(struct mtp_session *s, uint64_t req_msg_id, struct mtp_
     uint64_t id;
     while (n < ids.count && mtp_svc_ids_next(&ids, &id) == MTP_OK)
         info[n++] = state_of(s, id);
+    if (n > 0 && mtp_session_server_faulty(s, MTP_SESSION_SF_STATE_INFO_SHORT))
+        n--;
     struct mtp_wr w;
     mtp_wr_init_dyn(&w, 32 + sizeof info, NULL);
     int rc = mtp_svc_write_state_info(&w, MTP_SVC_msgs_state_info, req_msg_id, NULL, 0, info, n);
@@ -147,6 +150,8 @@ static void on_ping(struct mtp_session *s, const struct mtp_session_msg *m, cons
          * disconnect_delay seconds later unless it receives a new message of
          * the same type which automatically resets all previous timers" */
         s->disconnect_at_ms = delay > 0 ? mtp_session_now(s) + (int64_t)delay * 1000 : 0;
+        if (mtp_session_server_faulty(s, MTP_SESSION_SF_NO_DISCONNECT))
+            s->disconnect_at_ms = 0;
     }
     mtp_session_emit(s, &(struct mtp_session_event){.type = MTP_SESSION_EV_PING,
                                                     .msg_id = m->msg_id,
@@ -201,6 +206,8 @@ static void on_resend_req(struct mtp_session *s, const struct mtp_session_msg *m
      * from parity), MsgsStateInfo is returned for all messages requested as if
      * the MsgResendReq query had been a MsgsStateReq query as well."  msg_resend_ans_req
      * asks for answers, which this layer does not keep apart: state info. */
+    if (mtp_session_server_faulty(s, MTP_SESSION_SF_NO_RESEND))
+        return;
     bool all = svc->id == MTP_SVC_msg_resend_req;
     struct mtp_svc_ids ids = svc->u.ids;
     uint64_t id;
@@ -307,7 +314,7 @@ static void on_gzip(struct mtp_session *s, const struct mtp_session_msg *m, int 
 void mtp_session_dispatch(struct mtp_session *s, const struct mtp_session_msg *m, int depth)
 {
     /* Content-related messages are acknowledged (a gzip-packed one once, as itself). */
-    if (depth == 0 && (m->seqno & 1))
+    if (depth == 0 && ((m->seqno & 1) || mtp_session_server_faulty(s, MTP_SESSION_SF_ACK_SERVICE)))
         mtp_session_ack_later(s, m->msg_id);
 
     const struct mtp_svc_info *info = mtp_svc_info(m->ctor);

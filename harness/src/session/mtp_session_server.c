@@ -175,8 +175,42 @@ static uint32_t window_facts(const struct mtp_session *s, uint64_t msg_id, int32
     return f | mtp_badmsg_seqno_facts(seqno, seq_class(ctor), below, above);
 }
 
+/* Seeded faults (mtp_session_cfg.server_faults): facts the server does not see. */
+static uint32_t faulty_facts(const struct mtp_session *s, uint32_t f)
+{
+    if (s->cfg.server_faults == 0)
+        return f;
+    static const struct {
+        enum mtp_session_server_fault fault;
+        uint32_t fact;
+    } blind[] = {
+        {MTP_SESSION_SF_SKIP_PAST, MTP_FACT_ID_TOO_OLD},
+        {MTP_SESSION_SF_SKIP_FUTURE, MTP_FACT_ID_TOO_NEW},
+        {MTP_SESSION_SF_SKIP_LOW_BITS, MTP_FACT_ID_LOW_BITS},
+        {MTP_SESSION_SF_SKIP_WINDOW, MTP_FACT_BELOW_WINDOW},
+        {MTP_SESSION_SF_SKIP_SERVICE_PARITY, MTP_FACT_SEQNO_ODD_FOR_SERVICE},
+        {MTP_SESSION_SF_SKIP_CONTENT_PARITY, MTP_FACT_SEQNO_EVEN_FOR_CONTENT},
+        {MTP_SESSION_SF_ACCEPT_BAD_SALT, MTP_FACT_BAD_SALT},
+    };
+    for (size_t i = 0; i < sizeof blind / sizeof blind[0]; i++)
+        if (mtp_session_server_faulty(s, blind[i].fault))
+            f &= ~blind[i].fact;
+    bool container = (f & MTP_FACT_CONTAINER) != 0;
+    if ((container && mtp_session_server_faulty(s, MTP_SESSION_SF_CONTAINER_ID_REUSE)) ||
+        (!container && mtp_session_server_faulty(s, MTP_SESSION_SF_EXECUTE_DUPLICATE)))
+        f &= ~MTP_FACT_DUPLICATE;
+    uint32_t lo = f & MTP_FACT_SEQNO_TOO_LOW, hi = f & MTP_FACT_SEQNO_TOO_HIGH;
+    if (lo && mtp_session_server_faulty(s, MTP_SESSION_SF_SEQNO_LOW_AS_HIGH))
+        f = (f & ~MTP_FACT_SEQNO_TOO_LOW) | MTP_FACT_SEQNO_TOO_HIGH;
+    if (hi && mtp_session_server_faulty(s, MTP_SESSION_SF_SEQNO_HIGH_AS_LOW))
+        f = (f & ~MTP_FACT_SEQNO_TOO_HIGH) | MTP_FACT_SEQNO_TOO_LOW;
+    return f;
+}
+
 static void announce_session(struct mtp_session *s, uint64_t first_msg_id, int64_t now)
 {
+    if (mtp_session_server_faulty(s, MTP_SESSION_SF_NO_NEW_SESSION))
+        return;
     uint8_t buf[32];
     struct mtp_wr w;
     mtp_wr_init_fixed(&w, buf, sizeof buf, NULL);
@@ -200,7 +234,7 @@ static void nested(struct mtp_session *s, const struct mtp_nested *m, int64_t no
     struct judged j = {m->msg_id, m->seqno, 0, m->offset, m->offset + 8, 0};
     uint32_t tolerated = 0;
     int32_t seqno = judged_seqno(s, m->seqno, m->ctor, &tolerated);
-    uint32_t facts = window_facts(s, m->msg_id, seqno, m->ctor, &tolerated);
+    uint32_t facts = faulty_facts(s, window_facts(s, m->msg_id, seqno, m->ctor, &tolerated));
     struct mtp_badmsg_verdict v = mtp_badmsg_decide(facts);
     if (v.action != MTP_BADMSG_ACCEPT) {
         struct mtp_error e;
@@ -240,7 +274,8 @@ int mtp_session_server_recv(struct mtp_session *s, const struct mtp_msg_header *
     default:
         break;
     }
-    if (!mtp_salts_accepts(&s->salts, h->salt, now, s->cfg.salt_grace_ms))
+    int64_t grace = mtp_session_server_faulty(s, MTP_SESSION_SF_NO_SALT_GRACE) ? 0 : s->cfg.salt_grace_ms;
+    if (!mtp_salts_accepts(&s->salts, h->salt, now, grace))
         facts |= MTP_FACT_BAD_SALT;
     bool is_container = ctor == MTP_SVC_msg_container;
     struct mtp_container c;
@@ -257,7 +292,14 @@ int mtp_session_server_recv(struct mtp_session *s, const struct mtp_msg_header *
             facts |= MTP_FACT_CONTAINER_INVALID;
         if (crc < 0 && cerr.code != crc)
             mtp_error_set(&cerr, crc, mtp_rd_offset(&cb), "msg_container: %s", mtp_err_text(crc));
+        if (crc == MTP_ERR_SES_BAD_CONTAINER && mtp_session_server_faulty(s, MTP_SESSION_SF_ACCEPT_BAD_CONTAINER)) {
+            struct mtp_rd lax = *body;
+            lax.err = &cerr;
+            if (mtp_container_open_unchecked(&c, &lax, h->msg_id, h->seqno, &s->cfg.container) == MTP_OK)
+                facts &= ~MTP_FACT_CONTAINER_INVALID;
+        }
     }
+    facts = faulty_facts(s, facts);
     struct mtp_badmsg_verdict v = mtp_badmsg_decide(facts);
     if (v.action != MTP_BADMSG_ACCEPT)
         return reject(s, &j, &v, now, &cerr, err);
@@ -307,6 +349,8 @@ bool mtp_session_server_dispatch(struct mtp_session *s, const struct mtp_session
             num = 1;
         if (num > MTP_SVC_MAX_FUTURE_SALTS)
             num = MTP_SVC_MAX_FUTURE_SALTS;
+        if (mtp_session_server_faulty(s, MTP_SESSION_SF_EXTRA_FUTURE_SALT) && num < MTP_SVC_MAX_FUTURE_SALTS)
+            num++;
         int64_t now = mtp_session_now(s);
         struct mtp_svc_future_salt out[MTP_SVC_MAX_FUTURE_SALTS];
         size_t n = 0;

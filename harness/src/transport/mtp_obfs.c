@@ -157,6 +157,19 @@ static int ctr_apply(struct evp_cipher_ctx_st *ctx, uint8_t *buf, size_t n)
 int mtp_obfs_encrypt(struct mtp_obfs *o, uint8_t *buf, size_t n) { return ctr_apply(o->tx, buf, n); }
 int mtp_obfs_decrypt(struct mtp_obfs *o, uint8_t *buf, size_t n) { return ctr_apply(o->rx, buf, n); }
 
+int mtp_obfs_skip(struct mtp_obfs *o, bool rx, uint64_t n)
+{
+    uint8_t zero[4096];
+    while (n > 0) {
+        size_t k = n < sizeof zero ? (size_t)n : sizeof zero;
+        memset(zero, 0, k);
+        MTP_GUARD(ctr_apply(rx ? o->rx : o->tx, zero, k));
+        n -= k;
+    }
+    mtp_wipe(zero, sizeof zero);
+    return MTP_OK;
+}
+
 void mtp_obfs_free(struct mtp_obfs *o)
 {
     /* EVP_CIPHER_CTX_free cleanses the key schedule. */
@@ -262,6 +275,28 @@ out:
     mtp_wipe(dec, sizeof dec);
     mtp_obfs_free(o);
     return mtp_error_set(err, rc, MTP_NO_OFFSET, "obfuscation: cipher setup failed");
+}
+
+int mtp_obfs_from_keys(struct mtp_obfs *o, const uint8_t wire[MTP_OBFS_INIT_LEN], const struct mtp_obfs_keys *keys,
+                       struct mtp_error *err)
+{
+    memset(o, 0, sizeof *o);
+    uint8_t dec[MTP_OBFS_INIT_LEN];
+    int rc = setup(o, keys);
+    if (rc < 0) {
+        mtp_obfs_free(o);
+        return mtp_error_set(err, rc, MTP_NO_OFFSET, "obfuscation: cipher setup failed");
+    }
+    memcpy(dec, wire, sizeof dec);
+    rc = ctr_apply(o->rx, dec, sizeof dec);
+    if (rc == MTP_OK)
+        rc = check_tag(o, dec, NULL, err);
+    else
+        mtp_error_set(err, rc, MTP_NO_OFFSET, "obfuscation: cipher failed");
+    mtp_wipe(dec, sizeof dec);
+    if (rc < 0)
+        mtp_obfs_free(o);
+    return rc;
 }
 
 int mtp_obfs_wire(const uint8_t init[MTP_OBFS_INIT_LEN], const struct mtp_obfs_secret *secret,

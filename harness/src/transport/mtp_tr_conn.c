@@ -156,7 +156,15 @@ static int detect(struct mtp_tr_conn *c, struct mtp_error *err)
         c->replay_len = d.replay_len;
         return MTP_OK;
     case MTP_TR_ENV_OBFS2:
-        MTP_GUARD(mtp_obfs_server_init(&c->obfs, d.init, &c->opts.secret, NULL, err));
+    {
+        int orc = mtp_obfs_server_init(&c->obfs, d.init, &c->opts.secret, NULL, err);
+        if (orc < 0) {
+            static const struct mtp_obfs_secret none = {.mode = MTP_OBFS_SECRET_NONE};
+            if (!c->opts.secret_optional || c->opts.secret.mode == MTP_OBFS_SECRET_NONE)
+                return orc;
+            MTP_GUARD(mtp_obfs_server_init(&c->obfs, d.init, &none, NULL, err));
+        }
+    }
         c->obfuscated = true;
         c->dc = c->obfs.dc;
         mtp_tr_encoder_init(&c->enc, c->obfs.kind, MTP_TR_SERVER, false, c->opts.env);

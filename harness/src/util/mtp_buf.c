@@ -102,6 +102,15 @@ int mtp_rd_u32_be(struct mtp_rd *r, uint32_t *v, const char *field)
     return MTP_OK;
 }
 
+int mtp_rd_u16_be(struct mtp_rd *r, uint16_t *v, const char *field)
+{
+    MTP_GUARD(need(r, 2, field));
+    const uint8_t *b = r->p + r->pos;
+    *v = (uint16_t)(b[0] << 8 | b[1]);
+    r->pos += 2;
+    return MTP_OK;
+}
+
 int mtp_rd_peek_u32(const struct mtp_rd *r, uint32_t *v, const char *field)
 {
     MTP_GUARD(need(r, 4, field));
@@ -244,7 +253,7 @@ static int room(struct mtp_wr *w, size_t n)
     return MTP_OK;
 }
 
-int mtp_wr_raw(struct mtp_wr *w, const void *src, size_t n)
+int mtp_wr_raw_slow(struct mtp_wr *w, const void *src, size_t n)
 {
     MTP_GUARD(room(w, n));
     if (n)
@@ -262,7 +271,7 @@ int mtp_wr_zero(struct mtp_wr *w, size_t n)
     return MTP_OK;
 }
 
-int mtp_wr_reserve(struct mtp_wr *w, size_t n, uint8_t **out)
+int mtp_wr_reserve_slow(struct mtp_wr *w, size_t n, uint8_t **out)
 {
     MTP_GUARD(room(w, n));
     /* An empty dynamic writer has no buffer yet; NULL + 0 is undefined in C. */
@@ -271,7 +280,6 @@ int mtp_wr_reserve(struct mtp_wr *w, size_t n, uint8_t **out)
     return MTP_OK;
 }
 
-int mtp_wr_u8(struct mtp_wr *w, uint8_t v) { return mtp_wr_raw(w, &v, 1); }
 
 int mtp_wr_u16(struct mtp_wr *w, uint16_t v)
 {
@@ -307,6 +315,12 @@ int mtp_wr_u32_be(struct mtp_wr *w, uint32_t v)
 {
     uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
     return mtp_wr_raw(w, b, 4);
+}
+
+int mtp_wr_u16_be(struct mtp_wr *w, uint16_t v)
+{
+    uint8_t b[2] = {(uint8_t)(v >> 8), (uint8_t)v};
+    return mtp_wr_raw(w, b, 2);
 }
 
 int mtp_wr_patch_u32(struct mtp_wr *w, size_t at, uint32_t v)
