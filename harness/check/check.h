@@ -73,6 +73,7 @@ struct check_case {
     json_t *scenario;     /* the inline scenario, given to mtprobe serve */
     enum check_expect expect;
     char *hostile;        /* reject_exchange: the constructor of the hostile server message */
+    unsigned hostile_from; /* ... only its occurrences from this one on (1-based, over the run) are hostile */
     json_t *checks;       /* array of check names (strings) */
     char *secret;         /* MTProxy secret for the run, or NULL */
     char *note;

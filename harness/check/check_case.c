@@ -162,7 +162,7 @@ static bool requests_ok(const char *s)
 }
 
 static const char *const case_keys[] = {"id",       "requirement", "level",   "title",   "spec",   "tags",
-                                        "transports", "requests",  "timeout", "scenario", "expect", "hostile",
+                                        "transports", "requests",  "timeout", "scenario", "expect", "hostile", "hostile_from",
                                         "checks",   "secret",      "note",    "comment"};
 /* Server cases: no scenario, requests, hostile or secret (the server under test is not ours to configure). */
 static const char *const server_case_keys[] = {"id",     "requirement", "level",  "title",   "spec",      "tags",
@@ -291,6 +291,12 @@ static int load_case(struct loader *L, const json_t *c, const json_t *defaults, 
         problem(L, id, "\"expect\" must be accept, reject_exchange, continue_exchange, reject_message, restart, "
                        "give_up or passive");
     out->hostile = dup_str(json_object_get(c, "hostile"));
+    const json_t *hf = json_object_get(c, "hostile_from");
+    out->hostile_from = 1;
+    if (hf && (!json_is_integer(hf) || json_integer_value(hf) < 1 || json_integer_value(hf) > 1000 || !out->hostile))
+        problem(L, id, "\"hostile_from\" must be 1..1000, with \"hostile\"");
+    else if (hf)
+        out->hostile_from = (unsigned)json_integer_value(hf);
     if (out->expect == CHECK_EXPECT_REJECT_EXCHANGE || out->expect == CHECK_EXPECT_CONTINUE_EXCHANGE) {
         bool ok = false;
         for (size_t i = 0; out->hostile && i < sizeof hostile_ctors / sizeof hostile_ctors[0]; i++)

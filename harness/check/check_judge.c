@@ -983,6 +983,7 @@ static enum check_verdict judge_exchange(struct jctx *x, struct check_judgement 
     const char *hostile = x->c->hostile;
     expect_exchange(hostile, reject, j->expected, sizeof j->expected);
     size_t n = json_array_size(x->ev), hostiles = 0, continued = 0;
+    unsigned seen_ctor = 0;
     json_t *nonces = json_object(); /* conn -> current exchange nonce */
     bool failed = false;
     for (size_t i = 0; i < n && !failed; i++) {
@@ -994,6 +995,8 @@ static enum check_verdict judge_exchange(struct jctx *x, struct check_judgement 
             json_object_set_new(nonces, cid, json_string(nonce));
         if (!is_msg(e, "s2c") || !ctor_is(e, hostile))
             continue;
+        if (++seen_ctor < x->c->hostile_from)
+            continue; /* an honest one before the hostile ones */
         hostiles++;
         mark(x, i, reject ? "hostile" : "the edge");
         size_t k = went_on(x->ev, i, hostile, str(nonces, cid));
@@ -1015,6 +1018,14 @@ static enum check_verdict judge_exchange(struct jctx *x, struct check_judgement 
     if (failed) {
         describe_client(x);
         return CHECK_FAIL;
+    }
+    if (hostiles == 0 && seen_ctor > 0) {
+        /* The honest ones came, the client stopped before the hostile one: the case
+         * needs what it did not do (restart after -404, say), which its own case judges. */
+        say(x, "not exercised: the client stopped after %u honest %s, before the hostile one (number %u)", seen_ctor,
+            hostile, x->c->hostile_from);
+        describe_client(x);
+        return client_crashed(x->run) ? CHECK_CRASH : CHECK_UNSUPPORTED;
     }
     if (hostiles == 0) {
         say(x, "not exercised: the server never sent %s (the last thing it sent: %s)", hostile, last_server_msg(x->ev));

@@ -42,6 +42,10 @@ struct mtps_auth_cfg {
      * exchanges (the machine's behaviour points here; 0 set: off). */
     bool zero_key_set;
     unsigned zero_key_left;
+    /* from_exchange N: the misbehaviour settings apply from the server's N-th
+     * exchange on (counted across connections); the earlier ones are honest. */
+    uint32_t from_exchange;
+    uint32_t exchanges;
     const char *g_a_expr;                   /* while parsing: send_g_a as an expression */
     uint32_t fp_server;                     /* send_fingerprints: bit i is "server", the server's own key */
     uint8_t *bufs[8];                       /* owned hex-decoded values */
