@@ -385,6 +385,26 @@ START_TEST(resend_check_reads_notifications_in_containers)
 }
 END_TEST
 
+START_TEST(hostile_from_skips_the_honest_ones)
+{
+    struct check_case c = mkcase(CHECK_EXPECT_REJECT_EXCHANGE, "server_DH_params_ok", NULL);
+    c.hostile_from = 2;
+    const char *first = REQ_PQ "\n" RES_PQ "\n" REQ_DH "\n" DH_OK "\n" SET_DH "\n";
+    const char *second_dh_ok = "{\"t\":8,\"ev\":\"msg\",\"conn\":1,\"dir\":\"s2c\",\"enc\":false,\"msg_id\":\"6500000000000021\",\"ctor\":\"server_DH_params_ok\",\"body\":\"5c07e8d0" NONCE2 "\"}\n";
+    char log[4096];
+    snprintf(log, sizeof log, "%s%s%s", first, REQ_PQ2 "\n", second_dh_ok);
+    struct check_client_run r = exited(1, "{\"ok\":false}");
+    ck_assert_int_eq(judge(&c, log, &r, NULL, 0), CHECK_PASS);
+    snprintf(log, sizeof log, "%s%s%s%s", first, REQ_PQ2 "\n", second_dh_ok, SET_DH2);
+    r = exited(0, "{\"ok\":true}");
+    ck_assert_int_eq(judge(&c, log, &r, NULL, 0), CHECK_FAIL);
+    /* stopped after the honest one */
+    r = exited(1, "{\"ok\":false}");
+    ck_assert_int_eq(judge(&c, first, &r, NULL, 0), CHECK_UNSUPPORTED);
+    json_decref(c.checks);
+}
+END_TEST
+
 START_TEST(named_checks_are_listed)
 {
     ck_assert(check_named_known("client_msg_ids"));
@@ -409,6 +429,7 @@ static Suite *suite(void)
     tcase_add_test(t, named_seqno_obfs_acks);
     tcase_add_test(t, named_checks_are_listed);
     tcase_add_test(t, continue_exchange_and_give_up);
+    tcase_add_test(t, hostile_from_skips_the_honest_ones);
     tcase_add_test(t, rule_spoiled_message_is_hostile);
     tcase_add_test(t, named_dead_key_b_fresh_same_reaction);
     tcase_add_test(t, resend_check_reads_notifications_in_containers);

@@ -242,6 +242,7 @@ START_TEST(mistakes_are_named)
         {"{\"send_pq\":\"xyz\"}", "t.json: auth.send_pq: not a non-empty hex string of at most 64 KiB"},
         {"{\"send_fingerprints\":[\"0102\"]}", "t.json: auth.send_fingerprints[0]: expected 16 hex digits (the wire bytes) or \"server\""},
         {"{\"dh_gen_fail\":\"yes\"}", "t.json: auth.dh_gen_fail: expected true or false"},
+        {"{\"from_exchange\":0}", "t.json: auth.from_exchange: expected an integer 1..1000"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct mtps_auth_cfg a;
